@@ -1,0 +1,2 @@
+// cmb entry (filled in next)
+export {};

@@ -1,0 +1,2 @@
+// engine worker entry (filled in next)
+export {};
