@@ -1,0 +1,335 @@
+/**
+ * The search index of one notes folder: a sqlite database (documents, chunks,
+ * an FTS5 table over chunk text, float32 vectors) that lives in the extension's
+ * storage, never in the notes folder. Each document is written in one
+ * transaction, so a killed process leaves either the old or the new version.
+ */
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs';
+import { dirname, relative, resolve, isAbsolute } from 'node:path';
+import { EngineError } from '../errors';
+import { Database, isCorruptionError, type Param } from './database';
+import type { Chunk } from './embedder';
+import { VectorIndex } from './vectorIndex';
+
+export const SCHEMA_VERSION = 1;
+
+/** each entry moves the schema from version i to i+1 */
+const migrations: string[] = [
+  `
+  CREATE TABLE documents (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,          -- relative to the notes folder, '/' separated
+    size INTEGER NOT NULL,
+    mtime_ms REAL NOT NULL,
+    hash TEXT NOT NULL,                 -- sha256 of the file bytes
+    fingerprint TEXT NOT NULL,          -- chunker/model that produced the chunks
+    status TEXT NOT NULL,               -- 'indexed' | 'binary' | 'too-large' | 'empty'
+    latin1 INTEGER NOT NULL DEFAULT 0,  -- decoded as Latin-1 (not valid UTF-8)
+    tokens INTEGER NOT NULL DEFAULT 0,
+    indexed_at INTEGER NOT NULL
+  );
+  CREATE TABLE chunks (
+    id INTEGER PRIMARY KEY,
+    doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    char_start INTEGER NOT NULL,
+    char_end INTEGER NOT NULL,
+    tokens INTEGER NOT NULL,
+    text TEXT NOT NULL
+  );
+  CREATE INDEX chunks_by_doc ON chunks(doc_id);
+  CREATE VIRTUAL TABLE chunks_fts USING fts5(text, content='chunks', content_rowid='id', tokenize='unicode61 remove_diacritics 2');
+  CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text);
+  END;
+  CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
+  END;
+  CREATE TABLE vectors (
+    chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE,
+    embedding BLOB NOT NULL             -- float32, L2-normalised, meta.dims long
+  );
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
+];
+
+export interface DocumentRow {
+  id: number;
+  path: string;
+  size: number;
+  mtime_ms: number;
+  hash: string;
+  fingerprint: string;
+  status: DocumentStatus;
+  latin1: number;
+  tokens: number;
+}
+
+export type DocumentStatus = 'indexed' | 'binary' | 'too-large' | 'empty';
+
+export interface DocumentWrite {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  hash: string;
+  fingerprint: string;
+  status: DocumentStatus;
+  latin1: boolean;
+  /** the decoded note text the chunks point into */
+  text: string;
+  chunks: Chunk[];
+  /** one per chunk, or none for a lexical-only index */
+  vectors?: Float32Array[];
+}
+
+export interface OpenResult {
+  store: IndexStore;
+  /** set when a damaged database was moved aside and a new one started */
+  notice?: string;
+}
+
+export class IndexStore {
+  private vectors: VectorIndex | undefined;
+  private vectorsDataVersion = -1;
+
+  private constructor(
+    readonly db: Database,
+    readonly file: string,
+  ) {}
+
+  /**
+   * Opens (or creates, user-only) the index database. A damaged file is moved
+   * aside as `<file>.corrupt-<time>` and a fresh index is started.
+   */
+  static async open(file: string, notesFolder?: string): Promise<OpenResult> {
+    const abs = resolve(file);
+    if (notesFolder && isInside(abs, resolve(notesFolder))) {
+      throw new EngineError('bad-input', 'The search index must not be stored inside the notes folder; use the extension storage folder.');
+    }
+    mkdirSync(dirname(abs), { recursive: true, mode: 0o700 });
+    try {
+      return { store: await IndexStore.openChecked(abs) };
+    } catch (e) {
+      if (!isCorruptionError(e)) throw e;
+      const aside = `${abs}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      for (const suffix of ['', '-wal', '-shm']) if (existsSync(abs + suffix)) renameSync(abs + suffix, aside + suffix);
+      const store = await IndexStore.openChecked(abs);
+      return { store, notice: `The search index was damaged; it was moved to ${aside} and will be rebuilt.` };
+    }
+  }
+
+  private static async openChecked(file: string): Promise<IndexStore> {
+    // create the file ourselves so it is user-only from the first byte; sqlite gives -wal/-shm the same mode
+    if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+    if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+    const db = await Database.open(file);
+    try {
+      await db.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;');
+      const check = await db.get<{ quick_check: string }>('PRAGMA quick_check');
+      if (check?.quick_check !== 'ok') throw Object.assign(new Error('quick_check failed'), { code: 'SQLITE_CORRUPT' });
+      await migrate(db);
+      return new IndexStore(db, file);
+    } catch (e) {
+      await db.close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.db.locked(() => this.db.close());
+  }
+
+  async meta(key: string): Promise<string | undefined> {
+    return (await this.db.get<{ value: string }>('SELECT value FROM meta WHERE key = ?', [key]))?.value;
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    await this.db.locked(() => this.db.run('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', [key, value]));
+  }
+
+  async documents(): Promise<DocumentRow[]> {
+    return this.db.all<DocumentRow>('SELECT id, path, size, mtime_ms, hash, fingerprint, status, latin1, tokens FROM documents');
+  }
+
+  async document(path: string): Promise<DocumentRow | undefined> {
+    return this.db.get<DocumentRow>('SELECT id, path, size, mtime_ms, hash, fingerprint, status, latin1, tokens FROM documents WHERE path = ?', [path]);
+  }
+
+  /** records a new size/mtime for a file whose bytes did not change */
+  async touch(id: number, size: number, mtimeMs: number): Promise<void> {
+    await this.db.locked(() => this.db.run('UPDATE documents SET size = ?, mtime_ms = ? WHERE id = ?', [size, mtimeMs, id]));
+  }
+
+  /** replaces the document's chunks and vectors in one transaction */
+  async writeDocument(w: DocumentWrite): Promise<void> {
+    if (w.vectors && w.vectors.length !== w.chunks.length) throw new EngineError('internal', 'Internal engine error: one vector per passage expected.');
+    const dims = w.vectors?.[0]?.length;
+    if (dims !== undefined) await this.ensureDims(dims);
+    const added: Array<{ chunkId: number; v: Float32Array }> = [];
+    let removed: number[] = [];
+    let docId = 0;
+    await this.db.transaction(async () => {
+      const old = await this.db.get<{ id: number }>('SELECT id FROM documents WHERE path = ?', [w.path]);
+      const tokens = w.chunks.reduce((a, c) => a + c.tokens, 0);
+      if (old) {
+        removed = (await this.db.all<{ id: number }>('SELECT id FROM chunks WHERE doc_id = ?', [old.id])).map((r) => r.id);
+        await this.db.run('DELETE FROM chunks WHERE doc_id = ?', [old.id]);
+        await this.db.run(
+          'UPDATE documents SET size = ?, mtime_ms = ?, hash = ?, fingerprint = ?, status = ?, latin1 = ?, tokens = ?, indexed_at = ? WHERE id = ?',
+          [w.size, w.mtimeMs, w.hash, w.fingerprint, w.status, w.latin1 ? 1 : 0, tokens, Date.now(), old.id],
+        );
+        docId = old.id;
+      } else {
+        docId = (
+          await this.db.run(
+            'INSERT INTO documents(path, size, mtime_ms, hash, fingerprint, status, latin1, tokens, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+            [w.path, w.size, w.mtimeMs, w.hash, w.fingerprint, w.status, w.latin1 ? 1 : 0, tokens, Date.now()],
+          )
+        ).lastID;
+      }
+      if (w.chunks.length === 0) return;
+      const insChunk = this.db.prepare('INSERT INTO chunks(doc_id, char_start, char_end, tokens, text) VALUES (?, ?, ?, ?, ?)');
+      const insVec = w.vectors ? this.db.prepare('INSERT INTO vectors(chunk_id, embedding) VALUES (?, ?)') : undefined;
+      try {
+        for (let i = 0; i < w.chunks.length; i++) {
+          const c = w.chunks[i];
+          const { lastID } = await insChunk.run([docId, c.start, c.end, c.tokens, w.text.slice(c.start, c.end)]);
+          const v = w.vectors?.[i];
+          if (insVec && v) {
+            await insVec.run([lastID, vectorBlob(v)]);
+            added.push({ chunkId: lastID, v });
+          }
+        }
+      } finally {
+        await insChunk.finalize();
+        await insVec?.finalize();
+      }
+    });
+    this.applyToVectors(removed, docId, added);
+  }
+
+  async deleteDocuments(paths: string[]): Promise<number> {
+    let n = 0;
+    const removed: number[] = [];
+    await this.db.transaction(async () => {
+      for (const p of paths) {
+        const doc = await this.db.get<{ id: number }>('SELECT id FROM documents WHERE path = ?', [p]);
+        if (!doc) continue;
+        for (const r of await this.db.all<{ id: number }>('SELECT id FROM chunks WHERE doc_id = ?', [doc.id])) removed.push(r.id);
+        n += (await this.db.run('DELETE FROM documents WHERE id = ?', [doc.id])).changes;
+      }
+    });
+    this.applyToVectors(removed, 0, []);
+    return n;
+  }
+
+  /** drops everything (model change to other dimensions, or rebuild) */
+  async clear(): Promise<void> {
+    await this.db.transaction(async () => {
+      await this.db.run('DELETE FROM documents');
+      await this.db.run("DELETE FROM meta WHERE key <> 'created'");
+      await this.db.run("INSERT INTO chunks_fts(chunks_fts) VALUES ('rebuild')");
+    });
+    this.vectors = undefined;
+    this.vectorsDataVersion = -1;
+  }
+
+  /** the in-memory vector index, (re)loaded when another connection changed the database */
+  async vectorIndex(): Promise<VectorIndex | undefined> {
+    return this.db.locked(async () => {
+      const dv = (await this.db.get<{ data_version: number }>('PRAGMA data_version'))?.data_version ?? 0;
+      if (this.vectors && dv === this.vectorsDataVersion) return this.vectors;
+      const dimsText = (await this.db.get<{ value: string }>("SELECT value FROM meta WHERE key = 'dims'"))?.value;
+      const dims = dimsText ? Number(dimsText) : 0;
+      if (!dims) return undefined;
+      const index = new VectorIndex(dims);
+      await this.db.each<{ chunk_id: number; doc_id: number; embedding: Buffer }>(
+        'SELECT v.chunk_id, c.doc_id, v.embedding FROM vectors v JOIN chunks c ON c.id = v.chunk_id',
+        [],
+        (r) => {
+          if (r.embedding.byteLength === dims * 4) index.add(r.chunk_id, r.doc_id, blobVector(r.embedding));
+        },
+      );
+      index.recalibrate();
+      this.vectors = index;
+      this.vectorsDataVersion = dv;
+      return index;
+    });
+  }
+
+  async counts(): Promise<{ documents: number; indexed: number; chunks: number; vectors: number; tokens: number; binary: number; tooLarge: number; empty: number; latin1: number }> {
+    const d = await this.db.get<Record<string, number>>(
+      `SELECT count(*) AS documents,
+        coalesce(sum(status = 'indexed'), 0) AS indexed, coalesce(sum(status = 'binary'), 0) AS binary,
+        coalesce(sum(status = 'too-large'), 0) AS tooLarge, coalesce(sum(status = 'empty'), 0) AS empty,
+        coalesce(sum(latin1), 0) AS latin1, coalesce(sum(tokens), 0) AS tokens FROM documents`,
+    );
+    const c = await this.db.get<{ n: number }>('SELECT count(*) AS n FROM chunks');
+    const v = await this.db.get<{ n: number }>('SELECT count(*) AS n FROM vectors');
+    return {
+      documents: d?.documents ?? 0,
+      indexed: d?.indexed ?? 0,
+      chunks: c?.n ?? 0,
+      vectors: v?.n ?? 0,
+      tokens: d?.tokens ?? 0,
+      binary: d?.binary ?? 0,
+      tooLarge: d?.tooLarge ?? 0,
+      empty: d?.empty ?? 0,
+      latin1: d?.latin1 ?? 0,
+    };
+  }
+
+  async integrityCheck(): Promise<string> {
+    const rows = await this.db.all<{ integrity_check: string }>('PRAGMA integrity_check');
+    return rows.map((r) => r.integrity_check).join('; ');
+  }
+
+  private async ensureDims(dims: number): Promise<void> {
+    const have = await this.meta('dims');
+    if (have === undefined) await this.setMeta('dims', String(dims));
+    else if (Number(have) !== dims) throw new EngineError('bad-input', `The index holds vectors of ${have} dimensions but the model gives ${dims}; rebuild the index.`);
+  }
+
+  private applyToVectors(removed: number[], docId: number, added: Array<{ chunkId: number; v: Float32Array }>): void {
+    const index = this.vectors;
+    if (!index) return;
+    index.remove(removed);
+    for (const a of added) index.add(a.chunkId, docId, a.v);
+    // PRAGMA data_version ignores this connection's own commits, so the cached index stays valid
+  }
+}
+
+async function migrate(db: Database): Promise<void> {
+  await db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at INTEGER NOT NULL)');
+  const row = await db.get<{ v: number | null }>('SELECT max(version) AS v FROM schema_version');
+  const current = row?.v ?? 0;
+  if (current > SCHEMA_VERSION) {
+    throw new EngineError('bad-input', `The search index was written by a newer version of the extension (schema ${current}); rebuild the index or update the extension.`);
+  }
+  for (let v = current; v < SCHEMA_VERSION; v++) {
+    await db.exec('BEGIN IMMEDIATE');
+    try {
+      await db.exec(migrations[v]);
+      await db.run('INSERT INTO schema_version(version, applied_at) VALUES (?, ?)', [v + 1, Date.now()] as Param[]);
+      await db.exec('COMMIT');
+    } catch (e) {
+      await db.exec('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
+  }
+}
+
+function vectorBlob(v: Float32Array): Buffer {
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
+
+function blobVector(b: Buffer): Float32Array {
+  // copy: a Buffer's offset into its pool need not be 4-byte aligned
+  const out = new Float32Array(b.byteLength / 4);
+  new Uint8Array(out.buffer).set(b);
+  return out;
+}
+
+function isInside(file: string, folder: string): boolean {
+  const r = relative(folder, file);
+  return r !== '' && !r.startsWith('..') && !isAbsolute(r);
+}
