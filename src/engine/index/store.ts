@@ -163,6 +163,7 @@ export class IndexStore {
   async writeDocument(w: DocumentWrite): Promise<void> {
     if (w.vectors && w.vectors.length !== w.chunks.length) throw new EngineError('internal', 'Internal engine error: one vector per passage expected.');
     const dims = w.vectors?.[0]?.length;
+    if (w.vectors?.some((v) => v.length !== dims || dims === 0)) throw new EngineError('internal', 'Internal engine error: passage vectors of differing lengths.');
     if (dims !== undefined) await this.ensureDims(dims);
     const added: Array<{ chunkId: number; v: Float32Array }> = [];
     let removed: number[] = [];

@@ -116,8 +116,8 @@ export class VectorIndex {
     const qb = new Uint32Array(w);
     for (let j = 0; j < this.dims; j++) if (q[j] > this.thresholds[j]) qb[j >> 5] |= 1 << (j & 31);
     const dist = new Uint16Array(this.n);
-    const hist = new Uint32Array(this.dims + 2);
-    const skip = this.dims + 1;
+    const hist = new Uint32Array(this.dims + 1);
+    const skip = 0xffff;
     for (let s = 0; s < this.n; s++) {
       if (allow && !allow(this.docs[s])) {
         dist[s] = skip;
@@ -132,8 +132,8 @@ export class VectorIndex {
     // the smallest distance threshold that admits `want` candidates (ties included)
     let t = 0;
     let acc = 0;
-    while (t <= this.dims && acc + hist[t] < want) acc += hist[t++];
-    const out = new Int32Array(Math.min(this.n, acc + (hist[t] ?? 0)));
+    while (t < this.dims && acc + hist[t] < want) acc += hist[t++];
+    const out = new Int32Array(Math.min(this.n, acc + hist[t]));
     let m = 0;
     for (let s = 0; s < this.n && m < out.length; s++) if (dist[s] <= t) out[m++] = s;
     return out.subarray(0, m);

@@ -1,0 +1,261 @@
+/**
+ * Hybrid search over one folder's index: FTS5 BM25 and vector KNN, each giving
+ * its top passages, fused by reciprocal rank fusion and grouped by note. User
+ * text never reaches FTS5 as syntax: the query is cut into words and each word
+ * is quoted, so punctuation and operators (AND, NEAR, *, ") are just text.
+ */
+import { hasVectors, type ChunkEmbedder } from './embedder';
+import { globToRegExp } from './glob';
+import type { IndexStore } from './store';
+
+/** reciprocal rank fusion constant (Cormack et al. 2009) */
+export const RRF_K = 60;
+/** passages each ranker contributes before fusion */
+const PER_RANKER = 50;
+const MAX_QUERY_TERMS = 32;
+const MAX_TERM_CHARS = 64;
+/** characters of a query that are embedded; the rest adds little and costs time */
+const MAX_EMBED_QUERY_CHARS = 4000;
+const SNIPPET_CHARS = 320;
+
+export type Ranker = 'lexical' | 'semantic';
+
+export interface NoteResult {
+  /** relative to the notes folder, '/' separated */
+  path: string;
+  /** fused score (higher is better); cosine similarity for find-similar */
+  score: number;
+  /** the rankers that found this note's best passage */
+  rankers: Ranker[];
+  /** the best passage: [start, end) UTF-16 offsets into the note */
+  passage: { start: number; end: number };
+  /** part of the best passage, and where it starts in the note */
+  snippet: string;
+  snippetStart: number;
+  /** matched query words, [start, end) offsets into `snippet` */
+  highlights: Array<[number, number]>;
+  /** passages of this note that either ranker returned */
+  passages: number;
+}
+
+export interface SearchResponse {
+  results: NoteResult[];
+  /** true when only words were matched (no usable vectors) */
+  lexicalOnly: boolean;
+  /** why the search is lexical only, in words for the user */
+  reason?: string;
+  ms: number;
+}
+
+export interface SearchOptions {
+  query: string;
+  /** notes to return (default 10) */
+  k?: number;
+  /** only notes whose relative path matches this glob */
+  pathGlob?: string;
+  signal?: AbortSignal;
+  /** shown when the embedder cannot give vectors (no model, demo model) */
+  noVectorsReason?: string;
+}
+
+interface ChunkHit {
+  chunkId: number;
+  docId: number;
+  ranks: Partial<Record<Ranker, number>>;
+  fused: number;
+  cosine?: number;
+}
+
+/** the words of a query, lower-cased, deduplicated, at most 32 of at most 64 characters */
+export function queryTerms(query: string): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const m of query.matchAll(/[\p{L}\p{N}]+/gu)) {
+    const t = m[0].toLowerCase().slice(0, MAX_TERM_CHARS);
+    if (seen.has(t)) continue;
+    seen.add(t);
+    out.push(t);
+    if (out.length >= MAX_QUERY_TERMS) break;
+  }
+  return out;
+}
+
+/** an FTS5 MATCH expression where every term is a quoted string: never a syntax error */
+export function ftsExpression(terms: string[]): string {
+  return terms.map((t) => `"${t.replace(/"/g, '""')}"`).join(' OR ');
+}
+
+export async function searchIndex(store: IndexStore, embedder: ChunkEmbedder, opts: SearchOptions): Promise<SearchResponse> {
+  const t0 = performance.now();
+  const k = clampK(opts.k);
+  const terms = queryTerms(opts.query);
+  const filter = await docFilter(store, opts.pathGlob);
+  const hits = new Map<number, ChunkHit>();
+  const add = (chunkId: number, docId: number, ranker: Ranker, rank: number, cosine?: number) => {
+    let h = hits.get(chunkId);
+    if (!h) hits.set(chunkId, (h = { chunkId, docId, ranks: {}, fused: 0 }));
+    h.ranks[ranker] = rank;
+    h.fused += 1 / (RRF_K + rank);
+    if (cosine !== undefined) h.cosine = cosine;
+  };
+
+  if (terms.length) {
+    const limit = filter ? PER_RANKER * 20 : PER_RANKER;
+    const rows = await store.db.all<{ chunk_id: number; doc_id: number }>(
+      `SELECT c.id AS chunk_id, c.doc_id AS doc_id FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid
+       WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts) LIMIT ?`,
+      [ftsExpression(terms), limit],
+    );
+    let rank = 0;
+    for (const r of rows) {
+      if (filter && !filter.has(r.doc_id)) continue;
+      add(r.chunk_id, r.doc_id, 'lexical', ++rank);
+      if (rank >= PER_RANKER) break;
+    }
+  }
+
+  const vectors = await vectorAvailability(store, embedder, opts.noVectorsReason);
+  if (vectors.ok && opts.query.trim()) {
+    const [q] = await embedder.embed([opts.query.slice(0, MAX_EMBED_QUERY_CHARS)], opts.signal);
+    const index = await store.vectorIndex();
+    const found = index?.search(q, PER_RANKER, { allowDoc: filter ? (d) => filter.has(d) : undefined }) ?? [];
+    found.forEach((h, i) => add(h.chunkId, h.docId, 'semantic', i + 1, h.score));
+  }
+
+  const results = await groupByNote(store, [...hits.values()], k, terms, (h) => h.fused);
+  return { results, lexicalOnly: !vectors.ok, reason: vectors.ok ? undefined : vectors.reason, ms: Math.round(performance.now() - t0) };
+}
+
+/** notes whose passages are closest in meaning to the text (vectors only) */
+export async function findSimilar(
+  store: IndexStore,
+  embedder: ChunkEmbedder,
+  opts: { text: string; k?: number; excludePath?: string; pathGlob?: string; signal?: AbortSignal; noVectorsReason?: string },
+): Promise<SearchResponse> {
+  const t0 = performance.now();
+  const vectors = await vectorAvailability(store, embedder, opts.noVectorsReason);
+  if (!vectors.ok) return { results: [], lexicalOnly: true, reason: vectors.reason, ms: Math.round(performance.now() - t0) };
+  const text = opts.text.slice(0, 200_000);
+  const chunks = embedder.chunk(text).slice(0, 16);
+  if (!chunks.length) return { results: [], lexicalOnly: false, ms: Math.round(performance.now() - t0) };
+  const embs = await embedder.embed(chunks.map((c) => text.slice(c.start, c.end)), opts.signal);
+  const q = meanNormalised(embs, embedder.dims);
+  const filter = await docFilter(store, opts.pathGlob);
+  const excluded = opts.excludePath ? (await store.document(opts.excludePath))?.id : undefined;
+  const index = await store.vectorIndex();
+  const found = index?.search(q, PER_RANKER * 4, { allowDoc: (d) => d !== excluded && (!filter || filter.has(d)) }) ?? [];
+  const hits: ChunkHit[] = found.map((h, i) => ({ chunkId: h.chunkId, docId: h.docId, ranks: { semantic: i + 1 }, fused: h.score, cosine: h.score }));
+  const results = await groupByNote(store, hits, clampK(opts.k), [], (h) => h.cosine ?? 0);
+  return { results, lexicalOnly: false, ms: Math.round(performance.now() - t0) };
+}
+
+async function vectorAvailability(store: IndexStore, embedder: ChunkEmbedder, noVectorsReason?: string): Promise<{ ok: true } | { ok: false; reason: string }> {
+  if (!hasVectors(embedder)) {
+    return { ok: false, reason: noVectorsReason ?? 'The loaded model is a demo or random-weight model, so notes are matched by words only.' };
+  }
+  if ((await store.meta('fingerprint')) !== embedder.fingerprint || (await store.meta('vectors')) !== '1') {
+    return { ok: false, reason: 'The index was built without this model; update the index to search by meaning. Until then notes are matched by words only.' };
+  }
+  return { ok: true };
+}
+
+async function docFilter(store: IndexStore, glob: string | undefined): Promise<Set<number> | undefined> {
+  if (!glob?.trim()) return undefined;
+  const re = globToRegExp(glob);
+  const ids = new Set<number>();
+  await store.db.each<{ id: number; path: string }>("SELECT id, path FROM documents WHERE status = 'indexed'", [], (r) => {
+    if (re.test(r.path)) ids.add(r.id);
+  });
+  return ids;
+}
+
+async function groupByNote(store: IndexStore, hits: ChunkHit[], k: number, terms: string[], score: (h: ChunkHit) => number): Promise<NoteResult[]> {
+  const byDoc = new Map<number, { best: ChunkHit; n: number }>();
+  for (const h of hits) {
+    const g = byDoc.get(h.docId);
+    if (!g) byDoc.set(h.docId, { best: h, n: 1 });
+    else {
+      g.n++;
+      if (score(h) > score(g.best)) g.best = h;
+    }
+  }
+  const top = [...byDoc.values()].sort((a, b) => score(b.best) - score(a.best) || a.best.chunkId - b.best.chunkId).slice(0, k);
+  if (!top.length) return [];
+  const ids = top.map((g) => g.best.chunkId);
+  const rows = await store.db.all<{ id: number; char_start: number; char_end: number; text: string; path: string }>(
+    `SELECT c.id, c.char_start, c.char_end, c.text, d.path FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN (${ids.map(() => '?').join(',')})`,
+    ids,
+  );
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const folded = new Set(terms.map(foldWord));
+  const out: NoteResult[] = [];
+  for (const g of top) {
+    const r = byId.get(g.best.chunkId);
+    if (!r) continue; // deleted between the two queries
+    const snip = snippetOf(r.text, folded);
+    out.push({
+      path: r.path,
+      score: score(g.best),
+      rankers: (['lexical', 'semantic'] as const).filter((x) => g.best.ranks[x] !== undefined),
+      passage: { start: r.char_start, end: r.char_end },
+      snippet: snip.text,
+      snippetStart: r.char_start + snip.offset,
+      highlights: snip.highlights,
+      passages: g.n,
+    });
+  }
+  return out;
+}
+
+/** case- and accent-insensitive, as FTS5's unicode61 tokenizer with remove_diacritics */
+function foldWord(w: string): string {
+  return w.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+}
+
+/** the part of a passage with the most matched words, and the matches within it */
+export function snippetOf(text: string, foldedTerms: Set<string>, size = SNIPPET_CHARS): { text: string; offset: number; highlights: Array<[number, number]> } {
+  const matches: Array<[number, number]> = [];
+  if (foldedTerms.size) {
+    for (const m of text.matchAll(/[\p{L}\p{N}]+/gu)) if (foldedTerms.has(foldWord(m[0]))) matches.push([m.index!, m.index! + m[0].length]);
+  }
+  let start = 0;
+  let end = text.length;
+  if (text.length > size) {
+    // the window of `size` characters holding the most matches
+    let bestAt = matches.length ? matches[0][0] : 0;
+    let bestN = 0;
+    for (let i = 0, j = 0; i < matches.length; i++) {
+      while (j < matches.length && matches[j][1] - matches[i][0] <= size) j++;
+      if (j - i > bestN) {
+        bestN = j - i;
+        bestAt = matches[i][0];
+      }
+    }
+    start = Math.max(0, bestAt - Math.floor(size / 4));
+    if (start > 0) {
+      const ws = text.slice(start, start + 40).search(/\s/);
+      if (ws >= 0) start += ws + 1;
+    }
+    end = Math.min(text.length, start + size);
+    if (end < text.length) {
+      const ws = text.slice(start, end).search(/\s\S*$/);
+      if (ws > size / 2) end = start + ws;
+    }
+  }
+  const highlights = matches.filter(([s, e]) => s >= start && e <= end).map(([s, e]) => [s - start, e - start] as [number, number]);
+  return { text: text.slice(start, end), offset: start, highlights };
+}
+
+function meanNormalised(vs: Float32Array[], dims: number): Float32Array {
+  const out = new Float32Array(dims);
+  for (const v of vs) for (let j = 0; j < dims; j++) out[j] += v[j];
+  let n = 0;
+  for (let j = 0; j < dims; j++) n += out[j] * out[j];
+  n = Math.sqrt(n) || 1;
+  for (let j = 0; j < dims; j++) out[j] /= n;
+  return out;
+}
+
+function clampK(k: number | undefined): number {
+  return Math.max(1, Math.min(200, Math.floor(Number.isFinite(k) ? (k as number) : 10)));
+}

@@ -1,0 +1,117 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { IndexStore, SCHEMA_VERSION } from '../../../src/engine/index/store';
+import { EngineError } from '../../../src/engine/errors';
+import { tempWorkspace } from './notesFixture';
+import { fakeVector } from './fakeEmbedder';
+
+const doc = (path: string, text: string, withVectors = true) => {
+  const chunks = [{ start: 0, end: text.length, tokens: text.split(' ').length }];
+  return {
+    path, size: text.length, mtimeMs: 1, hash: 'h', fingerprint: 'f', status: 'indexed' as const, latin1: false, text, chunks,
+    vectors: withVectors ? [fakeVector(text, 32)] : undefined,
+  };
+};
+
+test('a new index is user-only, in WAL mode, at the current schema version', async (t) => {
+  const ws = tempWorkspace();
+  t.after(ws.cleanup);
+  const { store, notice } = await IndexStore.open(ws.db, ws.notes);
+  assert.equal(notice, undefined);
+  assert.equal(statSync(ws.db).mode & 0o777, 0o600);
+  assert.equal((await store.db.get<{ journal_mode: string }>('PRAGMA journal_mode'))?.journal_mode, 'wal');
+  assert.equal((await store.db.get<{ v: number }>('SELECT max(version) AS v FROM schema_version'))?.v, SCHEMA_VERSION);
+  await store.writeDocument(doc('a.txt', 'hello world'));
+  for (const f of readdirSync(join(ws.root, 'storage'))) assert.equal(statSync(join(ws.root, 'storage', f)).mode & 0o077, 0, `${f} is user-only`);
+  await store.close();
+});
+
+test('reopening keeps the data and does not migrate twice', async (t) => {
+  const ws = tempWorkspace();
+  t.after(ws.cleanup);
+  const a = (await IndexStore.open(ws.db)).store;
+  await a.writeDocument(doc('a.txt', 'hello world'));
+  await a.close();
+  const b = (await IndexStore.open(ws.db)).store;
+  assert.equal((await b.counts()).documents, 1);
+  assert.equal((await b.db.get<{ n: number }>('SELECT count(*) AS n FROM schema_version'))?.n, 1);
+  await b.close();
+});
+
+test('an index from a newer schema is refused with advice', async (t) => {
+  const ws = tempWorkspace();
+  t.after(ws.cleanup);
+  const a = (await IndexStore.open(ws.db)).store;
+  await a.db.run('INSERT INTO schema_version VALUES (?, 0)', [SCHEMA_VERSION + 1]);
+  await a.close();
+  await assert.rejects(IndexStore.open(ws.db), (e: unknown) => e instanceof EngineError && /newer version/.test(e.message));
+});
+
+test('the index may not live inside the notes folder', async (t) => {
+  const ws = tempWorkspace();
+  t.after(ws.cleanup);
+  await assert.rejects(IndexStore.open(join(ws.notes, '.index.sqlite'), ws.notes), (e: unknown) => e instanceof EngineError && e.code === 'bad-input');
+  assert.ok(!existsSync(join(ws.notes, '.index.sqlite')));
+});
+
+test('a damaged database is moved aside and a fresh one started, with a notice', async (t) => {
+  const ws = tempWorkspace();
+  t.after(ws.cleanup);
+  const a = (await IndexStore.open(ws.db)).store;
+  await a.writeDocument(doc('a.txt', 'hello world'));
+  await a.close();
+  const bytes = Buffer.alloc(statSync(ws.db).size, 0x5a);
+  writeFileSync(ws.db, bytes);
+  const { store, notice } = await IndexStore.open(ws.db);
+  assert.match(notice ?? '', /damaged.*rebuilt/);
+  assert.equal((await store.counts()).documents, 0);
+  assert.equal(await store.integrityCheck(), 'ok');
+  assert.ok(readdirSync(join(ws.root, 'storage')).some((f) => f.includes('.corrupt-')));
+  await store.close();
+});
+
+test('rewriting a document replaces its passages, FTS rows and vectors atomically', async (t) => {
+  const ws = tempWorkspace();
+  t.after(ws.cleanup);
+  const { store } = await IndexStore.open(ws.db);
+  await store.writeDocument(doc('a.txt', 'alpha beta'));
+  const idx = await store.vectorIndex();
+  assert.equal(idx?.size, 1);
+  await store.writeDocument(doc('a.txt', 'gamma delta'));
+  assert.equal((await store.counts()).chunks, 1);
+  assert.equal((await store.counts()).vectors, 1);
+  assert.equal((await store.db.all("SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH 'alpha'")).length, 0);
+  assert.equal((await store.db.all("SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH 'gamma'")).length, 1);
+  assert.equal((await store.vectorIndex())?.size, 1, 'the in-memory index follows the write');
+  await store.deleteDocuments(['a.txt']);
+  assert.deepEqual(await store.counts(), { documents: 0, indexed: 0, chunks: 0, vectors: 0, tokens: 0, binary: 0, tooLarge: 0, empty: 0, latin1: 0 });
+  assert.equal((await store.vectorIndex())?.size, 0);
+  assert.equal(await store.integrityCheck(), 'ok');
+  await store.close();
+});
+
+test('a failing write leaves the previous version intact', async (t) => {
+  const ws = tempWorkspace();
+  t.after(ws.cleanup);
+  const { store } = await IndexStore.open(ws.db);
+  await store.writeDocument(doc('a.txt', 'alpha beta'));
+  const bad = { ...doc('a.txt', 'gamma delta'), vectors: [fakeVector('x', 32), fakeVector('y', 32)] };
+  await assert.rejects(store.writeDocument(bad));
+  // fails inside the transaction, after the old passages were deleted: NaN binds as NULL
+  const bad2 = { ...doc('a.txt', 'gamma delta'), chunks: [{ start: 0, end: 5, tokens: 1 }, { start: NaN, end: 5, tokens: 1 }], vectors: [fakeVector('x', 32), fakeVector('y', 32)] };
+  await assert.rejects(store.writeDocument(bad2));
+  assert.equal((await store.counts()).chunks, 1);
+  assert.equal((await store.db.all("SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH 'alpha'")).length, 1);
+  await store.close();
+});
+
+test('vectors of other dimensions are refused', async (t) => {
+  const ws = tempWorkspace();
+  t.after(ws.cleanup);
+  const { store } = await IndexStore.open(ws.db);
+  await store.writeDocument(doc('a.txt', 'alpha'));
+  await assert.rejects(store.writeDocument({ ...doc('b.txt', 'beta'), vectors: [fakeVector('beta', 64)] }), /dimensions/);
+  await store.close();
+});
