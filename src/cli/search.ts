@@ -1,0 +1,226 @@
+/**
+ * `cmb index DIR [--model DIR] [--db FILE]` and
+ * `cmb search DIR "query" [--k N] [--json] [--model DIR] [--db FILE] [--glob PATTERN]`:
+ * the same store, indexer and search as the extension, without VS Code.
+ */
+import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { EngineError } from '../engine/errors';
+import type { ChunkEmbedder } from '../engine/index/embedder';
+import { indexFolder } from '../engine/index/indexer';
+import { progressMessage } from '../engine/index/protocol';
+import { findSimilar, searchIndex, type SearchResponse } from '../engine/index/search';
+import { IndexStore } from '../engine/index/store';
+import { lexicalOnlyEmbedder } from '../engine/index/wordChunker';
+
+export interface SearchCliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** true when stdout is a terminal: matches are shown in bold */
+  color?: boolean;
+  /**
+   * Loads the model folder given with --model and adapts it for indexing.
+   * Wired by src/cli/main.ts to the engine's model loader; without it --model is refused.
+   */
+  loadEmbedder?(modelDir: string): Promise<ChunkEmbedder>;
+  /** where a folder's index lives without --db (default: ~/.cache/clinical-modernbert/search) */
+  defaultDbPath?(folder: string): string;
+  signal?: AbortSignal;
+}
+
+interface ParsedArgs {
+  positional: string[];
+  options: Map<string, string[]>;
+  flags: Set<string>;
+}
+
+const valueOptions = new Set(['--model', '--db', '--k', '--glob', '--include', '--exclude', '--max-file-mb', '--similar-to']);
+const flagOptions = new Set(['--json', '--help']);
+
+export const indexUsage = 'usage: cmb index DIR [--model DIR] [--db FILE] [--include GLOB]... [--exclude GLOB]... [--max-file-mb N] [--json]';
+export const searchUsage = 'usage: cmb search DIR "query" [--k N] [--json] [--model DIR] [--db FILE] [--glob PATTERN]\n       cmb search DIR --similar-to FILE [--k N] [--json] --model DIR';
+
+export function parseArgs(args: string[]): ParsedArgs {
+  const out: ParsedArgs = { positional: [], options: new Map(), flags: new Set() };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--') {
+      out.positional.push(...args.slice(i + 1));
+      break;
+    }
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    const name = eq > 0 ? a.slice(0, eq) : a;
+    if (valueOptions.has(name)) {
+      const v = eq > 0 ? a.slice(eq + 1) : args[++i];
+      if (v === undefined) throw new UsageError(`${name} needs a value`);
+      out.options.set(name, [...(out.options.get(name) ?? []), v]);
+    } else if (flagOptions.has(a)) out.flags.add(a);
+    else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
+    else out.positional.push(a);
+  }
+  return out;
+}
+
+class UsageError extends Error {}
+
+export function cliDefaultDbPath(folder: string): string {
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  const id = createHash('sha256').update(resolve(folder)).digest('hex').slice(0, 16);
+  return join(base, 'clinical-modernbert', 'search', `${id}.sqlite`);
+}
+
+export async function runIndex(args: string[], io: SearchCliIo): Promise<number> {
+  return guarded(io, indexUsage, async () => {
+    const a = parseArgs(args);
+    if (a.flags.has('--help')) return usage(io, indexUsage, 0);
+    if (a.positional.length !== 1) return usage(io, indexUsage, 2);
+    const folder = resolve(a.positional[0]);
+    const { embedder, note } = await embedderFor(a, io);
+    if (note) io.stderr(note + '\n');
+    const maxMB = a.options.get('--max-file-mb')?.[0];
+    if (maxMB !== undefined && !(Number(maxMB) > 0)) throw new UsageError('--max-file-mb needs a positive number');
+    const { store, notice } = await IndexStore.open(dbPathFor(a, folder, io), folder);
+    try {
+      if (notice) io.stderr(notice + '\n');
+      let last = 0;
+      const r = await indexFolder(store, embedder, {
+        folder,
+        include: a.options.get('--include'),
+        exclude: a.options.get('--exclude'),
+        maxFileBytes: maxMB ? Math.round(Number(maxMB) * 1048576) : undefined,
+        signal: io.signal,
+        log: (level, m) => io.stderr(`${level}: ${m}\n`),
+        onProgress: (c) => {
+          if (Date.now() - last > 1000) {
+            last = Date.now();
+            io.stderr(progressMessage(c) + '\n');
+          }
+        },
+      });
+      if (a.flags.has('--json')) io.stdout(JSON.stringify({ ...r, db: store.file }) + '\n');
+      else {
+        io.stdout(
+          `${r.cancelled ? 'Cancelled' : 'Indexed'} ${folder}: ${r.indexed} notes indexed, ${r.unchanged} unchanged, ${r.removed} removed; ` +
+            `skipped ${r.skippedBinary} binary, ${r.skippedLarge} too large, ${r.unreadable} unreadable; ` +
+            `${r.chunks} passages, ${r.tokens} tokens in ${(r.ms / 1000).toFixed(1)} s${r.lexicalOnly ? ' (words only, no vectors)' : ''}.\n` +
+            `Index: ${store.file}\n`,
+        );
+      }
+      return r.cancelled ? 130 : r.failed ? 1 : 0;
+    } finally {
+      await store.close();
+    }
+  });
+}
+
+export async function runSearch(args: string[], io: SearchCliIo): Promise<number> {
+  return guarded(io, searchUsage, async () => {
+    const a = parseArgs(args);
+    if (a.flags.has('--help')) return usage(io, searchUsage, 0);
+    const similarTo = a.options.get('--similar-to')?.[0];
+    if (a.positional.length !== (similarTo ? 1 : 2)) return usage(io, searchUsage, 2);
+    const folder = resolve(a.positional[0]);
+    const kText = a.options.get('--k')?.[0];
+    const k = kText === undefined ? 10 : Number(kText);
+    if (!Number.isInteger(k) || k < 1) throw new UsageError('--k needs a whole number of at least 1');
+    const { embedder, note } = await embedderFor(a, io);
+    const dbPath = dbPathFor(a, folder, io);
+    const { store, notice } = await IndexStore.open(dbPath, folder);
+    try {
+      if (notice) io.stderr(notice + '\n');
+      if ((await store.counts()).documents === 0) io.stderr(`The index is empty; run: cmb index ${a.positional[0]}\n`);
+      const noVectorsReason = note ?? undefined;
+      let res: SearchResponse;
+      if (similarTo) {
+        const { readFile } = await import('node:fs/promises');
+        const abs = resolve(similarTo);
+        const text = (await readFile(abs)).toString('utf8');
+        const rel = abs.startsWith(folder + '/') ? abs.slice(folder.length + 1) : undefined;
+        res = await findSimilar(store, embedder, { text, k, excludePath: rel, pathGlob: a.options.get('--glob')?.[0], signal: io.signal, noVectorsReason });
+      } else {
+        res = await searchIndex(store, embedder, { query: a.positional[1], k, pathGlob: a.options.get('--glob')?.[0], signal: io.signal, noVectorsReason });
+      }
+      io.stdout(a.flags.has('--json') ? JSON.stringify(jsonOf(res, folder)) + '\n' : textOf(res, io.color ?? false));
+      return 0;
+    } finally {
+      await store.close();
+    }
+  });
+}
+
+function jsonOf(res: SearchResponse, folder: string) {
+  return {
+    lexicalOnly: res.lexicalOnly,
+    ...(res.reason ? { reason: res.reason } : {}),
+    ms: res.ms,
+    results: res.results.map((r) => ({
+      path: r.path,
+      file: join(folder, r.path),
+      start: r.passage.start,
+      end: r.passage.end,
+      score: r.score,
+      rankers: r.rankers,
+      snippet: r.snippet,
+      snippetStart: r.snippetStart,
+      highlights: r.highlights,
+    })),
+  };
+}
+
+function textOf(res: SearchResponse, color: boolean): string {
+  const lines: string[] = [];
+  if (res.lexicalOnly && res.reason) lines.push(`(${res.reason})`);
+  if (!res.results.length) lines.push('No matching notes.');
+  res.results.forEach((r, i) => {
+    lines.push(`${i + 1}. ${r.path}:${r.passage.start}-${r.passage.end}  [${r.rankers.join('+')}]  ${r.score.toFixed(4)}`);
+    lines.push('   ' + highlighted(r.snippet, r.highlights, color).replace(/\s+/g, ' ').trim());
+  });
+  return lines.join('\n') + '\n';
+}
+
+function highlighted(s: string, hs: Array<[number, number]>, color: boolean): string {
+  const [open, close] = color ? ['\x1b[1m', '\x1b[22m'] : ['*', '*'];
+  let out = '';
+  let at = 0;
+  for (const [a, b] of hs) {
+    out += s.slice(at, a) + open + s.slice(a, b) + close;
+    at = b;
+  }
+  return out + s.slice(at);
+}
+
+async function embedderFor(a: ParsedArgs, io: SearchCliIo): Promise<{ embedder: ChunkEmbedder; note?: string }> {
+  const model = a.options.get('--model')?.[0];
+  if (!model) return { embedder: lexicalOnlyEmbedder(), note: 'No --model given, so notes are matched by words only.' };
+  if (!io.loadEmbedder) throw new EngineError('not-loaded', 'This build of cmb cannot load models for search; leave out --model for a search by words.');
+  const embedder = await io.loadEmbedder(resolve(model));
+  return { embedder, note: embedder.demo ? 'The model is a demo or random-weight model, so notes are matched by words only.' : undefined };
+}
+
+function dbPathFor(a: ParsedArgs, folder: string, io: SearchCliIo): string {
+  const db = a.options.get('--db')?.[0];
+  return db ? resolve(db) : (io.defaultDbPath ?? cliDefaultDbPath)(folder);
+}
+
+function usage(io: SearchCliIo, text: string, code: number): number {
+  (code ? io.stderr : io.stdout)(text + '\n');
+  return code;
+}
+
+async function guarded(io: SearchCliIo, usageText: string, fn: () => Promise<number>): Promise<number> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`cmb: ${e.message}\n${usageText}\n`);
+      return 2;
+    }
+    if (e instanceof EngineError) {
+      io.stderr(`cmb: ${e.message}\n`);
+      return e.code === 'cancelled' ? 130 : 1;
+    }
+    io.stderr(`cmb: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}
