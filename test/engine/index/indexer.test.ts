@@ -190,16 +190,17 @@ test('cancel stops the run; a rerun completes it', async (t) => {
   const { ws, store } = await setup(t, notes);
   const ac = new AbortController();
   const progress: number[] = [];
-  const r = await run(store, ws, fakeEmbedder(), {
-    signal: ac.signal,
-    onProgress: (c) => {
-      progress.push(c.indexed);
-      if (c.indexed >= 5) ac.abort();
-    },
-  });
+  const e = fakeEmbedder();
+  const embed = e.embed.bind(e);
+  // the user presses Cancel while the sixth note is being embedded
+  e.embed = async (texts, signal) => {
+    if (e.calls === 5) ac.abort();
+    return embed(texts, signal);
+  };
+  const r = await run(store, ws, e, { signal: ac.signal, onProgress: (c) => progress.push(c.indexed) });
   assert.equal(r.cancelled, true);
-  assert.ok(r.indexed < 30);
-  assert.ok(progress.length > 0);
+  assert.equal(r.indexed, 5);
+  assert.ok(progress.length > 0, 'a final progress report');
   const rest = await run(store, ws);
   assert.equal(rest.indexed + r.indexed, 30);
   assert.equal((await store.counts()).documents, 30);
