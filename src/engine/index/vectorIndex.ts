@@ -99,14 +99,7 @@ export class VectorIndex {
       for (let s = 0; s < this.n; s++) if (!allow || allow(this.docs[s])) pool[m++] = s;
       pool = pool.subarray(0, m);
     } else pool = this.hammingNearest(q, Math.max(opts.candidates ?? 1000, k), allow);
-    const d = this.dims;
-    const scores = new Float32Array(pool.length);
-    for (let i = 0; i < pool.length; i++) {
-      const o = pool[i] * d;
-      let dot = 0;
-      for (let j = 0; j < d; j++) dot += this.vecs[o + j] * q[j];
-      scores[i] = dot;
-    }
+    const scores = dotProducts(this.vecs, this.dims, pool, q);
     const order = topIndices(scores, k);
     return order.map((i) => ({ chunkId: this.ids[pool[i]], docId: this.docs[pool[i]], score: scores[i] }));
   }
@@ -118,14 +111,17 @@ export class VectorIndex {
     const dist = new Uint16Array(this.n);
     const hist = new Uint32Array(this.dims + 1);
     const skip = 0xffff;
-    for (let s = 0; s < this.n; s++) {
-      if (allow && !allow(this.docs[s])) {
+    const bits = this.bits;
+    const docs = this.docs;
+    const n = this.n;
+    for (let s = 0; s < n; s++) {
+      if (allow && !allow(docs[s])) {
         dist[s] = skip;
         continue;
       }
       const o = s * w;
       let h = 0;
-      for (let i = 0; i < w; i++) h += popcount(this.bits[o + i] ^ qb[i]);
+      for (let i = 0; i < w; i++) h += popcount(bits[o + i] ^ qb[i]);
       dist[s] = h;
       hist[h]++;
     }
@@ -158,6 +154,28 @@ export class VectorIndex {
     bits.set(this.bits.subarray(0, this.n * this.words));
     Object.assign(this, { ids, docs, vecs, bits, cap });
   }
+}
+
+/** q against the vectors at the given slots; plain locals keep V8's loop tight */
+function dotProducts(vecs: Float32Array, d: number, pool: Int32Array, q: Float32Array): Float32Array {
+  const scores = new Float32Array(pool.length);
+  for (let i = 0; i < pool.length; i++) {
+    const o = pool[i] * d;
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
+    let j = 0;
+    for (; j + 3 < d; j += 4) {
+      a0 += vecs[o + j] * q[j];
+      a1 += vecs[o + j + 1] * q[j + 1];
+      a2 += vecs[o + j + 2] * q[j + 2];
+      a3 += vecs[o + j + 3] * q[j + 3];
+    }
+    for (; j < d; j++) a0 += vecs[o + j] * q[j];
+    scores[i] = a0 + a1 + a2 + a3;
+  }
+  return scores;
 }
 
 function popcount(x: number): number {
