@@ -90,6 +90,8 @@ export interface OpenResult {
 export class IndexStore {
   private vectors: VectorIndex | undefined;
   private vectorsDataVersion = -1;
+  /** dimensions confirmed against meta, so each write need not read it */
+  private dims = 0;
 
   private constructor(
     readonly db: Database,
@@ -232,6 +234,7 @@ export class IndexStore {
     });
     this.vectors = undefined;
     this.vectorsDataVersion = -1;
+    this.dims = 0;
   }
 
   /** the in-memory vector index, (re)loaded when another connection changed the database */
@@ -243,13 +246,16 @@ export class IndexStore {
       const dims = dimsText ? Number(dimsText) : 0;
       if (!dims) return undefined;
       const index = new VectorIndex(dims);
-      await this.db.each<{ chunk_id: number; doc_id: number; embedding: Buffer }>(
-        'SELECT v.chunk_id, c.doc_id, v.embedding FROM vectors v JOIN chunks c ON c.id = v.chunk_id',
-        [],
-        (r) => {
-          if (r.embedding.byteLength === dims * 4) index.add(r.chunk_id, r.doc_id, blobVector(r.embedding));
-        },
-      );
+      // pages of rows: node-sqlite3's each() crosses threads once per row, all() once per page
+      for (let after = -1; ; ) {
+        const rows = await this.db.all<{ chunk_id: number; doc_id: number; embedding: Buffer }>(
+          'SELECT v.chunk_id, c.doc_id, v.embedding FROM vectors v JOIN chunks c ON c.id = v.chunk_id WHERE v.chunk_id > ? ORDER BY v.chunk_id LIMIT 4096',
+          [after],
+        );
+        for (const r of rows) if (r.embedding.byteLength === dims * 4) index.add(r.chunk_id, r.doc_id, blobVector(r.embedding));
+        if (rows.length < 4096) break;
+        after = rows[rows.length - 1].chunk_id;
+      }
       index.recalibrate();
       this.vectors = index;
       this.vectorsDataVersion = dv;
@@ -285,9 +291,11 @@ export class IndexStore {
   }
 
   private async ensureDims(dims: number): Promise<void> {
+    if (this.dims === dims) return;
     const have = await this.meta('dims');
     if (have === undefined) await this.setMeta('dims', String(dims));
     else if (Number(have) !== dims) throw new EngineError('bad-input', `The index holds vectors of ${have} dimensions but the model gives ${dims}; rebuild the index.`);
+    this.dims = dims;
   }
 
   private applyToVectors(removed: number[], docId: number, added: Array<{ chunkId: number; v: Float32Array }>): void {
