@@ -82,8 +82,10 @@ export async function indexFolder(store: IndexStore, embedder: ChunkEmbedder, op
     await store.setMeta('vectors', vectors ? '1' : '0');
   }
 
+  // a full run compares against every row; a watcher run looks up only its paths
   const known = new Map<string, DocumentRow>();
-  for (const d of await store.documents()) known.set(d.path, d);
+  if (!opts.paths) for (const d of await store.documents()) known.set(d.path, d);
+  const lookup = async (rel: string) => (opts.paths ? await store.document(rel) : known.get(rel));
   const seen = new Set<string>();
   let lastProgress = 0;
   const progress = (force = false) => {
@@ -105,14 +107,14 @@ export async function indexFolder(store: IndexStore, embedder: ChunkEmbedder, op
     }
     if (!f.stat || !wanted(f.rel)) {
       // deleted, or no longer matched: forget it (a deleted folder takes its notes with it)
-      if (known.has(f.rel)) gone.push(f.rel);
-      if (!f.stat) for (const p of known.keys()) if (p.startsWith(f.rel + '/')) gone.push(p);
+      if (await lookup(f.rel)) gone.push(f.rel);
+      if (!f.stat && opts.paths) gone.push(...(await store.pathsUnder(f.rel)));
       continue;
     }
     seen.add(f.rel);
     counts.scanned++;
     try {
-      await indexFile({ ...f, stat: f.stat }, known.get(f.rel));
+      await indexFile({ ...f, stat: f.stat }, await lookup(f.rel));
     } catch (e) {
       if (e instanceof EngineError && e.code === 'cancelled') {
         cancelled = true;

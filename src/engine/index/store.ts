@@ -156,6 +156,13 @@ export class IndexStore {
     return this.db.get<DocumentRow>('SELECT id, path, size, mtime_ms, hash, fingerprint, status, latin1, tokens FROM documents WHERE path = ?', [path]);
   }
 
+  /** paths of the notes inside a folder (relative, no trailing '/') */
+  async pathsUnder(folder: string): Promise<string[]> {
+    // '0' is the character after '/', so this range is exactly the paths starting with folder + '/'
+    const rows = await this.db.all<{ path: string }>('SELECT path FROM documents WHERE path >= ? AND path < ?', [folder + '/', folder + '0']);
+    return rows.map((r) => r.path);
+  }
+
   /** records a new size/mtime for a file whose bytes did not change */
   async touch(id: number, size: number, mtimeMs: number): Promise<void> {
     await this.db.locked(() => this.db.run('UPDATE documents SET size = ?, mtime_ms = ? WHERE id = ?', [size, mtimeMs, id]));

@@ -20,6 +20,8 @@ export function watchNotes(runner: IndexRunner): vscode.Disposable {
   const queue = (uri: vscode.Uri) => {
     const folder = vscode.workspace.getWorkspaceFolder(uri);
     if (!folder || uri.scheme !== 'file') return;
+    // version-control and dependency churn never holds notes; the engine applies the exclude globs to the rest
+    if (/[\\/](\.git|\.hg|\.svn|node_modules)([\\/]|$)/.test(uri.fsPath)) return;
     const key = folder.uri.toString();
     let b = pending.get(key);
     if (!b) pending.set(key, (b = { folder, paths: new Set() }));
