@@ -117,8 +117,7 @@ export async function searchIndex(store: IndexStore, embedder: ChunkEmbedder, op
   const vectors = await vectorAvailability(store, embedder, opts.noVectorsReason);
   if (vectors.ok && opts.query.trim()) {
     const [q] = await embedder.embed([opts.query.slice(0, MAX_EMBED_QUERY_CHARS)], opts.signal);
-    const index = await store.vectorIndex();
-    const found = index?.search(q, PER_RANKER, { allowDoc: filter ? (d) => filter.has(d) : undefined }) ?? [];
+    const found = await store.nearest(q, PER_RANKER, filter ? (d) => filter.has(d) : undefined);
     found.forEach((h, i) => add(h.chunkId, h.docId, 'semantic', i + 1, h.score));
   }
 
@@ -142,8 +141,7 @@ export async function findSimilar(
   const q = meanNormalised(embs, embedder.dims);
   const filter = await docFilter(store, opts.pathGlob);
   const excluded = opts.excludePath ? (await store.document(opts.excludePath))?.id : undefined;
-  const index = await store.vectorIndex();
-  const found = index?.search(q, PER_RANKER * 4, { allowDoc: (d) => d !== excluded && (!filter || filter.has(d)) }) ?? [];
+  const found = await store.nearest(q, PER_RANKER * 4, (d) => d !== excluded && (!filter || filter.has(d)));
   const hits: ChunkHit[] = found.map((h, i) => ({ chunkId: h.chunkId, docId: h.docId, ranks: { semantic: i + 1 }, fused: h.score, cosine: h.score }));
   const results = await groupByNote(store, hits, clampK(opts.k), [], (h) => h.cosine ?? 0);
   return { results, lexicalOnly: false, ms: Math.round(performance.now() - t0) };

@@ -9,7 +9,11 @@ import { dirname, relative, resolve, isAbsolute } from 'node:path';
 import { EngineError } from '../errors';
 import { Database, isCorruptionError, type Param } from './database';
 import type { Chunk } from './embedder';
-import { VectorIndex } from './vectorIndex';
+import { dot, VectorIndex, type VectorHit } from './vectorIndex';
+
+/** int8 candidates re-scored with float32: max(RESCORE_MIN, RESCORE_FACTOR * k) */
+const RESCORE_MIN = 100;
+const RESCORE_FACTOR = 2;
 
 export const SCHEMA_VERSION = 1;
 
@@ -263,11 +267,31 @@ export class IndexStore {
         if (rows.length < 4096) break;
         after = rows[rows.length - 1].chunk_id;
       }
-      index.recalibrate();
       this.vectors = index;
       this.vectorsDataVersion = dv;
       return index;
     });
+  }
+
+  /**
+   * The k passages nearest to q: int8 candidates from memory, re-scored with
+   * the float32 vectors from the database, best first.
+   */
+  async nearest(q: Float32Array, k: number, allowDoc?: (docId: number) => boolean): Promise<VectorHit[]> {
+    const index = await this.vectorIndex();
+    if (!index || q.length !== index.dims) return [];
+    const candidates = index.search(q, Math.max(RESCORE_MIN, RESCORE_FACTOR * k), { allowDoc });
+    if (!candidates.length) return [];
+    const rows = await this.db.all<{ chunk_id: number; embedding: Buffer }>(
+      `SELECT chunk_id, embedding FROM vectors WHERE chunk_id IN (${candidates.map(() => '?').join(',')})`,
+      candidates.map((c) => c.chunkId),
+    );
+    const exact = new Map(rows.map((r) => [r.chunk_id, dot(blobVector(r.embedding), q)]));
+    return candidates
+      .filter((c) => exact.has(c.chunkId)) // deleted since the candidates were picked
+      .map((c) => ({ ...c, score: exact.get(c.chunkId)! }))
+      .sort((a, b) => b.score - a.score || a.chunkId - b.chunkId)
+      .slice(0, k);
   }
 
   async counts(): Promise<{ documents: number; indexed: number; chunks: number; vectors: number; tokens: number; binary: number; tooLarge: number; empty: number; latin1: number }> {

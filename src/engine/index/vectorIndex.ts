@@ -1,57 +1,59 @@
 /**
- * Nearest passages by cosine similarity, held in memory and loaded from the
- * database. Why not sqlite-vec's vec0 KNN: on the 2-core reference machine its
- * exact float32 scan takes ~177 ms at 100k x 768, int8 ~200 ms and bit KNN with
- * k=200 ~50 ms, all above the 50 ms target (docs/search.md). Here:
- *  - up to EXACT_LIMIT vectors: exact float32 scan (recall 1);
- *  - above: sign bits around the per-dimension mean (so anisotropic BERT
- *    embeddings still split evenly), Hamming distance over all vectors, then
- *    exact float32 re-scoring of the closest candidates.
+ * Nearest passages by cosine similarity, held in memory as int8 vectors and
+ * loaded from the database. Why not sqlite-vec's vec0 KNN: on the 2-core
+ * reference machine its exact float32 scan takes ~177 ms at 100k x 768 and its
+ * int8 scan ~200 ms, above the 50 ms target; an exact int8 scan in WebAssembly
+ * SIMD takes ~15 ms (docs/search.md). The int8 scores pick candidates; the
+ * store re-scores them with the float32 vectors, so the final order is exact
+ * unless int8 rounding pushes a true neighbour below the candidate cut.
  */
-
-export const EXACT_LIMIT = 20_000;
+import { createInt8DotKernel, type Int8DotKernel } from './int8Dot';
 
 export interface VectorHit {
   chunkId: number;
   docId: number;
-  /** cosine similarity (vectors are L2-normalised) */
+  /** cosine similarity (vectors are L2-normalised); from int8 codes until re-scored */
   score: number;
 }
 
 export class VectorIndex {
   private n = 0;
-  private cap = 0;
   private ids = new Int32Array(0);
   private docs = new Int32Array(0);
-  private vecs = new Float32Array(0);
-  private bits = new Uint32Array(0);
+  /** per vector: the float value of one int8 step */
+  private steps = new Float32Array(0);
   private slots = new Map<number, number>();
-  private thresholds: Float32Array;
-  private readonly words: number;
+  private readonly kernel: Int8DotKernel;
 
-  constructor(readonly dims: number) {
-    this.words = Math.ceil(dims / 32);
-    this.thresholds = new Float32Array(dims);
+  constructor(
+    readonly dims: number,
+    opts: { simd?: boolean } = {},
+  ) {
+    this.kernel = createInt8DotKernel(dims, opts);
   }
 
   get size(): number {
     return this.n;
   }
 
-  /** bytes of the typed arrays (for stats and the benchmark) */
+  /** true when the WebAssembly SIMD kernel runs (not the scalar fallback) */
+  get simd(): boolean {
+    return this.kernel.simd;
+  }
+
+  /** bytes held for the vectors (for stats and the benchmark) */
   get bytes(): number {
-    return this.vecs.byteLength + this.bits.byteLength + this.ids.byteLength * 2;
+    return this.kernel.capacity() * (this.kernel.stride + 12);
   }
 
   add(chunkId: number, docId: number, v: Float32Array): void {
     if (v.length !== this.dims) throw new Error(`vector of ${v.length} dimensions in an index of ${this.dims}`);
     if (this.slots.has(chunkId)) this.remove([chunkId]);
-    if (this.n === this.cap) this.grow(Math.max(1024, this.cap * 2));
+    if (this.n === this.kernel.capacity()) this.grow(this.n + 1);
     const s = this.n++;
     this.ids[s] = chunkId;
     this.docs[s] = docId;
-    this.vecs.set(v, s * this.dims);
-    this.encode(s);
+    this.steps[s] = quantize(v, this.kernel.slot(s));
     this.slots.set(chunkId, s);
   }
 
@@ -65,123 +67,63 @@ export class VectorIndex {
         // move the last vector into the hole
         this.ids[s] = this.ids[last];
         this.docs[s] = this.docs[last];
-        this.vecs.copyWithin(s * this.dims, last * this.dims, (last + 1) * this.dims);
-        this.bits.copyWithin(s * this.words, last * this.words, (last + 1) * this.words);
+        this.steps[s] = this.steps[last];
+        this.kernel.move(last, s);
         this.slots.set(this.ids[s], s);
       }
     }
   }
 
-  /** recomputes the bit thresholds from the vectors held (after a bulk load) */
-  recalibrate(): void {
-    const d = this.dims;
-    const mean = new Float64Array(d);
-    for (let s = 0; s < this.n; s++) {
-      const o = s * d;
-      for (let j = 0; j < d; j++) mean[j] += this.vecs[o + j];
-    }
-    for (let j = 0; j < d; j++) this.thresholds[j] = this.n ? mean[j] / this.n : 0;
-    for (let s = 0; s < this.n; s++) this.encode(s);
-  }
-
-  /**
-   * The k nearest vectors to q. `allowDoc` restricts to some documents (path
-   * filter); `candidates` is how many Hamming-nearest vectors are re-scored.
-   */
-  search(q: Float32Array, k: number, opts: { allowDoc?: (docId: number) => boolean; candidates?: number; exact?: boolean } = {}): VectorHit[] {
+  /** the k nearest vectors to q by int8 score, best first; `allowDoc` restricts to some documents */
+  search(q: Float32Array, k: number, opts: { allowDoc?: (docId: number) => boolean } = {}): VectorHit[] {
     if (q.length !== this.dims || k <= 0 || this.n === 0) return [];
+    const code = new Int8Array(this.kernel.stride);
+    const qStep = quantize(q, code);
+    const dots = this.kernel.dots(code, this.n);
+    const scores = new Float32Array(this.n);
     const allow = opts.allowDoc;
-    const exact = opts.exact ?? this.n <= EXACT_LIMIT;
-    let pool: Int32Array;
-    if (exact) {
-      pool = new Int32Array(this.n);
-      let m = 0;
-      for (let s = 0; s < this.n; s++) if (!allow || allow(this.docs[s])) pool[m++] = s;
-      pool = pool.subarray(0, m);
-    } else pool = this.hammingNearest(q, Math.max(opts.candidates ?? 1000, k), allow);
-    const scores = dotProducts(this.vecs, this.dims, pool, q);
-    const order = topIndices(scores, k);
-    return order.map((i) => ({ chunkId: this.ids[pool[i]], docId: this.docs[pool[i]], score: scores[i] }));
+    for (let s = 0; s < this.n; s++) scores[s] = allow && !allow(this.docs[s]) ? -Infinity : dots[s] * this.steps[s] * qStep;
+    return topIndices(scores, k)
+      .filter((s) => scores[s] !== -Infinity)
+      .map((s) => ({ chunkId: this.ids[s], docId: this.docs[s], score: scores[s] }));
   }
 
-  private hammingNearest(q: Float32Array, want: number, allow?: (docId: number) => boolean): Int32Array {
-    const w = this.words;
-    const qb = new Uint32Array(w);
-    for (let j = 0; j < this.dims; j++) if (q[j] > this.thresholds[j]) qb[j >> 5] |= 1 << (j & 31);
-    const dist = new Uint16Array(this.n);
-    const hist = new Uint32Array(this.dims + 1);
-    const skip = 0xffff;
-    const bits = this.bits;
-    const docs = this.docs;
-    const n = this.n;
-    for (let s = 0; s < n; s++) {
-      if (allow && !allow(docs[s])) {
-        dist[s] = skip;
-        continue;
-      }
-      const o = s * w;
-      let h = 0;
-      for (let i = 0; i < w; i++) h += popcount(bits[o + i] ^ qb[i]);
-      dist[s] = h;
-      hist[h]++;
-    }
-    // the smallest distance threshold that admits `want` candidates (ties included)
-    let t = 0;
-    let acc = 0;
-    while (t < this.dims && acc + hist[t] < want) acc += hist[t++];
-    const out = new Int32Array(Math.min(this.n, acc + hist[t]));
-    let m = 0;
-    for (let s = 0; s < this.n && m < out.length; s++) if (dist[s] <= t) out[m++] = s;
-    return out.subarray(0, m);
-  }
-
-  private encode(s: number): void {
-    const d = this.dims;
-    const o = s * d;
-    const b = s * this.words;
-    for (let i = 0; i < this.words; i++) this.bits[b + i] = 0;
-    for (let j = 0; j < d; j++) if (this.vecs[o + j] > this.thresholds[j]) this.bits[b + (j >> 5)] |= 1 << (j & 31);
-  }
-
-  private grow(cap: number): void {
+  private grow(n: number): void {
+    this.kernel.reserve(n);
+    const cap = this.kernel.capacity();
     const ids = new Int32Array(cap);
     ids.set(this.ids.subarray(0, this.n));
     const docs = new Int32Array(cap);
     docs.set(this.docs.subarray(0, this.n));
-    const vecs = new Float32Array(cap * this.dims);
-    vecs.set(this.vecs.subarray(0, this.n * this.dims));
-    const bits = new Uint32Array(cap * this.words);
-    bits.set(this.bits.subarray(0, this.n * this.words));
-    Object.assign(this, { ids, docs, vecs, bits, cap });
+    const steps = new Float32Array(cap);
+    steps.set(this.steps.subarray(0, this.n));
+    this.ids = ids;
+    this.docs = docs;
+    this.steps = steps;
   }
 }
 
-/** q against the vectors at the given slots; plain locals keep V8's loop tight */
-function dotProducts(vecs: Float32Array, d: number, pool: Int32Array, q: Float32Array): Float32Array {
-  const scores = new Float32Array(pool.length);
-  for (let i = 0; i < pool.length; i++) {
-    const o = pool[i] * d;
-    let a0 = 0;
-    let a1 = 0;
-    let a2 = 0;
-    let a3 = 0;
-    let j = 0;
-    for (; j + 3 < d; j += 4) {
-      a0 += vecs[o + j] * q[j];
-      a1 += vecs[o + j + 1] * q[j + 1];
-      a2 += vecs[o + j + 2] * q[j + 2];
-      a3 += vecs[o + j + 3] * q[j + 3];
-    }
-    for (; j < d; j++) a0 += vecs[o + j] * q[j];
-    scores[i] = a0 + a1 + a2 + a3;
+/** symmetric int8 codes scaled to the vector's largest component; returns the value of one step */
+function quantize(v: Float32Array, out: Int8Array): number {
+  let max = 0;
+  for (let j = 0; j < v.length; j++) {
+    const a = Math.abs(v[j]);
+    if (a > max) max = a;
   }
-  return scores;
+  if (!(max > 0) || !Number.isFinite(max)) {
+    out.fill(0);
+    return 0;
+  }
+  const scale = 127 / max;
+  for (let j = 0; j < v.length; j++) out[j] = Math.round(v[j] * scale);
+  return max / 127;
 }
 
-function popcount(x: number): number {
-  x = x - ((x >>> 1) & 0x55555555);
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+/** cosine similarity of two L2-normalised float vectors */
+export function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let j = 0; j < a.length; j++) s += a[j] * b[j];
+  return s;
 }
 
 /** indices of the k largest scores, best first */

@@ -115,3 +115,19 @@ test('vectors of other dimensions are refused', async (t) => {
   await assert.rejects(store.writeDocument({ ...doc('b.txt', 'beta'), vectors: [fakeVector('beta', 64)] }), /dimensions/);
   await store.close();
 });
+
+test('nearest re-scores int8 candidates with the stored float vectors', async (t) => {
+  const ws = tempWorkspace();
+  t.after(ws.cleanup);
+  const { store } = await IndexStore.open(ws.db);
+  const texts = Array.from({ length: 60 }, (_, i) => `note ${i} word${i % 7} term${i % 11} item${i % 13}`);
+  for (const [i, text] of texts.entries()) await store.writeDocument(doc(`n${i}.txt`, text));
+  const q = fakeVector('word3 term5', 32);
+  const hits = await store.nearest(q, 5);
+  assert.equal(hits.length, 5);
+  const exact = texts.map((text) => fakeVector(text, 32)).map((v) => v.reduce((a, x, j) => a + x * q[j], 0));
+  const best = [...exact].sort((a, b) => b - a).slice(0, 5);
+  hits.forEach((h, i) => assert.ok(Math.abs(h.score - best[i]) < 1e-6, `hit ${i}: ${h.score} vs ${best[i]}`));
+  assert.deepEqual(await store.nearest(new Float32Array(7), 5), [], 'wrong dimensions');
+  await store.close();
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VectorIndex, topIndices } from '../../../src/engine/index/vectorIndex';
+import { dot, VectorIndex, topIndices } from '../../../src/engine/index/vectorIndex';
 
 function rng(seed: number) {
   let s = seed >>> 0 || 1;
@@ -18,7 +18,7 @@ function unit(r: () => number, d: number, base?: Float32Array, noise = 1): Float
   return v;
 }
 
-test('exact search returns the most similar vectors, best first', () => {
+test('search returns the most similar vectors, best first', () => {
   const r = rng(1);
   const idx = new VectorIndex(16);
   const vs = Array.from({ length: 200 }, () => unit(r, 16));
@@ -26,7 +26,7 @@ test('exact search returns the most similar vectors, best first', () => {
   const hits = idx.search(vs[42], 5);
   assert.equal(hits[0].chunkId, 43);
   assert.equal(hits[0].docId, 142);
-  assert.ok(Math.abs(hits[0].score - 1) < 1e-5);
+  assert.ok(Math.abs(hits[0].score - 1) < 0.02, 'int8 scores are close to cosine');
   for (let i = 1; i < hits.length; i++) assert.ok(hits[i - 1].score >= hits[i].score);
 });
 
@@ -42,30 +42,46 @@ test('removal takes a vector out and keeps the others findable', () => {
   assert.equal(idx.search(vs[48], 1)[0].chunkId, 49, 'the vector moved into the hole is still right');
 });
 
-test('binary candidates with re-scoring agree with the exact scan on clustered vectors', () => {
+test('int8 candidates (2k) hold the exact float top k, even for random vectors', () => {
   const r = rng(3);
-  const d = 64;
-  const centroids = Array.from({ length: 40 }, () => unit(r, d));
+  const d = 256;
+  const vs = Array.from({ length: 3000 }, () => unit(r, d));
   const idx = new VectorIndex(d);
-  for (let i = 0; i < 4000; i++) idx.add(i + 1, i, unit(r, d, centroids[i % 40], 0.15));
-  idx.recalibrate();
-  let agree = 0;
+  vs.forEach((v, i) => idx.add(i + 1, i, v));
+  let found = 0;
   for (let q = 0; q < 20; q++) {
-    const query = unit(r, d, centroids[(q * 7) % 40], 0.15);
-    const exact = new Set(idx.search(query, 10, { exact: true }).map((h) => h.chunkId));
-    agree += idx.search(query, 10, { exact: false, candidates: 300 }).filter((h) => exact.has(h.chunkId)).length;
+    const query = unit(r, d);
+    const exact = topIndices(Float32Array.from(vs, (v) => dot(v, query)), 10).map((i) => i + 1);
+    const cands = new Set(idx.search(query, 20).map((h) => h.chunkId));
+    found += exact.filter((id) => cands.has(id)).length;
   }
-  assert.ok(agree / 200 >= 0.95, `recall@10 ${agree / 200}`);
+  assert.ok(found / 200 >= 0.97, `recall of the candidates ${found / 200}`);
+});
+
+test('the WebAssembly SIMD kernel runs and agrees with the scalar fallback', () => {
+  const r = rng(5);
+  const a = new VectorIndex(100);
+  const b = new VectorIndex(100, { simd: false });
+  assert.equal(a.simd, true);
+  assert.equal(b.simd, false);
+  for (let i = 0; i < 2500; i++) {
+    const v = unit(r, 100);
+    a.add(i + 1, i, v);
+    b.add(i + 1, i, v);
+  }
+  a.remove([7, 1000]);
+  b.remove([7, 1000]);
+  const q = unit(r, 100);
+  assert.deepEqual(a.search(q, 25), b.search(q, 25));
 });
 
 test('a document filter keeps other documents out', () => {
   const r = rng(4);
   const idx = new VectorIndex(8);
   for (let i = 0; i < 30; i++) idx.add(i + 1, i % 3, unit(r, 8));
-  for (const exact of [true, false]) {
-    const hits = idx.search(unit(r, 8), 30, { allowDoc: (d) => d === 2, exact, candidates: 30 });
-    assert.ok(hits.length > 0 && hits.every((h) => h.docId === 2));
-  }
+  const hits = idx.search(unit(r, 8), 30, { allowDoc: (d) => d === 2 });
+  assert.equal(hits.length, 10);
+  assert.ok(hits.every((h) => h.docId === 2));
 });
 
 test('bad queries give no hits rather than garbage', () => {
@@ -74,6 +90,7 @@ test('bad queries give no hits rather than garbage', () => {
   idx.add(1, 1, new Float32Array(8).fill(0.35));
   assert.deepEqual(idx.search(new Float32Array(4), 5), [], 'wrong dimensions');
   assert.deepEqual(idx.search(new Float32Array(8), 0), [], 'k = 0');
+  assert.equal(idx.search(new Float32Array(8), 5)[0].score, 0, 'a zero query scores 0, not NaN');
   assert.throws(() => idx.add(2, 1, new Float32Array(3)), /dimensions/);
 });
 
