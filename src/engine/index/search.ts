@@ -80,6 +80,33 @@ export function queryTerms(query: string): string[] {
   return out;
 }
 
+/**
+ * A term in more than a tenth of the passages (and more than 1000: small
+ * indexes are cheap to rank fully) is left out of the query if a rarer one
+ * remains; BM25 gives it almost no weight anyway.
+ */
+const COMMON_TERM_SHARE = 0.1;
+const COMMON_TERM_MIN = 1000;
+
+/**
+ * The query terms worth matching: terms absent from the index and common
+ * terms (stop words, "patient") are dropped, unless nothing rarer is left, in
+ * which case the rarest stays and `common` says whether it is in most passages.
+ */
+export async function selectiveTerms(store: IndexStore, terms: string[]): Promise<{ terms: string[]; common: boolean }> {
+  if (!terms.length) return { terms, common: false };
+  const folded = terms.map(foldWord);
+  const counts = await store.termCounts([...new Set(folded)]);
+  const present = [...new Set(folded)].filter((t) => (counts.get(t) ?? 0) > 0);
+  if (!present.length) return { terms: [], common: false };
+  const total = Math.max(1, await store.passageCountEstimate());
+  const limit = Math.max(COMMON_TERM_SHARE * total, COMMON_TERM_MIN);
+  const selective = present.filter((t) => counts.get(t)! <= limit);
+  if (selective.length) return { terms: selective, common: false };
+  const rarest = present.reduce((a, b) => (counts.get(b)! < counts.get(a)! ? b : a));
+  return { terms: [rarest], common: counts.get(rarest)! > Math.max(0.25 * total, 5 * COMMON_TERM_MIN) };
+}
+
 /** an FTS5 MATCH expression where every term is a quoted string: never a syntax error */
 export function ftsExpression(terms: string[]): string {
   return terms.map((t) => `"${t.replace(/"/g, '""')}"`).join(' OR ');
@@ -99,12 +126,15 @@ export async function searchIndex(store: IndexStore, embedder: ChunkEmbedder, op
     if (cosine !== undefined) h.cosine = cosine;
   };
 
-  if (terms.length) {
+  const lexical = await selectiveTerms(store, terms);
+  if (lexical.terms.length) {
     const limit = filter ? PER_RANKER * 20 : PER_RANKER;
+    // BM25 over a word found in most passages costs a scan of all of them and ranks nothing: take matches in index order
+    const order = lexical.common ? 'chunks_fts.rowid' : 'bm25(chunks_fts)';
     const rows = await store.db.all<{ chunk_id: number; doc_id: number }>(
       `SELECT c.id AS chunk_id, c.doc_id AS doc_id FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid
-       WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts) LIMIT ?`,
-      [ftsExpression(terms), limit],
+       WHERE chunks_fts MATCH ? ORDER BY ${order} LIMIT ?`,
+      [ftsExpression(lexical.terms), limit],
     );
     let rank = 0;
     for (const r of rows) {
@@ -121,7 +151,7 @@ export async function searchIndex(store: IndexStore, embedder: ChunkEmbedder, op
     found.forEach((h, i) => add(h.chunkId, h.docId, 'semantic', i + 1, h.score));
   }
 
-  const results = await groupByNote(store, [...hits.values()], k, terms, (h) => h.fused);
+  const results = await groupByNote(store, [...hits.values()], k, lexical.terms.length ? lexical.terms : terms, (h) => h.fused);
   return { results, lexicalOnly: !vectors.ok, reason: vectors.ok ? undefined : vectors.reason, ms: Math.round(performance.now() - t0) };
 }
 

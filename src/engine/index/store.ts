@@ -15,7 +15,7 @@ import { dot, VectorIndex, type VectorHit } from './vectorIndex';
 const RESCORE_MIN = 100;
 const RESCORE_FACTOR = 2;
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** each entry moves the schema from version i to i+1 */
 const migrations: string[] = [
@@ -53,6 +53,10 @@ const migrations: string[] = [
     embedding BLOB NOT NULL             -- float32, L2-normalised, meta.dims long
   );
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
+  // 1 -> 2: per-term passage counts, so words in most passages can be left out of a query
+  `
+  CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab(chunks_fts, 'row');
   `,
 ];
 
@@ -158,6 +162,20 @@ export class IndexStore {
 
   async document(path: string): Promise<DocumentRow | undefined> {
     return this.db.get<DocumentRow>('SELECT id, path, size, mtime_ms, hash, fingerprint, status, latin1, tokens FROM documents WHERE path = ?', [path]);
+  }
+
+  /** passages containing each term (terms as the FTS5 tokenizer folds them) */
+  async termCounts(terms: string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (!terms.length) return out;
+    const rows = await this.db.all<{ term: string; doc: number }>(`SELECT term, doc FROM chunks_vocab WHERE term IN (${terms.map(() => '?').join(',')})`, terms);
+    for (const r of rows) out.set(r.term, r.doc);
+    return out;
+  }
+
+  /** about how many passages there are (cheap: the largest id) */
+  async passageCountEstimate(): Promise<number> {
+    return (await this.db.get<{ n: number | null }>('SELECT max(id) AS n FROM chunks'))?.n ?? 0;
   }
 
   /** paths of the notes inside a folder (relative, no trailing '/') */

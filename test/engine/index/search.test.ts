@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { indexFolder } from '../../../src/engine/index/indexer';
 import { IndexStore } from '../../../src/engine/index/store';
-import { findSimilar, ftsExpression, queryTerms, RRF_K, searchIndex, snippetOf } from '../../../src/engine/index/search';
+import { findSimilar, ftsExpression, queryTerms, RRF_K, searchIndex, selectiveTerms, snippetOf } from '../../../src/engine/index/search';
 import { clinicalNotes, tempWorkspace } from './notesFixture';
 import { fakeEmbedder } from './fakeEmbedder';
 
@@ -138,4 +138,30 @@ test('search sees notes written after the vectors were loaded', async (t) => {
   await indexFolder(store, e, { folder: ws.notes, paths: ['new.txt'] });
   const r = await searchIndex(store, e, { query: 'palpitations' });
   assert.ok(r.results.some((x) => x.path === 'new.txt' && x.rankers.includes('semantic')));
+});
+
+test('words found in most passages are left out when rarer query words remain', async (t) => {
+  const ws = tempWorkspace();
+  const { store } = await IndexStore.open(ws.db);
+  t.after(async () => {
+    await store.close();
+    ws.cleanup();
+  });
+  const e = fakeEmbedder({ demo: true });
+  for (let d = 0; d < 300; d++) {
+    const parts = Array.from({ length: 4 }, (_, i) => `patient seen today ${d % 5 === 0 && i === 0 ? 'troponin raised' : 'stable'} ${d}x${i}`);
+    let text = '';
+    const chunks = parts.map((p) => {
+      const start = text.length;
+      text += p + '\n';
+      return { start, end: start + p.length, tokens: 5 };
+    });
+    await store.writeDocument({ path: `n${d}.txt`, size: 1, mtimeMs: 1, hash: String(d), fingerprint: e.fingerprint, status: 'indexed', latin1: false, text, chunks });
+  }
+  assert.deepEqual(await selectiveTerms(store, ['patient', 'troponin', 'nowhere']), { terms: ['troponin'], common: false });
+  assert.deepEqual(await selectiveTerms(store, ['patient', 'today']), { terms: ['patient'], common: false }, 'the rarest stays when all are common');
+  const r = await searchIndex(store, e, { query: 'patient troponin' });
+  assert.equal(r.results.length, 10);
+  for (const x of r.results) assert.ok(x.snippet.includes('troponin'));
+  assert.ok(r.results.every((x) => x.highlights.every(([s, en]) => x.snippet.slice(s, en) === 'troponin')), 'only the selective word is highlighted');
 });

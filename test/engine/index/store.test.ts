@@ -36,7 +36,7 @@ test('reopening keeps the data and does not migrate twice', async (t) => {
   await a.close();
   const b = (await IndexStore.open(ws.db)).store;
   assert.equal((await b.counts()).documents, 1);
-  assert.equal((await b.db.get<{ n: number }>('SELECT count(*) AS n FROM schema_version'))?.n, 1);
+  assert.equal((await b.db.get<{ n: number }>('SELECT count(*) AS n FROM schema_version'))?.n, SCHEMA_VERSION, 'one row per migration');
   await b.close();
 });
 
@@ -130,4 +130,19 @@ test('nearest re-scores int8 candidates with the stored float vectors', async (t
   hits.forEach((h, i) => assert.ok(Math.abs(h.score - best[i]) < 1e-6, `hit ${i}: ${h.score} vs ${best[i]}`));
   assert.deepEqual(await store.nearest(new Float32Array(7), 5), [], 'wrong dimensions');
   await store.close();
+});
+
+test('an index at schema 1 is migrated to the current schema on open, data kept', async (t) => {
+  const ws = tempWorkspace();
+  t.after(ws.cleanup);
+  const a = (await IndexStore.open(ws.db)).store;
+  await a.writeDocument(doc('a.txt', 'hello world'));
+  // what a version-1 index looks like: no vocabulary table, one migration recorded
+  await a.db.exec('DROP TABLE chunks_vocab; DELETE FROM schema_version WHERE version > 1;');
+  await a.close();
+  const b = (await IndexStore.open(ws.db)).store;
+  assert.equal((await b.db.get<{ v: number }>('SELECT max(version) AS v FROM schema_version'))?.v, SCHEMA_VERSION);
+  assert.deepEqual([...(await b.termCounts(['hello', 'absent']))], [['hello', 1]]);
+  assert.equal((await b.counts()).documents, 1);
+  await b.close();
 });
