@@ -136,20 +136,19 @@ export async function indexFolder(store: IndexStore, embedder: ChunkEmbedder, op
   return { ...counts, ms: Math.round(performance.now() - t0), cancelled, lexicalOnly: !vectors };
 
   async function indexFile(f: FileEntry, row: DocumentRow | undefined): Promise<void> {
-    const size = f.stat.size;
-    const mtimeMs = f.stat.mtimeMs;
-    const sameStat = row && row.size === size && row.mtime_ms === mtimeMs && row.fingerprint === embedder.fingerprint;
-    if (size > maxBytes) {
-      counts.skippedLarge++;
-      if (!(sameStat && row.status === 'too-large')) {
-        await store.writeDocument({ path: f.rel, size, mtimeMs, hash: '', fingerprint: embedder.fingerprint, status: 'too-large', latin1: false, text: '', chunks: [] });
-      }
+    const unchanged = row && row.size === f.stat.size && row.mtime_ms === f.stat.mtimeMs && row.fingerprint === embedder.fingerprint;
+    // unchanged, unless the size limit moved across this file
+    if (unchanged && (row.status === 'too-large') === f.stat.size > maxBytes) {
+      if (row.status === 'too-large') counts.skippedLarge++;
+      else countUnchanged(row);
       return;
     }
-    if (sameStat) return countUnchanged(row);
-    let bytes: Buffer;
+    // the walk's stat may be minutes old by now (a slow model): take a fresh one
+    let fresh: Stats;
+    let bytes: Buffer | undefined;
     try {
-      bytes = await fs.readFile(f.abs);
+      fresh = await fs.stat(f.abs);
+      if (fresh.size <= maxBytes) bytes = await fs.readFile(f.abs);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {
@@ -160,6 +159,13 @@ export async function indexFolder(store: IndexStore, embedder: ChunkEmbedder, op
       }
       counts.unreadable++;
       log('warn', `Search index: cannot read ${f.rel} (${code ?? 'error'}); skipped.`);
+      return;
+    }
+    const size = fresh.size;
+    const mtimeMs = fresh.mtimeMs;
+    if (!bytes) {
+      counts.skippedLarge++;
+      await store.writeDocument({ path: f.rel, size, mtimeMs, hash: '', fingerprint: embedder.fingerprint, status: 'too-large', latin1: false, text: '', chunks: [] });
       return;
     }
     const after = await fs.stat(f.abs).catch(() => undefined);
@@ -234,14 +240,14 @@ async function* walk(root: string, start: string, exclude: string[], counts: Ind
       continue;
     }
     const subdirs: string[] = [];
-    for (const name of names) {
-      const abs = join(dir, name);
+    // stat a directory's entries a batch at a time: the thread pool runs them in parallel
+    const stats = await statAll(names.map((name) => join(dir, name)));
+    for (let i = 0; i < names.length; i++) {
+      const abs = join(dir, names[i]);
       const rel = toRel(root, abs);
-      let st: Stats;
-      try {
-        st = await fs.stat(abs); // follows symlinks
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
+      const got = stats[i];
+      if ('error' in got) {
+        const code = got.error.code;
         if (code !== 'ENOENT') {
           // ELOOP (a symlink to itself), EACCES
           counts.unreadable++;
@@ -249,6 +255,7 @@ async function* walk(root: string, start: string, exclude: string[], counts: Ind
         }
         continue;
       }
+      const st = got.stat;
       if (st.isDirectory()) {
         if (!excludesDirectory(exclude, rel)) subdirs.push(abs);
       } else if (st.isFile()) yield { rel, abs, stat: st };
@@ -271,6 +278,20 @@ async function* listPaths(root: string, paths: string[], exclude: string[], coun
     }
     yield { rel, abs, stat: st?.isFile() ? st : undefined };
   }
+}
+
+async function statAll(paths: string[]): Promise<Array<{ stat: Stats } | { error: NodeJS.ErrnoException }>> {
+  const out: Array<{ stat: Stats } | { error: NodeJS.ErrnoException }> = [];
+  for (let i = 0; i < paths.length; i += 64) {
+    const batch = paths.slice(i, i + 64).map((p) =>
+      fs.stat(p).then(
+        (stat) => ({ stat }),
+        (error: NodeJS.ErrnoException) => ({ error }),
+      ),
+    );
+    out.push(...(await Promise.all(batch)));
+  }
+  return out;
 }
 
 function toRel(root: string, abs: string): string {

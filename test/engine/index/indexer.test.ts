@@ -120,6 +120,12 @@ test('binary, oversize, empty, BOM and Latin-1 files', async (t) => {
   assert.equal(again.skippedBinary, 1, 'skips are still counted on unchanged files');
   assert.equal(again.skippedLarge, 1);
   assert.equal(again.indexed, 0);
+  const raised = await run(store, ws, fakeEmbedder(), { maxFileBytes: 5_000_000 });
+  assert.equal(raised.skippedLarge, 0, 'a higher limit takes the big file in');
+  assert.equal(raised.indexed, 1);
+  const lowered = await run(store, ws, fakeEmbedder(), { maxFileBytes: 10 });
+  assert.equal(lowered.skippedLarge, 3, 'a lower limit drops the big file and the two notes over 10 bytes');
+  assert.equal((await store.document('big.txt'))?.status, 'too-large');
 });
 
 test('a megabyte line is indexed with offsets true to the text', async (t) => {
