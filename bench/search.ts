@@ -279,9 +279,10 @@ async function main() {
   process.stdout.write(text + '\n');
   if (WRITE) {
     const file = join(__dirname, '..', 'BENCHMARKS.md');
-    const had = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-    const heading = had.includes('\n## Search\n') ? '' : '\n## Search\n\n';
-    appendFileSync(file, (had.endsWith('\n') ? '' : '\n') + heading + text + '\n');
+    const had = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    const start = had ? (had.endsWith('\n') ? '' : '\n') : '# Benchmarks\n';
+    const heading = had.includes('\n## Search\n') ? '\n' : '\n## Search\n\n';
+    appendFileSync(file, start + heading + text + '\n');
   }
 }
 
