@@ -96,10 +96,10 @@ const COMMON_TERM_MIN = 1000;
 export async function selectiveTerms(store: IndexStore, terms: string[]): Promise<{ terms: string[]; common: boolean }> {
   if (!terms.length) return { terms, common: false };
   const folded = terms.map(foldWord);
-  const counts = await store.termCounts([...new Set(folded)]);
+  const { counts, passages } = await store.termCounts([...new Set(folded)]);
   const present = [...new Set(folded)].filter((t) => (counts.get(t) ?? 0) > 0);
   if (!present.length) return { terms: [], common: false };
-  const total = Math.max(1, await store.passageCountEstimate());
+  const total = Math.max(1, passages);
   const limit = Math.max(COMMON_TERM_SHARE * total, COMMON_TERM_MIN);
   const selective = present.filter((t) => counts.get(t)! <= limit);
   if (selective.length) return { terms: selective, common: false };
@@ -126,8 +126,10 @@ export async function searchIndex(store: IndexStore, embedder: ChunkEmbedder, op
     if (cosine !== undefined) h.cosine = cosine;
   };
 
-  const lexical = await selectiveTerms(store, terms);
-  if (lexical.terms.length) {
+  // the two rankers run side by side: FTS5 in sqlite's thread, the vector scan here
+  const lexicalSide = async () => {
+    const lexical = await selectiveTerms(store, terms);
+    if (!lexical.terms.length) return { lexical, rows: [] };
     const limit = filter ? PER_RANKER * 20 : PER_RANKER;
     // BM25 over a word found in most passages costs a scan of all of them and ranks nothing: take matches in index order
     const order = lexical.common ? 'chunks_fts.rowid' : 'bm25(chunks_fts)';
@@ -136,20 +138,22 @@ export async function searchIndex(store: IndexStore, embedder: ChunkEmbedder, op
        WHERE chunks_fts MATCH ? ORDER BY ${order} LIMIT ?`,
       [ftsExpression(lexical.terms), limit],
     );
-    let rank = 0;
-    for (const r of rows) {
-      if (filter && !filter.has(r.doc_id)) continue;
-      add(r.chunk_id, r.doc_id, 'lexical', ++rank);
-      if (rank >= PER_RANKER) break;
-    }
-  }
-
-  const vectors = await vectorAvailability(store, embedder, opts.noVectorsReason);
-  if (vectors.ok && opts.query.trim()) {
+    return { lexical, rows };
+  };
+  const vectorSide = async () => {
+    const vectors = await vectorAvailability(store, embedder, opts.noVectorsReason);
+    if (!vectors.ok || !opts.query.trim()) return { vectors, found: [] };
     const [q] = await embedder.embed([opts.query.slice(0, MAX_EMBED_QUERY_CHARS)], opts.signal);
-    const found = await store.nearest(q, PER_RANKER, filter ? (d) => filter.has(d) : undefined);
-    found.forEach((h, i) => add(h.chunkId, h.docId, 'semantic', i + 1, h.score));
+    return { vectors, found: await store.nearest(q, PER_RANKER, filter ? (d) => filter.has(d) : undefined) };
+  };
+  const [{ lexical, rows }, { vectors, found }] = await Promise.all([lexicalSide(), vectorSide()]);
+  let rank = 0;
+  for (const r of rows) {
+    if (filter && !filter.has(r.doc_id)) continue;
+    add(r.chunk_id, r.doc_id, 'lexical', ++rank);
+    if (rank >= PER_RANKER) break;
   }
+  found.forEach((h, i) => add(h.chunkId, h.docId, 'semantic', i + 1, h.score));
 
   const results = await groupByNote(store, [...hits.values()], k, lexical.terms.length ? lexical.terms : terms, (h) => h.fused);
   return { results, lexicalOnly: !vectors.ok, reason: vectors.ok ? undefined : vectors.reason, ms: Math.round(performance.now() - t0) };
@@ -181,7 +185,8 @@ async function vectorAvailability(store: IndexStore, embedder: ChunkEmbedder, no
   if (!hasVectors(embedder)) {
     return { ok: false, reason: noVectorsReason ?? 'The loaded model is a demo or random-weight model, so notes are matched by words only.' };
   }
-  if ((await store.meta('fingerprint')) !== embedder.fingerprint || (await store.meta('vectors')) !== '1') {
+  const meta = await store.metaValues(['fingerprint', 'vectors']);
+  if (meta.get('fingerprint') !== embedder.fingerprint || meta.get('vectors') !== '1') {
     return { ok: false, reason: 'The index was built without this model; update the index to search by meaning. Until then notes are matched by words only.' };
   }
   return { ok: true };

@@ -164,18 +164,26 @@ export class IndexStore {
     return this.db.get<DocumentRow>('SELECT id, path, size, mtime_ms, hash, fingerprint, status, latin1, tokens FROM documents WHERE path = ?', [path]);
   }
 
-  /** passages containing each term (terms as the FTS5 tokenizer folds them) */
-  async termCounts(terms: string[]): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    if (!terms.length) return out;
-    const rows = await this.db.all<{ term: string; doc: number }>(`SELECT term, doc FROM chunks_vocab WHERE term IN (${terms.map(() => '?').join(',')})`, terms);
-    for (const r of rows) out.set(r.term, r.doc);
-    return out;
+  /** passages containing each term (terms as the FTS5 tokenizer folds them), and about how many passages there are */
+  async termCounts(terms: string[]): Promise<{ counts: Map<string, number>; passages: number }> {
+    const counts = new Map<string, number>();
+    // the largest id stands in for count(*), which would scan the table
+    const rows = await this.db.all<{ term: string | null; doc: number | null; passages: number | null }>(
+      `SELECT NULL AS term, NULL AS doc, (SELECT max(id) FROM chunks) AS passages
+       UNION ALL SELECT term, doc, NULL FROM chunks_vocab WHERE term IN (${terms.map(() => '?').join(',') || "''"})`,
+      terms,
+    );
+    let passages = 0;
+    for (const r of rows) {
+      if (r.term === null) passages = r.passages ?? 0;
+      else counts.set(r.term, r.doc ?? 0);
+    }
+    return { counts, passages };
   }
 
-  /** about how many passages there are (cheap: the largest id) */
-  async passageCountEstimate(): Promise<number> {
-    return (await this.db.get<{ n: number | null }>('SELECT max(id) AS n FROM chunks'))?.n ?? 0;
+  async metaValues(keys: string[]): Promise<Map<string, string>> {
+    const rows = await this.db.all<{ key: string; value: string }>(`SELECT key, value FROM meta WHERE key IN (${keys.map(() => '?').join(',')})`, keys);
+    return new Map(rows.map((r) => [r.key, r.value]));
   }
 
   /** paths of the notes inside a folder (relative, no trailing '/') */
