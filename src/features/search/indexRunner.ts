@@ -11,8 +11,8 @@ import { readSearchConfig } from './searchConfig';
 import type { IndexStateTracker } from './indexState';
 
 export class IndexRunner {
-  private running = 0;
   private indexedOnce = new Set<string>();
+  private ensuring: Promise<void> | undefined;
 
   constructor(
     private readonly ctx: Ctx,
@@ -36,9 +36,14 @@ export class IndexRunner {
   }
 
   /** a first update of every folder, once per session, before the first search */
-  async ensureIndexed(): Promise<void> {
-    const todo = this.folders().filter((f) => !this.indexedOnce.has(f.uri.toString()));
-    if (todo.length) await this.updateAll({ rebuild: false, notify: true, folders: todo });
+  ensureIndexed(): Promise<void> {
+    // searches typed while the first update runs wait for it rather than start another
+    if (!this.ensuring) {
+      const todo = this.folders().filter((f) => !this.indexedOnce.has(f.uri.toString()));
+      if (!todo.length) return Promise.resolve();
+      this.ensuring = this.updateAll({ rebuild: false, notify: true, folders: todo }).finally(() => (this.ensuring = undefined));
+    }
+    return this.ensuring;
   }
 
   async updateAll(opts: { rebuild: boolean; notify: boolean; folders?: vscode.WorkspaceFolder[] }): Promise<void> {
@@ -72,7 +77,6 @@ export class IndexRunner {
     const cfg = readSearchConfig();
     const ac = new AbortController();
     const sub = o.token?.onCancellationRequested(() => ac.abort());
-    this.running++;
     this.state.set({ kind: 'indexing', message: `${o.label}starting` });
     try {
       const params = {
@@ -116,7 +120,6 @@ export class IndexRunner {
       }
       return undefined;
     } finally {
-      this.running--;
       sub?.dispose();
     }
   }
