@@ -56,6 +56,7 @@ export function registerSearchFeatures(ctx: Ctx): SearchFeatures {
       await view.showSimilar(text, source, `Similar to ${basename(source.fsPath)}`);
     }),
 
+    vscode.commands.registerCommand('clinicalModernbert.updateSearchIndex', () => runner.updateAll({ rebuild: false, notify: true })),
     vscode.commands.registerCommand('clinicalModernbert.rebuildSearchIndex', () => runner.updateAll({ rebuild: true, notify: true })),
 
     vscode.commands.registerCommand('clinicalModernbert.searchIndexStats', async () => {

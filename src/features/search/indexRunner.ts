@@ -98,7 +98,11 @@ export class IndexRunner {
         'info',
         `Search index ${folder.name}: ${r.indexed} indexed, ${r.unchanged} unchanged, ${r.removed} removed, ${r.skippedBinary} binary, ${r.skippedLarge} too large, ${r.unreadable} unreadable, ${r.latin1} Latin-1, ${r.failed} failed in ${r.ms} ms`,
       );
-      if (r.cancelled) this.state.set({ kind: 'cancelled' });
+      if (r.cancelled) {
+        // no automatic restart this session: "Update Index" finishes it when the user wants
+        this.indexedOnce.add(folder.uri.toString());
+        this.state.set({ kind: 'cancelled' });
+      }
       else {
         if (!o.paths) this.indexedOnce.add(folder.uri.toString());
         const stats = await this.ctx.client.request('index.stats', { folder: params.folder, dbPath: params.dbPath });

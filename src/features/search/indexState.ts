@@ -43,7 +43,7 @@ export function describeIndexState(s: IndexState): { text: string; tooltip: stri
         tooltip: `Clinical Search: ${s.notes} notes indexed at ${s.at.toLocaleTimeString()}${s.lexicalOnly ? '; search is by words only (no model, or a demo model)' : ''}.`,
       };
     case 'cancelled':
-      return { text: '$(search-stop) Index: incomplete', tooltip: 'Clinical Search: indexing was cancelled; the next update finishes it.' };
+      return { text: '$(search-stop) Index: incomplete', tooltip: 'Clinical Search: indexing was cancelled; run "Clinical: Update Index" to finish it.' };
     case 'error':
       return { text: '$(warning) Index: error', tooltip: `Clinical Search: ${s.message}` };
   }
