@@ -4,6 +4,8 @@ import { readSafetensors, tensorAsFloat32, writeSafetensors } from '../../../../
 import { convertTestModel, diffFromReference, padBatch, runModel, sampleIds, type Converted } from './convertedModel';
 import * as ort from 'onnxruntime-node';
 import { join } from 'node:path';
+import { ensureOnnx } from '../../../../src/engine/model/convert/convert';
+import { inspectModelFolder } from '../../../../src/engine/model/folder';
 import { testSequenceLabels, testTokenLabels } from '../../../../src/engine/model/testModel';
 
 const batch = padBatch([sampleIds(20, 1), sampleIds(13, 2)]);
@@ -64,8 +66,6 @@ test('BERT: old checkpoints with LayerNorm gamma/beta names convert to the same 
   assert.ok(renamed.some((t) => t.name.endsWith('gamma')));
   const oldStyle = await convertTestModel({ arch: 'bert', head: 'sequence' });
   writeSafetensors(join(oldStyle.folder.dir, 'model.safetensors'), renamed);
-  const { ensureOnnx } = await import('../../../../src/engine/model/convert/convert');
-  const { inspectModelFolder } = await import('../../../../src/engine/model/folder');
   const { onnxPath } = ensureOnnx(inspectModelFolder(oldStyle.folder.dir));
   const session = await ort.InferenceSession.create(onnxPath, { executionProviders: ['cpu'] });
   const a = await runModel(c, batch);
