@@ -96,7 +96,8 @@ export function inspectModelFolder(dir: string, opts: InspectOptions = {}): Mode
       throw new EngineError(
         'pickle-refused',
         `The model folder has only ${pickles.join(', ')}: PyTorch pickle files, which are refused because loading them can run arbitrary code. ` +
-          'Convert the checkpoint to safetensors in Python: AutoModel.from_pretrained(folder).save_pretrained(folder, safe_serialization=True).',
+          'If you trust its source, convert it once in Python with transformers: load it with the class it was saved from (e.g. AutoModelForMaskedLM.from_pretrained(folder)) ' +
+          'and call save_pretrained(folder, safe_serialization=True) to write model.safetensors.',
       );
     }
     throw new EngineError('missing-file', 'The model folder has neither model.safetensors nor onnx/model.onnx; it holds no weights the engine can load.');
