@@ -20,6 +20,13 @@ function layerNormNames(w: CheckpointWeights, base: string): [string, string] {
 
 export function buildBertGraph(cfg: ModelConfig, w: CheckpointWeights, progress: BuildProgress = () => {}): BuiltGraph {
   const p = w.has('bert.embeddings.word_embeddings.weight') ? 'bert.' : w.has('embeddings.word_embeddings.weight') ? '' : undefined;
+  if (p === undefined && (w.has('model.embeddings.tok_embeddings.weight') || w.has('embeddings.tok_embeddings.weight'))) {
+    throw new EngineError('bad-config', 'config.json says model_type "bert" but the weights are ModernBERT\'s (tok_embeddings, layers.N.attn.Wqkv); set "model_type": "modernbert" in config.json if that is what the checkpoint is.');
+  }
+  const positionType = cfg.raw['position_embedding_type'];
+  if (positionType !== undefined && positionType !== 'absolute') {
+    throw new EngineError('unsupported-model', `config.json asks for position_embedding_type "${String(positionType)}"; the converter supports BERT's "absolute" position embeddings only.`);
+  }
   if (p === undefined) {
     throw new EngineError('corrupt-weights', 'The checkpoint has no BERT word embeddings (bert.embeddings.word_embeddings.weight); config.json says model_type "bert". Are the weights from a different architecture?');
   }

@@ -28,6 +28,10 @@ function ropeTheta(raw: Record<string, unknown>, kind: 'full_attention' | 'slidi
   const params = raw['rope_parameters'];
   if (!params || typeof params !== 'object') return undefined;
   const entry = (params as Record<string, unknown>)[kind];
+  const type = entry && typeof entry === 'object' ? (entry as Record<string, unknown>)['rope_type'] : undefined;
+  if (type !== undefined && type !== 'default') {
+    throw new EngineError('unsupported-model', `config.json asks for rope_type "${String(type)}" on ${kind} layers; the converter supports the default rotary embedding only.`);
+  }
   const theta = entry && typeof entry === 'object' ? (entry as Record<string, unknown>)['rope_theta'] : undefined;
   return typeof theta === 'number' ? theta : undefined;
 }
@@ -74,6 +78,9 @@ export function buildModernBertGraph(cfg: ModelConfig, w: CheckpointWeights, pro
   const m = cfg.modernbert!;
   const layout = modernBertLayout(cfg);
   const p = w.has('model.embeddings.tok_embeddings.weight') ? 'model.' : w.has('embeddings.tok_embeddings.weight') ? '' : undefined;
+  if (p === undefined && (w.has('bert.embeddings.word_embeddings.weight') || w.has('embeddings.word_embeddings.weight'))) {
+    throw new EngineError('bad-config', 'config.json says model_type "modernbert" but the weights are BERT\'s (word_embeddings, encoder.layer.N); set "model_type": "bert" in config.json if that is what the checkpoint is.');
+  }
   if (p === undefined) {
     throw new EngineError('corrupt-weights', 'The checkpoint has no ModernBERT token embeddings (model.embeddings.tok_embeddings.weight); config.json says model_type "modernbert". Are the weights from a different architecture?');
   }

@@ -88,10 +88,21 @@ test('weights that do not fit config.json are reported naming the tensor', () =>
     e instanceof EngineError && e.code === 'corrupt-weights' && /intermediate\.dense\.weight" has shape \[48, 32\] but config\.json implies \[64, 32\]/.test(e.message));
 });
 
-test('a ModernBERT config with BERT weights is refused clearly', () => {
-  const f = tinyFolder('bert');
-  const cfg = inspectModelFolder(tinyFolder('modernbert').dir).config;
-  assert.throws(() => convertCheckpoint({ ...f, config: cfg }, join(scratch, 'mixed.onnx')), /no ModernBERT token embeddings/);
+test('a config.json whose model_type does not match the weights says which it is', () => {
+  const bert = tinyFolder('bert');
+  const modern = tinyFolder('modernbert');
+  assert.throws(() => convertCheckpoint({ ...bert, config: modern.config }, join(scratch, 'mixed.onnx')), (e: unknown) =>
+    e instanceof EngineError && e.code === 'bad-config' && /says model_type "modernbert" but the weights are BERT's/.test(e.message));
+  assert.throws(() => convertCheckpoint({ ...modern, config: bert.config }, join(scratch, 'mixed.onnx')), /says model_type "bert" but the weights are ModernBERT's/);
+});
+
+test('position and rotary variants the converter does not implement are refused, not approximated', () => {
+  const bert = tinyFolder('bert');
+  const relative = { ...bert, config: { ...bert.config, raw: { ...bert.config.raw, position_embedding_type: 'relative_key' } } };
+  assert.throws(() => convertCheckpoint(relative, join(scratch, 'rel.onnx')), (e: unknown) => e instanceof EngineError && e.code === 'unsupported-model' && /relative_key/.test(e.message));
+  const modern = tinyFolder('modernbert');
+  const raw = { ...modern.config.raw, rope_parameters: { full_attention: { rope_type: 'yarn', rope_theta: 1 }, sliding_attention: { rope_type: 'default', rope_theta: 1 } } };
+  assert.throws(() => convertCheckpoint({ ...modern, config: { ...modern.config, raw } }, join(scratch, 'yarn.onnx')), /rope_type "yarn"/);
 });
 
 test('the written file loads in onnxruntime with dynamic batch and sequence axes', async () => {
