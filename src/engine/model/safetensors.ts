@@ -4,7 +4,7 @@
  * is read once; float32 tensors are views into that one buffer, so a 550 MB
  * checkpoint is not copied again on its way into the ONNX file.
  */
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { EngineError } from '../errors';
 
@@ -94,10 +94,18 @@ export function parseSafetensors(bytes: Buffer, path: string): SafetensorsFile {
   return { path, metadata, tensors, bytes };
 }
 
+/** Node reads at most 2 GiB into one Buffer; ONNX's protobuf has the same limit. */
+export const maxCheckpointBytes = 2 ** 31 - 1;
+
 export function readSafetensors(path: string): SafetensorsFile {
   let bytes: Buffer;
   try {
+    if (statSync(path).size > maxCheckpointBytes) {
+      throw new EngineError('unsupported-model', `${basename(path)} is larger than 2 GB; the converter handles encoders up to about 500M parameters in float32 (BERT-large and ModernBERT-large fit).`);
+    }
     bytes = readFileSync(path);
+  } catch (e) {
+    if (e instanceof EngineError) throw e;
   } catch (e) {
     throw new EngineError('missing-file', `Cannot read ${basename(path)}: ${(e as Error).message}`);
   }

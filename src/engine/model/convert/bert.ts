@@ -2,6 +2,11 @@
  * BERT (transformers' BertModel and its MaskedLM, TokenClassification and
  * SequenceClassification heads) as an ONNX graph. Post-LayerNorm encoder with
  * learned absolute positions and token types.
+ *
+ * Inputs: input_ids, attention_mask and token_type_ids, all int64 [batch, seq].
+ * Callers pass zeros for token_type_ids (single-segment text, as every
+ * feature here uses). Positions are 0..seq-1, so seq must not exceed
+ * max_position_embeddings: the session validates that before run().
  */
 import { EngineError } from '../../errors';
 import type { ModelConfig } from '../config';

@@ -84,6 +84,9 @@ export function convertCheckpoint(folder: ModelFolder, outPath: string, opts: Co
     metadata: { model_type: cfg.modelType, head: built.head, converter_version: converterVersion },
   });
 
+  if (model.byteLength > 2 ** 31 - 1) {
+    throw new EngineError('unsupported-model', `The converted model would be ${Math.round(model.byteLength / 2 ** 20)} MB, over ONNX's 2 GB single-file limit.`);
+  }
   mkdirSync(dirname(outPath), { recursive: true });
   const tmp = `${outPath}.${process.pid}.${Date.now()}.partial`;
   try {
