@@ -106,7 +106,6 @@ export function readSafetensors(path: string): SafetensorsFile {
     bytes = readFileSync(path);
   } catch (e) {
     if (e instanceof EngineError) throw e;
-  } catch (e) {
     throw new EngineError('missing-file', `Cannot read ${basename(path)}: ${(e as Error).message}`);
   }
   return parseSafetensors(bytes, path);
