@@ -214,6 +214,8 @@ export function makeTestModel(opts: MakeTestModelOptions): TestModelFiles {
       global_attn_every_n_layers: s.globalAttnEveryNLayers, local_attention: s.localAttention,
       global_rope_theta: 160000, local_rope_theta: 10000, classifier_pooling: 'mean', classifier_activation: 'gelu',
       classifier_bias: false, decoder_bias: true, tie_word_embeddings: true,
+      // the test tokenizer's [CLS]=2 and [SEP]=3; the released tokenizer's 50281 and 50282
+      ...(opts.sizes === 'real' ? { cls_token_id: 50281, sep_token_id: 50282, bos_token_id: 50281, eos_token_id: 50282 } : { cls_token_id: 2, sep_token_id: 3, bos_token_id: 2, eos_token_id: 3 }),
     });
   }
   Object.assign(config, opts.configOverrides ?? {});
