@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { EngineError, type EngineErrorCode } from '../../../src/engine/errors';
 import { inspectModelFolder, tokenizerIdCount } from '../../../src/engine/model/folder';
 import { makeTestModel } from '../../../src/engine/model/testModel';
@@ -149,4 +149,19 @@ test('a shard missing from the folder is reported', () => {
 test('an unsupported model_type is refused by config parsing', () => {
   const dir = folder((d) => writeFileSync(join(d, 'config.json'), JSON.stringify({ model_type: 'gpt2' })));
   fails(dir, 'unsupported-model', /gpt2/);
+});
+
+test('the real ModernBERT tokenizer fits its config (50,368 ids, padded vocabulary)', (t) => {
+  const dir = resolve(__dirname, '../../../..', 'shared/data/tokenizers/modernbert');
+  if (!existsSync(join(dir, 'tokenizer.json'))) {
+    t.skip(`reference data absent: ${dir}`);
+    return;
+  }
+  const ids = tokenizerIdCount(JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')));
+  t.diagnostic(`tokenizer ids: ${ids}`);
+  const model = join(root, 'real-tokenizer');
+  makeTestModel({ arch: 'modernbert', out: model, sizes: { vocabSize: 50368, hidden: 8, heads: 2, intermediate: 8, layers: 1 }, tokenizerJson: readFileSync(join(dir, 'tokenizer.json'), 'utf8') });
+  assert.equal(inspectModelFolder(model).config.vocabSize, 50368);
+  makeTestModel({ arch: 'modernbert', out: model, sizes: { vocabSize: ids - 1, hidden: 8, heads: 2, intermediate: 8, layers: 1 } });
+  fails(model, 'vocab-mismatch', new RegExp(`${ids} token ids`));
 });
