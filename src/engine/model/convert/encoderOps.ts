@@ -83,11 +83,12 @@ export function activation(g: GraphBuilder, x: Value, name: string): Value {
   }
 }
 
-/** additive mask [batch, 1, 1, seq]: 0 for real keys, float32 min for padding */
+/** [batch, 1, 1, seq] booleans: true for real keys, false for padding */
 export function paddingKeysVisible(g: GraphBuilder, inputs: EncoderInputs): Value {
   return g.op('Cast', [g.op('Unsqueeze', [inputs.attentionMask, g.int64s('axes_1_2', [1, 2])])], { to: OnnxDataType.Bool }, 'key_visible');
 }
 
+/** 0 where visible, float32 min elsewhere (replaced, never summed, so it cannot overflow to -inf) */
 export function additiveMask(g: GraphBuilder, visible: Value): Value {
   return g.op('Where', [visible, g.scalar('zero_f', 0), g.scalar('masked', maskedScore)], {}, 'additive_mask');
 }

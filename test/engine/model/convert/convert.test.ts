@@ -120,3 +120,17 @@ test('the written file loads in onnxruntime with dynamic batch and sequence axes
     assert.deepEqual(out['logits']!.dims, [B, S, 512]);
   }
 });
+
+test('config.json\'s architectures decides the head; without it BERT weights decide, ModernBERT classifiers are ambiguous', () => {
+  const dirOf = (arch: 'bert' | 'modernbert', head: 'token' | 'sequence') => {
+    const dir = join(scratch, `arch-${n++}`);
+    makeTestModel({ arch, head, out: dir, configOverrides: { architectures: [] } });
+    writeStubTokenizer(dir);
+    return inspectModelFolder(dir);
+  };
+  // BertForTokenClassification has no pooler; BertForSequenceClassification has one
+  assert.equal(convertCheckpoint(dirOf('bert', 'token'), join(scratch, 'a.onnx')).head, 'token');
+  assert.equal(convertCheckpoint(dirOf('bert', 'sequence'), join(scratch, 'b.onnx')).head, 'sequence');
+  assert.throws(() => convertCheckpoint(dirOf('modernbert', 'token'), join(scratch, 'c.onnx')), (e: unknown) =>
+    e instanceof EngineError && e.code === 'bad-config' && /ForTokenClassification.*ForSequenceClassification/.test(e.message));
+});
