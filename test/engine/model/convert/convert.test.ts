@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { readSafetensors, tensorAsFloat32, writeSafetensors } from '../../../../src/engine/model/safetensors';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { EngineError } from '../../../../src/engine/errors';
@@ -133,4 +134,28 @@ test('config.json\'s architectures decides the head; without it BERT weights dec
   assert.equal(convertCheckpoint(dirOf('bert', 'sequence'), join(scratch, 'b.onnx')).head, 'sequence');
   assert.throws(() => convertCheckpoint(dirOf('modernbert', 'token'), join(scratch, 'c.onnx')), (e: unknown) =>
     e instanceof EngineError && e.code === 'bad-config' && /ForTokenClassification.*ForSequenceClassification/.test(e.message));
+});
+
+test('a sharded checkpoint converts to the same model as the single file', async () => {
+  const single = tinyFolder('modernbert', 'mlm');
+  const file = readSafetensors(single.safetensorsFiles[0]!);
+  const names = [...file.tensors.keys()];
+  const dir = join(scratch, `sharded-${n++}`);
+  makeTestModel({ arch: 'modernbert', head: 'mlm', out: dir });
+  writeStubTokenizer(dir);
+  rmSync(join(dir, 'model.safetensors'));
+  const half = Math.ceil(names.length / 2);
+  const shards = [names.slice(0, half), names.slice(half)];
+  const weightMap: Record<string, string> = {};
+  shards.forEach((part, i) => {
+    const shard = `model-0000${i + 1}-of-00002.safetensors`;
+    writeSafetensors(join(dir, shard), part.map((name) => ({ name, shape: file.tensors.get(name)!.shape, data: tensorAsFloat32(file, name) })));
+    for (const name of part) weightMap[name] = shard;
+  });
+  writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
+  const a = await ort.InferenceSession.create(ensureOnnx(single).onnxPath);
+  const b = await ort.InferenceSession.create(ensureOnnx(inspectModelFolder(dir)).onnxPath);
+  const t = (v: number[]) => new ort.Tensor('int64', BigInt64Array.from(v.map(BigInt)), [1, v.length]);
+  const feeds = { input_ids: t([2, 17, 99, 311, 3]), attention_mask: t([1, 1, 1, 1, 1]) };
+  assert.deepEqual(Array.from((await b.run(feeds))['logits']!.data as Float32Array), Array.from((await a.run(feeds))['logits']!.data as Float32Array));
 });
