@@ -45,7 +45,7 @@ function sourceIdentity(folder: ModelFolder): Stamp {
   if (!folder.safetensorsPath) throw new EngineError('missing-file', 'The model folder has no model.safetensors to convert.');
   let size = 0;
   let mtimeMs = 0;
-  for (const f of [folder.safetensorsPath, ...folder.safetensorsFiles]) {
+  for (const f of new Set([folder.safetensorsPath, ...folder.safetensorsFiles])) {
     const s = statSync(f);
     size += s.size;
     mtimeMs = Math.max(mtimeMs, s.mtimeMs);
