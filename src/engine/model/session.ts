@@ -39,6 +39,9 @@ export interface CreateSessionOptions {
  * fallback), so each is tried on its own and the failures are reported.
  */
 export async function createSession(onnxPath: string, opts: CreateSessionOptions): Promise<SessionChoice> {
+  // onnxruntime's own logger would print provider failures to stderr; they are
+  // caught, reported and logged here instead
+  if (!opts.create) ort.env.logLevel = 'fatal';
   const create = opts.create ?? ((p, o) => ort.InferenceSession.create(p, o));
   const failures: SessionChoice['failures'] = [];
   for (const provider of providerChain(opts.provider)) {
