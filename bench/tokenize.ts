@@ -14,9 +14,8 @@ const { Tokenizer } = require('@huggingface/tokenizers') as {
   Tokenizer: new (json: object, config: object) => { encode(t: string, o?: object): { ids: number[] } };
 };
 
-const dir = process.env.TOKENIZER_DIR ?? path.resolve(__dirname, '..', '..', '..', 'shared', 'data', 'tokenizers', 'modernbert');
-const altDir = path.resolve(process.cwd(), '..', 'shared', 'data', 'tokenizers', 'modernbert');
-const tokenizerDir = fs.existsSync(path.join(dir, 'tokenizer.json')) ? dir : altDir;
+// ../shared/data beside the repository root
+const tokenizerDir = process.env.TOKENIZER_DIR ?? path.resolve(__dirname, '..', '..', 'shared', 'data', 'tokenizers', 'modernbert');
 if (!fs.existsSync(path.join(tokenizerDir, 'tokenizer.json'))) {
   console.log(`skipped: no ModernBERT tokenizer.json at ${tokenizerDir} (set TOKENIZER_DIR)`);
   process.exit(0);

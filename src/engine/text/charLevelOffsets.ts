@@ -26,14 +26,29 @@ export function charLevelOffsets(
   tokens: readonly string[],
   rules: SurfaceRules,
   norm: NormalizedText,
-  originalLength: number,
+  original: string,
   out: Int32Array,
 ): void {
   const text = norm.text;
+  const originalLength = original.length;
   let cur = 0;
   for (let k = 0; k < ids.length; k++) {
     const id = ids[k];
     const p = skipWhitespace(text, cur);
+    if (rules.isAdded(id)) {
+      // added tokens are cut out before normalization ("[MASK]" is not lowercased): look in the original
+      const o = skipWhitespace(original, toOriginal(norm, p, originalLength));
+      const token = tokens[k];
+      if (original.startsWith(token, o)) {
+        const end = o + token.length;
+        let q = p;
+        while (q < text.length && toOriginal(norm, q, originalLength) < end) q++;
+        cur = q;
+        out[2 * k] = o;
+        out[2 * k + 1] = end;
+        continue;
+      }
+    }
     let s = p;
     let e = p;
     if (id === rules.unkId && !rules.isAdded(id)) {
@@ -61,6 +76,11 @@ export function charLevelOffsets(
     out[2 * k] = span[0];
     out[2 * k + 1] = span[1];
   }
+}
+
+function toOriginal(norm: NormalizedText, i: number, originalLength: number): number {
+  if (norm.origStart === null) return i;
+  return i < norm.origStart.length ? norm.origStart[i] : originalLength;
 }
 
 function surfaceOf(token: string, id: number, rules: SurfaceRules): string {

@@ -149,7 +149,7 @@ export class ClinicalTokenizer implements TokenizerLike {
     if (n > 0) {
       const norm = this.normalize(text);
       if (this.kind === 'byte-level') byteLevelOffsets(contentIds, this.bytesOf, norm, text.length, raw);
-      else charLevelOffsets(contentIds, tokens, this.surfaceRules, norm, text.length, raw);
+      else charLevelOffsets(contentIds, tokens, this.surfaceRules, norm, text, raw);
     }
 
     const pre = addSpecial ? this.prefixIds : [];
