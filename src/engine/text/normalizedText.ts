@@ -26,6 +26,8 @@ export type UnicodeForm = 'NFC' | 'NFD' | 'NFKC' | 'NFKD';
  * normalization changes maps as a whole (e + U+0301 -> é covers both).
  */
 export function alignUnicodeNormalization(text: string, form: UnicodeForm): NormalizedText {
+  // Below U+0300 every character is already in NFC: most notes need no ICU call at all
+  if (form === 'NFC' && allBelowCombiningMarks(text)) return { text, origStart: null, origEnd: null };
   const whole = text.normalize(form);
   if (whole === text) return { text, origStart: null, origEnd: null };
   const starts: number[] = [];
@@ -55,6 +57,11 @@ export function alignUnicodeNormalization(text: string, form: UnicodeForm): Norm
   }
   flush(text.length);
   return finish(pieces.join(''), starts, ends);
+}
+
+function allBelowCombiningMarks(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x300) return false;
+  return true;
 }
 
 /**

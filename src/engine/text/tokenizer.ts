@@ -58,6 +58,8 @@ export class ClinicalTokenizer implements TokenizerLike {
   private readonly idBytes: Array<Uint8Array | undefined>;
   private readonly normalize: (text: string) => NormalizedText;
   private readonly surfaceRules: SurfaceRules;
+  /** RoBERTa-style post-processors drop the leading space ('Ġ') from offsets; ModernBERT's template keeps it */
+  private readonly trimOffsets: boolean;
   private offsetScratch = new Int32Array(0);
 
   /**
@@ -127,6 +129,7 @@ export class ClinicalTokenizer implements TokenizerLike {
     this.unkId = lookup([modelJson.unk_token, config.unk_token, '[UNK]', '<unk>']);
     if (modelType === 'Unigram' && typeof modelJson.unk_id === 'number') this.unkId = modelJson.unk_id;
 
+    this.trimOffsets = this.kind === 'byte-level' && trimsOffsets(json.post_processor);
     this.normalize = this.makeNormalizer(json.normalizer);
     const metaspace = findMetaspace(json.pre_tokenizer);
     this.surfaceRules = {
@@ -150,6 +153,7 @@ export class ClinicalTokenizer implements TokenizerLike {
       const norm = this.normalize(text);
       if (this.kind === 'byte-level') byteLevelOffsets(contentIds, this.bytesOf, norm, text.length, raw);
       else charLevelOffsets(contentIds, tokens, this.surfaceRules, norm, text, raw);
+      if (this.trimOffsets) trimSpaces(text, raw, n);
     }
 
     const pre = addSpecial ? this.prefixIds : [];
@@ -215,6 +219,25 @@ export class ClinicalTokenizer implements TokenizerLike {
     // BERT-style normalizers act on one character at a time, so a per-character map is exact for them
     const perChar = cachedCharNormalizer((ch) => libNormalize(ch));
     return (text) => alignCharwise(text, perChar);
+  }
+}
+
+function trimsOffsets(post: unknown): boolean {
+  if (!post || typeof post !== 'object') return false;
+  const p = post as Json;
+  if (p.type === 'Sequence' && Array.isArray(p.processors)) return p.processors.some(trimsOffsets);
+  return (p.type === 'RobertaProcessing' || p.type === 'ByteLevel') && p.trim_offsets === true;
+}
+
+/** As Hugging Face's ByteLevel trim_offsets: spans lose leading and trailing spaces, never becoming inverted. */
+function trimSpaces(text: string, raw: Int32Array, n: number): void {
+  for (let k = 0; k < n; k++) {
+    let s = raw[2 * k];
+    let e = raw[2 * k + 1];
+    while (s < e && text.charCodeAt(s) === 0x20) s++;
+    while (e > s && text.charCodeAt(e - 1) === 0x20) e--;
+    raw[2 * k] = s;
+    raw[2 * k + 1] = e;
   }
 }
 

@@ -142,6 +142,21 @@ test('ModernBERT tokenizer: a run of spaces is one added token spanning exactly 
   assert.ok(spaces.some((s) => s.length >= 5), `expected a run of spaces as one token, got ${JSON.stringify(spaces)}`);
 });
 
+test('RoBERTa-style trim_offsets: spans lose the leading space, ModernBERT-style templates keep it', () => {
+  const text = 'Pt denies  chest pain';
+  const kept = testTok.encode(text, { addSpecialTokens: false });
+  assert.ok(kept.offsets.some(([s, e]) => text.slice(s, e) === ' denies'));
+  const roberta = new ClinicalTokenizer({
+    ...testJson,
+    post_processor: { type: 'RobertaProcessing', cls: ['[CLS]', 2], sep: ['[SEP]', 3], trim_offsets: true, add_prefix_space: false },
+  });
+  const enc = roberta.encode(text);
+  assert.deepEqual(enc.ids, testTok.encode(text).ids);
+  const slices = enc.offsets.map(([s, e]) => text.slice(s, e));
+  assert.ok(slices.includes('denies') && !slices.includes(' denies'));
+  assert.ok(slices.every((s) => !s.startsWith(' ') && !s.endsWith(' ')));
+});
+
 // ---- bad input ----
 
 function assertTokenizerError(fn: () => unknown, code: string, pattern: RegExp): void {
