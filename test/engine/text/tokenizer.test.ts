@@ -157,6 +157,27 @@ test('RoBERTa-style trim_offsets: spans lose the leading space, ModernBERT-style
   assert.ok(slices.every((s) => !s.startsWith(' ') && !s.endsWith(' ')));
 });
 
+test('Unigram with Metaspace (SentencePiece-style): words and unknown pieces are placed; a bare ▁ is an empty span', () => {
+  const vocab: Array<[string, number]> = [
+    ['[PAD]', 0], ['[UNK]', 0], ['[CLS]', 0], ['[SEP]', 0], ['\u2581', -2], ['\u2581pt', -1], ['\u2581denies', -1],
+    ['\u2581chest', -1], ['\u2581pa', -2], ['in', -2], ['.', -1],
+  ];
+  const tok = new ClinicalTokenizer({
+    normalizer: null,
+    pre_tokenizer: { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'always', split: true },
+    post_processor: (testJson as { post_processor: unknown }).post_processor,
+    decoder: null,
+    added_tokens: ['[PAD]', '[UNK]', '[CLS]', '[SEP]'].map((content, id) => ({ id, content, special: true, normalized: false })),
+    model: { type: 'Unigram', unk_id: 1, vocab },
+  });
+  const text = 'pt  denies chest pain. xq';
+  const enc = tok.encode(text, { addSpecialTokens: false });
+  assert.deepEqual(
+    enc.ids.map((id, i) => [tok.tokenString(id), text.slice(...enc.offsets[i])]),
+    [['\u2581pt', 'pt'], ['\u2581', ''], ['\u2581denies', 'denies'], ['\u2581chest', 'chest'], ['\u2581pa', 'pa'], ['in', 'in'], ['.', '.'], ['\u2581', ''], ['[UNK]', 'xq']],
+  );
+});
+
 // ---- bad input ----
 
 function assertTokenizerError(fn: () => unknown, code: string, pattern: RegExp): void {
