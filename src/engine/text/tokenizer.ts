@@ -169,6 +169,10 @@ export class ClinicalTokenizer implements TokenizerLike {
       special[k++] = true;
     }
     for (let i = 0; i < n; i++) {
+      if (typeof contentIds[i] !== 'number') {
+        // a BPE without [UNK] meets a piece outside its vocabulary: ids would be holes
+        throw new EngineError('bad-tokenizer', 'The tokenizer produced a token that is not in its vocabulary and it has no [UNK] token; tokenizer.json is incomplete.');
+      }
       ids[k] = contentIds[i];
       offsets[k] = [raw[2 * i], raw[2 * i + 1]];
       special[k++] = false;
