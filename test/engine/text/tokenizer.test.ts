@@ -216,6 +216,15 @@ test('model folders: missing tokenizer, truncated JSON', () => {
   }
 });
 
+test('a byte-level vocabulary missing a byte, with no [UNK], is reported instead of yielding holes', () => {
+  const model = testJson.model as { vocab: Record<string, number>; merges: string[] };
+  const vocab = Object.fromEntries(Object.entries(model.vocab).filter(([k]) => k !== '~'));
+  const merges = model.merges.filter((m) => !m.includes('~'));
+  const tok = new ClinicalTokenizer({ ...testJson, model: { ...model, vocab, merges } });
+  assert.ok(tok.encode('chest pain').ids.length > 2);
+  assertTokenizerError(() => tok.encode('a ~ b'), 'bad-tokenizer', /not in its vocabulary/);
+});
+
 test('encode refuses a non-string', () => {
   assertTokenizerError(() => testTok.encode(42 as unknown as string), 'bad-input', /must be a string/);
 });
