@@ -19,7 +19,7 @@ import * as ort from 'onnxruntime-node';
 import { makeTestModel } from '../src/engine/model/testModel';
 import { inspectModelFolder } from '../src/engine/model/folder';
 import { ensureOnnx } from '../src/engine/model/convert/convert';
-import { loadTokenizerFromFolder } from '../src/engine/text/tokenizer';
+import { loadTokenizerFromFolder } from '../src/engine/text/loadTokenizer';
 import { runWindows } from '../src/engine/model/runner';
 import { matmulPeakGflops } from './matmulPeak';
 import { benchPassages } from './passages';

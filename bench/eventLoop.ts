@@ -27,7 +27,7 @@ async function main() {
   let model = arg('model');
   if (!model) {
     model = path.join(root, 'bench', '.cache', 'tiny-modernbert');
-    if (!fs.existsSync(path.join(model, 'config.json'))) await makeTestModelFolder({ arch: 'modernbert', out: model, size: 'tiny' });
+    if (!fs.existsSync(path.join(model, 'config.json'))) makeTestModelFolder({ arch: 'modernbert', out: model, size: 'tiny' });
   }
   const count = Number(arg('notes') ?? 1000);
   const notes = benchPassages(count);

@@ -50,7 +50,8 @@ export function createCliEngine(io: CliIo): Engine {
     {
       storageDir: process.env.CMB_STORAGE_DIR || path.join(os.homedir(), '.cache', 'clinical-modernbert'),
       log: (level, message) => {
-        if (level !== 'info' || process.env.CMB_VERBOSE) io.err(`${level}: ${message}`);
+        // provider fallbacks are reported by `cmb info`; the stream stays one line per problem
+        if (level === 'error' || process.env.CMB_VERBOSE) io.err(`${level}: ${message}`);
       },
     },
     domainHandlers,
@@ -132,7 +133,7 @@ const commands: Record<string, Command> = {
     const size = stringFlag(p, 'size') ?? 'tiny';
     if (size !== 'tiny' && size !== 'real') throw new CliInputError('--size must be tiny or real');
     const out = requireFlag(p, 'out', 'DIR');
-    await makeTestModelFolder({ arch, head: head as 'mlm' | 'token' | 'sequence' | undefined, out, size });
+    makeTestModelFolder({ arch, head: head as 'mlm' | 'token' | 'sequence' | undefined, out, size });
     io.out(JSON.stringify({ out: path.resolve(out), arch, head: head ?? null, size }));
     return 0;
   },

@@ -53,7 +53,7 @@ export class Engine implements EngineHost {
       },
       'model.info': async () => this.current?.info ?? null,
       'model.convert': async ({ path, settings, force }, ctx) => {
-        const folder = await inspectModelFolder(path);
+        const folder = await inspectModelFolder(path, { acceptVocabTxt: true });
         return ensureOnnx(folder, {
           cacheDir: settings.cacheDir,
           force,

@@ -10,7 +10,7 @@ const cli = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cmb-cli-'));
 
 function cmb(args: string[], input?: string | Buffer) {
-  const r = spawnSync(process.execPath, [cli, ...args], { input, encoding: 'buffer', env: { ...process.env, CMB_STORAGE_DIR: tmp } });
+  const r = spawnSync(process.execPath, [cli, ...args], { input, env: { ...process.env, CMB_STORAGE_DIR: tmp } });
   return { code: r.status, out: r.stdout.toString('utf8'), err: r.stderr.toString('utf8') };
 }
 

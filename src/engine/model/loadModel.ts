@@ -7,7 +7,7 @@ import type { EngineSettings, ModelInfo } from '../coreProtocol';
 import type { LoadedModel } from '../host';
 import { inspectModelFolder } from './folder';
 import { ensureOnnx } from './convert/convert';
-import { loadTokenizerFromFolder } from '../text/tokenizer';
+import { loadTokenizerFromFolder } from '../text/loadTokenizer';
 import { effectiveWindowTokens, makeWindows } from '../text/windows';
 import { createSession } from './session';
 import { runWindows } from './runner';
@@ -20,7 +20,7 @@ export interface LoadOptions {
 }
 
 export async function loadModel(dir: string, settings: EngineSettings, opts: LoadOptions = {}): Promise<LoadedModel> {
-  const folder = await inspectModelFolder(dir);
+  const folder = await inspectModelFolder(dir, { acceptVocabTxt: true });
   const config = folder.config;
   opts.onProgress?.({ message: 'Reading the model folder' });
   const { onnxPath } = await ensureOnnx(folder, {
@@ -35,8 +35,7 @@ export async function loadModel(dir: string, settings: EngineSettings, opts: Loa
     threads: settings.threads,
     log: opts.log,
   });
-  const windowTokens = effectiveWindowTokens(settings.windowTokens, config.maxPositionEmbeddings);
-  const windowOptions = { windowTokens, stride: Math.min(settings.windowStride, windowTokens - 3) };
+  const windowOptions = effectiveWindowTokens({ windowTokens: settings.windowTokens, stride: settings.windowStride }, config.maxPositionEmbeddings);
   const limits = { vocabSize: config.vocabSize, maxPositions: config.maxPositionEmbeddings, inputNames: session.inputNames };
   const info: ModelInfo = {
     path: dir,
@@ -53,7 +52,7 @@ export async function loadModel(dir: string, settings: EngineSettings, opts: Loa
     providerFailures: failures,
     outputs: [...session.outputNames],
     labels: config.id2label,
-    windowTokens,
+    windowTokens: windowOptions.windowTokens,
     demo: folder.demo,
     onnxPath,
   };

@@ -3,6 +3,8 @@
  * and input validation before run(), because an onnxruntime abort inside the
  * extension host would take every extension down with it.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { EngineError } from '../errors';
 import type { ExecutionProviderName, ProviderSetting } from '../coreProtocol';
@@ -22,6 +24,26 @@ export function providerChain(setting: ProviderSetting): ExecutionProviderName[]
 function shortReason(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
   return text.split('\n')[0].slice(0, 300);
+}
+
+/**
+ * On Linux, onnxruntime's WebGPU provider (Dawn) needs the Vulkan loader; without
+ * it the provider fails after printing native warnings to stderr. Checking for
+ * the library first gives the same answer quietly.
+ */
+export function webgpuUnavailableReason(platform = process.platform, env = process.env): string | undefined {
+  if (platform !== 'linux') return undefined;
+  const dirs = [
+    ...(env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
+    '/usr/lib/x86_64-linux-gnu',
+    '/usr/lib/aarch64-linux-gnu',
+    '/lib/x86_64-linux-gnu',
+    '/lib/aarch64-linux-gnu',
+    '/usr/lib64',
+    '/usr/lib',
+    '/usr/local/lib',
+  ];
+  return dirs.some((d) => fs.existsSync(path.join(d, 'libvulkan.so.1'))) ? undefined : 'no Vulkan loader (libvulkan.so.1) is installed, which WebGPU needs on Linux';
 }
 
 export interface CreateSessionOptions {
@@ -45,6 +67,12 @@ export async function createSession(onnxPath: string, opts: CreateSessionOptions
   const create = opts.create ?? ((p, o) => ort.InferenceSession.create(p, o));
   const failures: SessionChoice['failures'] = [];
   for (const provider of providerChain(opts.provider)) {
+    const missing = provider === 'webgpu' && !opts.create ? webgpuUnavailableReason() : undefined;
+    if (missing) {
+      failures.push({ provider, reason: missing });
+      opts.log?.('warn', `Execution provider webgpu skipped: ${missing}.`);
+      continue;
+    }
     const options: ort.InferenceSession.SessionOptions = {
       executionProviders: [provider],
       graphOptimizationLevel: 'all',

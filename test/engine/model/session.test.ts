@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as ort from 'onnxruntime-node';
-import { createSession, providerChain, validateBatch, feedsFor } from '../../../src/engine/model/session';
+import { createSession, providerChain, validateBatch, feedsFor, webgpuUnavailableReason } from '../../../src/engine/model/session';
 import { padBatch } from '../../../src/engine/model/batching';
 import { EngineError } from '../../../src/engine/errors';
 
@@ -57,11 +57,17 @@ test('valid batches pass validation and get zero token_type_ids when the graph w
 test('inputs that would abort onnxruntime are refused before run()', () => {
   const bad = (f: () => void, re: RegExp) => assert.throws(f, (e: unknown) => e instanceof EngineError && e.code === 'bad-input' && re.test(e.message));
   bad(() => validateBatch(padBatch([[2, 100, 3]], 0), limits), /outside the vocabulary/);
-  bad(() => validateBatch(padBatch([[2, -1]], 0), limits), /outside the vocabulary/);
+  bad(() => validateBatch({ ...padBatch([[2, 3]], 0), inputIds: BigInt64Array.from([2n, -1n]) }, limits), /outside the vocabulary/);
   bad(() => validateBatch(padBatch([new Array(9).fill(1)], 0), limits), /exceeds the model's 8 positions/);
   const b = padBatch([[2, 3]], 0);
   bad(() => validateBatch({ ...b, batch: 2 }, limits), /expected 4 values/);
   bad(() => validateBatch({ ...b, attentionMask: BigInt64Array.from([1n, 2n]) }, limits), /0 or 1/);
   bad(() => validateBatch({ ...b, inputIds: new Int32Array(2) as unknown as BigInt64Array }, limits), /int64/);
   bad(() => validateBatch(b, { ...limits, inputNames: ['input_ids', 'attention_mask', 'position_ids'] }), /position_ids/);
+});
+
+test('WebGPU is skipped quietly on Linux without a Vulkan loader, and tried elsewhere', () => {
+  assert.match(webgpuUnavailableReason('linux', { LD_LIBRARY_PATH: '/nonexistent' }) ?? 'present', /libvulkan|present/);
+  assert.equal(webgpuUnavailableReason('win32', {}), undefined);
+  assert.equal(webgpuUnavailableReason('darwin', {}), undefined);
 });

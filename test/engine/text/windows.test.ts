@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EngineError } from '../../../src/engine/errors';
 import type { Encoding } from '../../../src/engine/text/types';
-import { bucketByLength, effectiveWindowTokens, makeWindows, padBatch, truncateEncoding } from '../../../src/engine/text/windows';
+import { effectiveWindowTokens, makeWindows, truncateEncoding } from '../../../src/engine/text/windows';
 
 const specials = { clsId: 101, sepId: 102 };
 
@@ -92,29 +92,3 @@ test('truncation keeps the first window with [CLS] and [SEP]', () => {
   assert.deepEqual(t.offsets.at(-1), [11, 11]);
 });
 
-test('padBatch pads to the longest window, with a mask of ones over real tokens', () => {
-  const b = padBatch([[101, 5, 6, 102], [101, 102], [101, 7, 102]], 0);
-  assert.equal(b.batch, 3);
-  assert.equal(b.seqLen, 4);
-  assert.deepEqual([...b.inputIds], [101n, 5n, 6n, 102n, 101n, 102n, 0n, 0n, 101n, 7n, 102n, 0n]);
-  assert.deepEqual([...b.attentionMask], [1n, 1n, 1n, 1n, 1n, 1n, 0n, 0n, 1n, 1n, 1n, 0n]);
-  const padded = padBatch([[1], [1, 2, 3]], 50283);
-  assert.deepEqual([...padded.inputIds], [1n, 50283n, 50283n, 1n, 2n, 3n]);
-});
-
-test('padBatch refuses empty batches and ids that are not token ids', () => {
-  const badInput = (e: unknown) => e instanceof EngineError && e.code === 'bad-input';
-  assert.throws(() => padBatch([], 0), badInput);
-  assert.throws(() => padBatch([[]], 0), badInput);
-  assert.throws(() => padBatch([[1, -1]], 0), badInput);
-  assert.throws(() => padBatch([[1, 2.5]], 0), badInput);
-});
-
-test('bucketByLength groups similar lengths, ties by index, deterministically', () => {
-  const lengths = [50, 3, 120, 3, 60, 7, 118];
-  assert.deepEqual(bucketByLength(lengths, 3), [[1, 3, 5], [0, 4, 6], [2]]);
-  assert.deepEqual(bucketByLength(lengths, 3), bucketByLength([...lengths], 3));
-  assert.deepEqual(bucketByLength([], 4), []);
-  assert.deepEqual(bucketByLength([5, 4], 10), [[1, 0]]);
-  assert.throws(() => bucketByLength(lengths, 0), (e: unknown) => e instanceof EngineError && e.code === 'bad-input');
-});
