@@ -1,0 +1,215 @@
+/**
+ * Entities of a note: model NER (when the loaded model has a usable token
+ * head), lexicon matches, merged, each with its assertion status.
+ *
+ * Incremental by design: the note is cut into blocks at blank lines, and the
+ * model's spans are cached per document by block text. After an edit, only
+ * blocks whose text changed run through the model again (a block longer than
+ * one window runs as several windows); moved blocks reuse their cached spans,
+ * shifted. Blocks do not see each other's text -- the price of edits that cost
+ * about one window instead of the whole note. Lexicon and assertion run on the
+ * whole note every time: they are cheap (see BENCHMARKS.md, "Entities").
+ */
+import { EngineError } from '../errors';
+import type { EngineHost, LoadedModel, TensorOut } from '../host';
+import type { TokenWindow } from '../text/types';
+import { AssertionContext, type Assertion } from './assertion';
+import { detectHead, HOW_TO_GET_A_TOKEN_HEAD, labelsOf } from './heads';
+import { mergeSpans, type Lexicon, type MergeMode } from './lexicon';
+import { decodeTokenLogits, type DecodedSpan } from './nerDecode';
+
+export interface EntitySpan extends Assertion {
+  start: number;
+  end: number;
+  type: string;
+  /** model: mean word confidence 0..1; lexicon: 1 */
+  score: number;
+  source: 'model' | 'lexicon';
+}
+
+/** Why model NER did or did not contribute. */
+export type ModelUse = 'used' | 'none' | 'demo' | 'no-token-head' | 'off';
+
+export interface TagParams {
+  text: string;
+  /** key of the incremental cache (e.g. the document URI); omit for a one-off note */
+  document?: string;
+  /** echoed back so the caller can drop results for an outdated version */
+  version?: number;
+  /** run the model only on blocks overlapping this [start, end); other blocks use cached spans or none */
+  range?: { start: number; end: number };
+  /** default 'modelFirst': model spans win, lexicon spans fill gaps */
+  merge?: MergeMode;
+  /** words between an assertion trigger and its entity (default 8) */
+  windowWords?: number;
+  /** false: lexicon and assertion only */
+  useModel?: boolean;
+}
+
+export interface TagResult {
+  version?: number;
+  spans: EntitySpan[];
+  model: ModelUse;
+  /** one sentence for the user when model NER is off or limited */
+  notice?: string;
+  /** true when model NER covered every block (false when `range` limited it) */
+  complete: boolean;
+  blocksRun: number;
+  blocksReused: number;
+}
+
+interface Block {
+  start: number;
+  text: string;
+}
+
+/** Blocks of a note: text between blank lines, blank-only blocks dropped. */
+export function splitBlocks(text: string): Block[] {
+  const blocks: Block[] = [];
+  const sep = /\n[ \t]*(?:\n[ \t]*)+/g;
+  let from = 0;
+  const push = (to: number) => {
+    const t = text.slice(from, to);
+    if (t.trim().length > 0) blocks.push({ start: from, text: t });
+  };
+  for (const m of text.matchAll(sep)) {
+    push(m.index);
+    from = m.index + m[0].length;
+  }
+  push(text.length);
+  return blocks;
+}
+
+interface DocumentCache {
+  modelKey: string;
+  /** block text -> model spans relative to the block start */
+  blocks: Map<string, DecodedSpan[]>;
+}
+
+const MAX_DOCUMENTS = 16;
+
+export class EntityTagger {
+  private lexicon: Lexicon | undefined;
+  private readonly documents = new Map<string, DocumentCache>();
+
+  constructor(private readonly host: EngineHost) {}
+
+  setLexicon(lexicon: Lexicon | undefined): void {
+    this.lexicon = lexicon;
+  }
+
+  lexiconInfo(): { types: readonly string[]; terms: number } | undefined {
+    return this.lexicon ? { types: this.lexicon.types, terms: this.lexicon.termCount } : undefined;
+  }
+
+  forget(document: string): void {
+    this.documents.delete(document);
+  }
+
+  async tag(p: TagParams, signal?: AbortSignal): Promise<TagResult> {
+    if (typeof p.text !== 'string') throw new EngineError('bad-input', 'ner.tag needs the note text as a string.');
+    const { model, use, notice } = this.usableModel(p.useModel !== false);
+    let modelSpans: DecodedSpan[] = [];
+    let complete = use !== 'used';
+    let blocksRun = 0;
+    let blocksReused = 0;
+    if (model) {
+      const r = await this.modelSpans(model, p, signal);
+      modelSpans = r.spans;
+      complete = r.complete;
+      blocksRun = r.run;
+      blocksReused = r.reused;
+    }
+    const lexiconSpans = this.lexicon ? this.lexicon.match(p.text) : [];
+    const merged = mergeSpans<DecodedSpan & { source: 'model' | 'lexicon' }>(
+      modelSpans.map((s) => ({ ...s, source: 'model' })),
+      lexiconSpans.map((s) => ({ ...s, score: 1, source: 'lexicon' })),
+      p.merge ?? 'modelFirst',
+    );
+    const assertion = new AssertionContext(p.text, { windowWords: p.windowWords });
+    const spans = merged.map((s) => ({ ...s, ...assertion.assert(s.start, s.end) }));
+    const lexiconNote = this.lexicon ? '' : ' No lexicon is loaded.';
+    return {
+      version: p.version,
+      spans,
+      model: use,
+      notice: notice ? notice + lexiconNote : undefined,
+      complete,
+      blocksRun,
+      blocksReused,
+    };
+  }
+
+  private usableModel(wanted: boolean): { model?: LoadedModel; use: ModelUse; notice?: string } {
+    if (!wanted) return { use: 'off' };
+    let model: LoadedModel;
+    try {
+      model = this.host.model();
+    } catch (e) {
+      if (e instanceof EngineError && e.code === 'not-loaded') {
+        return { use: 'none', notice: 'No model is loaded: entities come from lexicons only.' };
+      }
+      throw e;
+    }
+    if (model.info.demo) {
+      return { use: 'demo', notice: `The loaded model (${model.info.name}) is a demo or random-weight checkpoint, so model entities are off; lexicon terms are still highlighted.` };
+    }
+    if (detectHead(model) !== 'token') {
+      return { use: 'no-token-head', notice: `The loaded model (${model.info.name}) has no token-classification head. ${HOW_TO_GET_A_TOKEN_HEAD}` };
+    }
+    return { model, use: 'used' };
+  }
+
+  private async modelSpans(model: LoadedModel, p: TagParams, signal?: AbortSignal): Promise<{ spans: DecodedSpan[]; complete: boolean; run: number; reused: number }> {
+    const modelKey = `${model.info.path}\u0000${model.info.onnxPath}`;
+    const key = p.document;
+    let cache = key !== undefined ? this.documents.get(key) : undefined;
+    if (!cache || cache.modelKey !== modelKey) cache = { modelKey, blocks: new Map() };
+    const blocks = splitBlocks(p.text);
+    const todo: Array<{ block: Block; windows: TokenWindow[] }> = [];
+    let complete = true;
+    let reused = 0;
+    for (const b of blocks) {
+      if (cache.blocks.has(b.text)) {
+        reused++;
+        continue;
+      }
+      const inRange = !p.range || (b.start < p.range.end && b.start + b.text.length > p.range.start);
+      if (!inRange) {
+        complete = false;
+        continue;
+      }
+      todo.push({ block: b, windows: model.windows(b.text) });
+    }
+    if (todo.length > 0) {
+      const all = todo.flatMap((t) => t.windows.map((w) => w.ids));
+      const outputs = await model.run(all, ['logits'], signal);
+      const labels = labelsOf(model);
+      let k = 0;
+      for (const t of todo) {
+        const logits: TensorOut[] = [];
+        for (let i = 0; i < t.windows.length; i++) {
+          const out = outputs[k++]?.['logits'];
+          if (!out) throw new EngineError('unsupported-model', `The model (${model.info.name}) produced no "logits" output. ${HOW_TO_GET_A_TOKEN_HEAD}`);
+          logits.push(out);
+        }
+        cache.blocks.set(t.block.text, decodeTokenLogits(t.block.text, t.windows, logits, labels));
+      }
+    }
+    // keep only blocks of the current text, so a document's cache is about its own size
+    const kept = new Map<string, DecodedSpan[]>();
+    const spans: DecodedSpan[] = [];
+    for (const b of blocks) {
+      const cached = cache.blocks.get(b.text);
+      if (!cached) continue;
+      kept.set(b.text, cached);
+      for (const s of cached) spans.push({ ...s, start: s.start + b.start, end: s.end + b.start });
+    }
+    if (key !== undefined) {
+      this.documents.delete(key);
+      this.documents.set(key, { modelKey, blocks: kept });
+      while (this.documents.size > MAX_DOCUMENTS) this.documents.delete(this.documents.keys().next().value!);
+    }
+    return { spans, complete, run: todo.length, reused };
+  }
+}
