@@ -41,7 +41,7 @@ export type TaskMethods = {
 export function createTaskHandlers(host: EngineHost): Handlers<TaskMethods> {
   const tagger = new EntityTagger(host);
   return {
-    'ner.tag': (params, ctx) => tagger.tag(params, ctx.signal),
+    'ner.tag': async (params, ctx) => tagger.tag(params, ctx.signal),
     'ner.forget': async ({ document }) => {
       tagger.forget(document);
       return null;
@@ -50,7 +50,7 @@ export function createTaskHandlers(host: EngineHost): Handlers<TaskMethods> {
       if (typeof text !== 'string' || !Array.isArray(spans)) throw new EngineError('bad-input', 'ner.assert needs { text, spans: [{ start, end }] }.');
       return assertSpans(text, spans, { windowWords });
     },
-    classify: ({ text }, ctx) => {
+    classify: async ({ text }, ctx) => {
       if (typeof text !== 'string') throw new EngineError('bad-input', 'classify needs the note text as a string.');
       return classifyText(host.model(), text, ctx.signal);
     },
