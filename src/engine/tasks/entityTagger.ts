@@ -121,13 +121,20 @@ export class EntityTagger {
       blocksReused = r.reused;
     }
     const lexiconSpans = this.lexicon ? this.lexicon.match(p.text) : [];
-    const merged = mergeSpans<DecodedSpan & { source: 'model' | 'lexicon' }>(
-      modelSpans.map((s) => ({ ...s, source: 'model' })),
-      lexiconSpans.map((s) => ({ ...s, score: 1, source: 'lexicon' })),
+    type Sourced = DecodedSpan & { source: 'model' | 'lexicon' };
+    const merged = mergeSpans<Sourced>(
+      modelSpans.map((s): Sourced => ({ start: s.start, end: s.end, type: s.type, score: s.score, source: 'model' })),
+      lexiconSpans.map((s): Sourced => ({ start: s.start, end: s.end, type: s.type, score: 1, source: 'lexicon' })),
       p.merge ?? 'modelFirst',
     );
     const assertion = new AssertionContext(p.text, { windowWords: p.windowWords });
-    const spans = merged.map((s) => ({ ...s, ...assertion.assert(s.start, s.end) }));
+    const spans = merged.map((s): EntitySpan => {
+      const a = assertion.assert(s.start, s.end);
+      return {
+        start: s.start, end: s.end, type: s.type, score: s.score, source: s.source,
+        negated: a.negated, uncertain: a.uncertain, historical: a.historical, hypothetical: a.hypothetical, experiencer: a.experiencer,
+      };
+    });
     const lexiconNote = this.lexicon ? '' : ' No lexicon is loaded.';
     return {
       version: p.version,
