@@ -72,6 +72,8 @@ const CASES: Record<string, Case[]> = {
     ['Questionable [[infiltrate]] at the left base.', { uncertain: true }],
     ['[[Cholecystitis]]?', { uncertain: true }],
     ['Pneumonia vs. [[atelectasis]].', { uncertain: true }],
+    ['Unclear if [[endocarditis]] is present.', { uncertain: true }],
+    ['Cough likely due to [[viral infection]].', { uncertain: true }],
   ],
   historical: [
     ['History of [[MI]] in 2010.', { historical: true }],
@@ -106,6 +108,7 @@ const CASES: Record<string, Case[]> = {
     ['Patient presents with [[chest pain]].', {}],
     ['Chest x-ray shows [[right lower lobe pneumonia]].', {}],
     ['Started [[ceftriaxone]] for pneumonia.', {}],
+    ['[[Chest pain]], likely musculoskeletal.', {}],
   ],
 };
 
@@ -148,4 +151,55 @@ test('bad input: spans outside the note or empty are refused without echoing the
 
 test('pattern choices expand to every phrase', () => {
   assert.deepEqual(expandPattern('[is|was|] ruled out'), ['is ruled out', 'was ruled out', 'ruled out']);
+});
+
+test('a whole note: sections, lists, terminators and triggers together', () => {
+  const note = [
+    'CHIEF COMPLAINT: chest pain.',
+    'HPI: 67 year old man with history of hypertension presents with chest pain. He denies shortness of breath, nausea, or diaphoresis but reports palpitations. No fever.',
+    'PAST MEDICAL HISTORY: hyperlipidemia, s/p appendectomy.',
+    'FAMILY HISTORY: Mother with breast cancer. Father died of MI at 60.',
+    'SOCIAL HISTORY: Former smoker, quit 10 years ago. Lives with his wife.',
+    'MEDICATIONS: aspirin, metoprolol.',
+    'ASSESSMENT: Chest pain, likely musculoskeletal; r/o ACS. Possible GERD. No evidence of heart failure.',
+    'PLAN: Serial troponins. Return if shortness of breath develops.',
+  ].join('\n');
+  const expectations: Array<[string, number, string]> = [
+    // [entity, occurrence, expected flags]
+    ['chest pain', 0, ''],
+    ['hypertension', 0, 'historical'],
+    ['chest pain', 1, ''],
+    ['shortness of breath', 0, 'negated'],
+    ['diaphoresis', 0, 'negated'],
+    ['palpitations', 0, ''],
+    ['fever', 0, 'negated'],
+    ['hyperlipidemia', 0, 'historical'],
+    ['appendectomy', 0, 'historical'],
+    ['breast cancer', 0, 'other'],
+    ['MI', 1, 'other'], // occurrence 0 is inside "FAMILY"
+    ['smoker', 0, 'historical'],
+    ['aspirin', 0, ''],
+    ['Chest pain', 0, ''],
+    ['ACS', 0, 'uncertain'],
+    ['GERD', 0, 'uncertain'],
+    ['heart failure', 0, 'negated'],
+    ['troponins', 0, ''],
+    ['shortness of breath', 1, 'hypothetical'],
+  ];
+  const spans = expectations.map(([term, nth]) => {
+    let at = -1;
+    for (let i = 0; i <= nth; i++) at = note.indexOf(term, at + 1);
+    assert.ok(at >= 0, term);
+    return { start: at, end: at + term.length };
+  });
+  const flags = assertSpans(note, spans).map((a) =>
+    Object.entries(a)
+      .filter(([, v]) => v === true || v === 'other')
+      .map(([k, v]) => (v === 'other' ? 'other' : k))
+      .join(' '),
+  );
+  assert.deepEqual(
+    flags.map((f, i) => `${expectations[i]![0]}: ${f}`),
+    expectations.map(([term, , f]) => `${term}: ${f}`),
+  );
 });
