@@ -66,7 +66,7 @@ export function registerEntityFeatures(ctx: Ctx): EntityFeatures {
   };
 
   const scheduler = new TagScheduler({
-    debounceMs: settings.debounceMs,
+    debounceMs: () => settings.debounceMs,
     longNoteChars: settings.longNoteChars,
     params: () => ({ merge: settings.merge, windowWords: settings.assertionWindow }),
     tag: (params, signal) => ctx.client.request('ner.tag', params, { signal }),

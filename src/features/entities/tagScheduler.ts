@@ -17,7 +17,8 @@ export interface TaggedDocument {
 }
 
 export interface TagSchedulerOptions {
-  debounceMs: number;
+  /** read at each edit, so a settings change applies at once */
+  debounceMs(): number;
   /** notes longer than this (characters) are tagged in the visible range first */
   longNoteChars: number;
   /** extra params from settings (merge mode, assertion window, ...) */
@@ -49,7 +50,7 @@ export class TagScheduler {
     st.timer = set(() => {
       st.timer = undefined;
       void this.run(doc);
-    }, this.opts.debounceMs);
+    }, this.opts.debounceMs());
   }
 
   /** at once: a document opened or became visible */

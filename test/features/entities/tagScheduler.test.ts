@@ -28,7 +28,7 @@ function harness(tag: (p: TagParams, signal: AbortSignal) => Promise<TagResult>,
   const applied: TagResult[] = [];
   const failures: unknown[] = [];
   const s = new TagScheduler({
-    debounceMs: 300,
+    debounceMs: () => 300,
     longNoteChars,
     params: () => ({ merge: 'modelFirst' }),
     tag,
