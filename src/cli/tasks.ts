@@ -3,12 +3,16 @@
  * one JSON line in, one JSON line out. Bad input stops the run with exit code
  * 2 and one line naming the input line; engine errors exit 1.
  *
- *   cmb ner [--model DIR] [--lexicon DIR] [--merge modelFirst|lexiconFirst|modelOnly|lexiconOnly] [--window N]
+ *   cmb ner [--model DIR] [--lexicon DIR] [--merge modelFirst|lexiconFirst|modelOnly|lexiconOnly] [--assertion-window N]
  *       stdin {"text"} -> stdout [{"start","end","type","score","negated","uncertain","historical","hypothetical","experiencer","source"}]
- *   cmb assert [--window N]
+ *   cmb assert [--assertion-window N]
  *       stdin {"text","start","end"} -> stdout {"negated","uncertain","historical","hypothetical","experiencer"}
  *   cmb classify --model DIR
  *       stdin {"text"} -> stdout {"label","scores"}
+ *
+ * The engine's common options (--provider, --threads, --window, --stride,
+ * --batch, --pooling, --cache) are accepted and left to the loadModel hook,
+ * which receives every argument.
  */
 import { EngineError } from '../engine/errors';
 import { defaultEngineSettings } from '../engine/coreProtocol';
@@ -18,15 +22,20 @@ import { AssertionContext } from '../engine/tasks/assertion';
 import { createTaskHandlers } from '../engine/tasks/protocol';
 import type { MergeMode } from '../engine/tasks/lexicon';
 
+/** The CLI's usual io (stdin, out, err) plus the hook that loads a model. */
 export interface TaskCliIO {
-  /** stdin, one line at a time (without the newline) */
-  lines(): AsyncIterable<string>;
+  /** JSON lines, UTF-8 */
+  stdin: NodeJS.ReadableStream;
   /** one line to stdout */
   out(line: string): void;
   /** one line to stderr */
   err(line: string): void;
-  /** HOOK for the lead: loads a model folder (config, tokenizer, ONNX) as the worker would */
-  loadModel(dir: string): Promise<LoadedModel>;
+  /**
+   * HOOK for the CLI entry: loads a model folder (config, tokenizer, ONNX) as
+   * the worker would; `args` are all of the command's arguments, for the
+   * engine's common options.
+   */
+  loadModel(dir: string, args: readonly string[]): Promise<LoadedModel>;
 }
 
 /** exit codes */
@@ -40,8 +49,11 @@ interface Flags {
   model?: string;
   lexicon?: string;
   merge?: MergeMode;
-  window?: number;
+  'assertion-window'?: number;
 }
+
+/** options for the model loader, each with one value */
+const ENGINE_FLAGS = ['provider', 'threads', 'window', 'stride', 'batch', 'pooling', 'cache'];
 
 const MERGE_MODES: readonly MergeMode[] = ['modelFirst', 'lexiconFirst', 'modelOnly', 'lexiconOnly'];
 
@@ -50,17 +62,21 @@ function parseFlags(command: string, args: readonly string[], allowed: ReadonlyA
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const name = a.replace(/^--/, '') as keyof Flags;
+    if (a.startsWith('--') && allowed.includes('model') && ENGINE_FLAGS.includes(name)) {
+      i++;
+      continue;
+    }
     if (!a.startsWith('--') || !allowed.includes(name)) throw new UsageError(`cmb ${command}: unknown argument "${a}" (accepted: ${allowed.map((f) => `--${f}`).join(', ')}).`);
     const value = args[++i];
     if (value === undefined) throw new UsageError(`cmb ${command}: ${a} needs a value.`);
-    if (name === 'window') {
+    if (name === 'assertion-window') {
       const n = Number(value);
-      if (!Number.isInteger(n) || n < 0) throw new UsageError(`cmb ${command}: --window must be a whole number of words, 0 or more.`);
-      flags.window = n;
+      if (!Number.isInteger(n) || n < 0) throw new UsageError(`cmb ${command}: --assertion-window must be a whole number of words, 0 or more.`);
+      flags['assertion-window'] = n;
     } else if (name === 'merge') {
       if (!MERGE_MODES.includes(value as MergeMode)) throw new UsageError(`cmb ${command}: --merge must be one of ${MERGE_MODES.join(', ')}.`);
       flags.merge = value as MergeMode;
-    } else flags[name] = value;
+    } else if (name === 'model' || name === 'lexicon') flags[name] = value;
   }
   return flags;
 }
@@ -84,10 +100,32 @@ function requestContext(): RequestContext {
   return { signal: new AbortController().signal, progress: () => {}, log: () => {}, transfer: () => {} };
 }
 
+/** stdin split into lines (UTF-8; a trailing \r and a leading byte-order mark dropped) */
+async function* stdinLines(stdin: NodeJS.ReadableStream): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8');
+  let pending = '';
+  let first = true;
+  const clean = (line: string) => {
+    if (first && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+    first = false;
+    return line.endsWith('\r') ? line.slice(0, -1) : line;
+  };
+  for await (const chunk of stdin) {
+    pending += typeof chunk === 'string' ? chunk : decoder.decode(chunk as Uint8Array, { stream: true });
+    let nl: number;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      yield clean(pending.slice(0, nl));
+      pending = pending.slice(nl + 1);
+    }
+  }
+  pending += decoder.decode();
+  if (pending !== '') yield clean(pending);
+}
+
 /** Each non-blank input line parsed as a JSON object; the line number travels with it. */
 async function* jsonLines(io: TaskCliIO): AsyncGenerator<{ n: number; value: Record<string, unknown> }> {
   let n = 0;
-  for await (const line of io.lines()) {
+  for await (const line of stdinLines(io.stdin)) {
     n++;
     if (line.trim() === '') continue;
     let value: unknown;
@@ -139,15 +177,15 @@ async function guarded(command: string, expected: string, io: TaskCliIO, body: (
 
 export function runNer(args: readonly string[], io: TaskCliIO): Promise<number> {
   return guarded('ner', '{"text": "..."}', io, async () => {
-    const flags = parseFlags('ner', args, ['model', 'lexicon', 'merge', 'window']);
+    const flags = parseFlags('ner', args, ['model', 'lexicon', 'merge', 'assertion-window']);
     if (!flags.model && !flags.lexicon) throw new UsageError('cmb ner: pass --model DIR (a token-classification checkpoint), --lexicon DIR (term lists), or both.');
-    const model = flags.model ? await io.loadModel(flags.model) : undefined;
+    const model = flags.model ? await io.loadModel(flags.model, args) : undefined;
     const handlers = createTaskHandlers(cliHost(model, io));
     if (flags.lexicon) await handlers['lexicon.load']({ folder: flags.lexicon }, requestContext());
     let warned = false;
     for await (const { n, value } of jsonLines(io)) {
       const text = textOf(n, value);
-      const r = await handlers['ner.tag']({ text, merge: flags.merge, windowWords: flags.window, useModel: model !== undefined }, requestContext());
+      const r = await handlers['ner.tag']({ text, merge: flags.merge, windowWords: flags['assertion-window'], useModel: model !== undefined }, requestContext());
       if (r.notice && model && !warned) {
         io.err(`note: ${r.notice}`);
         warned = true;
@@ -159,7 +197,7 @@ export function runNer(args: readonly string[], io: TaskCliIO): Promise<number> 
 
 export function runAssert(args: readonly string[], io: TaskCliIO): Promise<number> {
   return guarded('assert', '{"text": "...", "start": N, "end": N}', io, async () => {
-    const flags = parseFlags('assert', args, ['window']);
+    const flags = parseFlags('assert', args, ['assertion-window']);
     // batch files repeat one note for many entities: keep the last note's prepared context
     let last: { text: string; ctx: AssertionContext } | undefined;
     for await (const { n, value } of jsonLines(io)) {
@@ -169,7 +207,7 @@ export function runAssert(args: readonly string[], io: TaskCliIO): Promise<numbe
         throw new BadLine(n, '"start" and "end" must be whole numbers (UTF-16 offsets)');
       }
       if (start < 0 || end > text.length || end <= start) throw new BadLine(n, `span [${start}, ${end}) is not inside the text (length ${text.length})`);
-      if (!last || last.text !== text) last = { text, ctx: new AssertionContext(text, { windowWords: flags.window }) };
+      if (!last || last.text !== text) last = { text, ctx: new AssertionContext(text, { windowWords: flags['assertion-window'] }) };
       io.out(JSON.stringify(last.ctx.assert(start, end)));
     }
   });
@@ -179,7 +217,7 @@ export function runClassify(args: readonly string[], io: TaskCliIO): Promise<num
   return guarded('classify', '{"text": "..."}', io, async () => {
     const flags = parseFlags('classify', args, ['model']);
     if (!flags.model) throw new UsageError('cmb classify: pass --model DIR (a sequence-classification checkpoint).');
-    const handlers = createTaskHandlers(cliHost(await io.loadModel(flags.model), io));
+    const handlers = createTaskHandlers(cliHost(await io.loadModel(flags.model, args), io));
     for await (const { n, value } of jsonLines(io)) {
       const text = textOf(n, value);
       if (text.trim() === '') throw new BadLine(n, '"text" is empty');

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runAssert, runClassify, runNer, type TaskCliIO } from '../../src/cli/tasks';
@@ -13,12 +14,10 @@ function io(input: string[], model?: LoadedModel): TaskCliIO & { stdout: string[
   const loaded: string[] = [];
   return {
     stdout, stderr, loaded,
-    async *lines() {
-      yield* input;
-    },
+    stdin: Readable.from([Buffer.from(input.join('\n') + '\n')]),
     out: (l) => stdout.push(l),
     err: (l) => stderr.push(l),
-    loadModel: async (dir) => {
+    loadModel: async (dir, _args) => {
       loaded.push(dir);
       if (!model) throw new Error(`no model in ${dir}`);
       return model;
@@ -51,8 +50,10 @@ test('cmb assert: bad input exits 2 with one line naming the input line', async 
     assert.equal(x.stdout.length, 1);
   }
   const y = io([]);
-  assert.equal(await runAssert(['--window', 'many'], y), 2);
-  assert.match(y.stderr[0]!, /--window/);
+  assert.equal(await runAssert(['--assertion-window', 'many'], y), 2);
+  assert.match(y.stderr[0]!, /--assertion-window/);
+  const z = io([]);
+  assert.equal(await runAssert(['--window', '4'], z), 2, 'engine options are refused where no model is loaded');
 });
 
 test('cmb ner: spans from the model (loaded through the hook) and the lexicon', async () => {
@@ -60,7 +61,7 @@ test('cmb ner: spans from the model (loaded through the hook) and the lexicon', 
   try {
     writeFileSync(join(dir, 'treatment.txt'), 'ceftriaxone\n');
     const x = io([JSON.stringify({ text: 'Possible pneumonia. Started ceftriaxone.' })], new FakeModel({ tag }));
-    assert.equal(await runNer(['--model', '/models/ner', '--lexicon', dir], x), 0);
+    assert.equal(await runNer(['--model', '/models/ner', '--lexicon', dir, '--provider', 'cpu', '--window', '128'], x), 0);
     assert.deepEqual(x.loaded, ['/models/ner']);
     const spans = JSON.parse(x.stdout[0]!) as Array<Record<string, unknown>>;
     assert.deepEqual(spans.map((s) => [s['type'], s['source'], s['uncertain']]), [
@@ -97,4 +98,11 @@ test('cmb classify: label and scores per line; a model without a classification 
   assert.match(y.stderr[0]!, /no sequence-classification head/);
   const z = io([]);
   assert.equal(await runClassify([], z), 2);
+});
+
+test('stdin lines: CRLF endings, a byte-order mark and a last line without newline are read', async () => {
+  const x = io([]);
+  x.stdin = Readable.from([Buffer.from('\ufeff{"text": "No fever.", "start": 3, "end": 8}\r\n{"text": "No rash", "start": 3, "end": 7}')]);
+  assert.equal(await runAssert([], x), 0);
+  assert.equal(x.stdout.length, 2);
 });

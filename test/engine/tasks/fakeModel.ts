@@ -97,6 +97,9 @@ export class FakeModel implements LoadedModel {
     };
   }
 
+  /** nothing to release (LoadedModel gains dispose() in the engine branch) */
+  async dispose(): Promise<void> {}
+
   windows(text: string): TokenWindow[] {
     const pieces = fakePieces(text);
     const content = (this.opts.windowTokens ?? 512) - 2;
@@ -121,7 +124,7 @@ export class FakeModel implements LoadedModel {
     return out;
   }
 
-  async run(windows: number[][], outputs: string[], signal?: AbortSignal): Promise<Array<Record<string, TensorOut>>> {
+  async run(windows: readonly (readonly number[])[], outputs: readonly string[], signal?: AbortSignal): Promise<Array<Record<string, TensorOut>>> {
     if (signal?.aborted) throw new EngineError('cancelled', 'Cancelled.');
     if (!outputs.includes('logits') || !this.info.outputs.includes('logits')) throw new EngineError('bad-input', 'fake model: only logits');
     this.windowsRun += windows.length;
