@@ -7,8 +7,10 @@
  * - The note is split into tokens (letter/digit runs; each punctuation mark a
  *   token) and segments. A segment ends at a sentence end (. ! ? followed by
  *   whitespace, except after abbreviations like "vs." or "Dr."), at a blank
- *   line, before a line that starts with a bullet or a number, and at a
- *   section header ("FAMILY HISTORY:" at the start of a line).
+ *   line, before a line that starts with a bullet or a number (unless the list
+ *   was introduced by a line ending in ':' such as "Denies:", whose items stay
+ *   in its segment), and at a section header ("FAMILY HISTORY:" at the start
+ *   of a line).
  * - A trigger affects an entity in its own segment: a forward trigger the
  *   words after it, a backward trigger the words before it, "both" either. At
  *   most `windowWords` words (punctuation not counted) may lie between trigger
@@ -186,7 +188,10 @@ export class AssertionContext {
     let h = 0;
     let section: SectionKind = 'other';
     let from = 0;
+    /** inside a list introduced by a line ending in ':' ("Denies:"), whose items share its segment */
+    let introducedList = false;
     const close = (to: number) => {
+      introducedList = false;
       if (to > from) {
         for (let k = from; k < to; k++) this.segmentOf[k] = this.segments.length;
         this.segments.push({ from, to, section });
@@ -208,10 +213,16 @@ export class AssertionContext {
         h++;
         continue;
       }
-      if (i > from) {
+      const prevEnd = i > from ? tokens[i - 1]!.end : t.start;
+      if (t.start - prevEnd > 1 || (t.start - prevEnd === 1 && this.text.charCodeAt(prevEnd) === 10)) {
+        // a break needs a newline in the gap, so single spaces are skipped cheaply
         const gap = this.text.slice(tokens[i - 1]!.end, t.start);
         const listItem = /^[-*•]$/.test(t.norm) || (/^\d+$/.test(t.norm) && /^[.)]/.test(this.text[t.end] ?? ''));
-        if (/\n[ \t]*\n/.test(gap) || (gap.includes('\n') && listItem)) close(i);
+        if (/\n[ \t]*\n/.test(gap)) close(i);
+        else if (gap.includes('\n') && listItem) {
+          if (tokens[i - 1]!.norm === ':' && i - 1 >= from) introducedList = true;
+          else if (!introducedList) close(i);
+        }
       }
       if (t.norm === '.' || t.norm === '!' || t.norm === '?') {
         const next = this.text[t.end];

@@ -34,6 +34,18 @@ export interface LexiconSource {
 const WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
 const SPACE = /\s/;
 
+/** letters, digits and marks; ASCII decided without a regular expression */
+function isWordChar(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  if (c < 128) return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+  return WORD_CHAR.test(text[i]!);
+}
+
+function isSpace(c: number): boolean {
+  if (c < 128) return c === 32 || (c >= 9 && c <= 13);
+  return SPACE.test(String.fromCharCode(c));
+}
+
 /** Lower-cases without changing length, so folded offsets are original offsets. */
 function foldCase(s: string): string {
   const lower = s.toLowerCase();
@@ -181,11 +193,11 @@ export class Lexicon {
     const pos = new Int32Array(folded.length + 1);
     let m = 0;
     for (let i = 0; i < folded.length; i++) {
-      const ch = folded[i]!;
-      if (SPACE.test(ch)) {
+      const c = folded.charCodeAt(i);
+      if (isSpace(c)) {
         if (m > 0 && codes[m - 1] === 32) continue;
         codes[m] = 32;
-      } else codes[m] = folded.charCodeAt(i);
+      } else codes[m] = c;
       pos[m++] = i;
     }
     // candidates as (start, end) in folded indices, best per start kept
@@ -220,8 +232,8 @@ export class Lexicon {
   }
 
   private onBoundaries(text: string, start: number, end: number): boolean {
-    if (start > 0 && WORD_CHAR.test(text[start - 1]!) && WORD_CHAR.test(text[start]!)) return false;
-    if (end < text.length && WORD_CHAR.test(text[end]!) && WORD_CHAR.test(text[end - 1]!)) return false;
+    if (start > 0 && isWordChar(text, start - 1) && isWordChar(text, start)) return false;
+    if (end < text.length && isWordChar(text, end) && isWordChar(text, end - 1)) return false;
     return true;
   }
 }

@@ -58,6 +58,8 @@ const CASES: Record<string, Case[]> = {
   'sentence ends and window limits end a scope': [
     ['No fever. [[Cough]] for three days.', {}],
     ['No cough.\n\n[[Wheezing]] on exam.', {}],
+    ['Denies:\n- fever\n- [[chills]]', { negated: true }],
+    ['No rash\n- [[itching]]', {}],
     ['Denies fever, chills, sweats, weight loss, fatigue, malaise, myalgias, arthralgias, or [[rash]].', {}],
     ['Negative for fever! [[Rash]] on arms.', {}],
   ],
