@@ -142,7 +142,11 @@ export function registerEntityFeatures(ctx: Ctx): EntityFeatures {
       if (wanted(e.document) && r?.version !== e.document.version) void scheduler.now(tagged(e.document));
     }),
     vscode.window.onDidChangeVisibleTextEditors((editors) => {
-      for (const e of editors) if (wanted(e.document)) render(e.document);
+      for (const e of editors) {
+        if (!wanted(e.document)) continue;
+        render(e.document);
+        if (results.get(e.document.uri.toString())?.version !== e.document.version) void scheduler.now(tagged(e.document));
+      }
     }),
     vscode.window.onDidChangeTextEditorVisibleRanges((e) => {
       // a long note tagged in its visible range only: scrolling brings more blocks into view
