@@ -13,6 +13,9 @@ export function detectHead(model: LoadedModel): HeadKind {
   if (!model.info.outputs.includes('logits') || labels.length === 0) return 'none';
   if (/ForTokenClassification/.test(archs)) return 'token';
   if (/ForSequenceClassification/.test(archs)) return 'sequence';
+  // e.g. ...ForMaskedLM: its logits score the vocabulary, and transformers writes a default
+  // id2label (LABEL_0, LABEL_1) even into such configs, so labels alone prove nothing
+  if (archs.trim() !== '') return 'none';
   // no architecture name: tag-shaped labels (B-/I-/O) mean a token head
   return detectScheme(labels) !== 'io' || labels.includes('O') ? 'token' : 'sequence';
 }
