@@ -3,7 +3,7 @@
  * one JSON line in, one JSON line out. Bad input stops the run with exit code
  * 2 and one line naming the input line; engine errors exit 1.
  *
- *   cmb ner [--model DIR] [--lexicon DIR] [--merge modelFirst|lexiconFirst|modelOnly|lexiconOnly] [--assertion-window N]
+ *   cmb ner [--model DIR [--allow-demo]] [--lexicon DIR] [--merge modelFirst|lexiconFirst|modelOnly|lexiconOnly] [--assertion-window N]
  *       stdin {"text"} -> stdout [{"start","end","type","score","negated","uncertain","historical","hypothetical","experiencer","source"}]
  *   cmb assert [--assertion-window N]
  *       stdin {"text","start","end"} -> stdout {"negated","uncertain","historical","hypothetical","experiencer"}
@@ -50,6 +50,8 @@ interface Flags {
   lexicon?: string;
   merge?: MergeMode;
   'assertion-window'?: number;
+  /** run a demo or random-weight model's NER anyway (plumbing checks) */
+  'allow-demo'?: boolean;
 }
 
 /** options for the model loader, each with one value */
@@ -64,6 +66,10 @@ function parseFlags(command: string, args: readonly string[], allowed: ReadonlyA
     const name = a.replace(/^--/, '') as keyof Flags;
     if (a.startsWith('--') && allowed.includes('model') && ENGINE_FLAGS.includes(name)) {
       i++;
+      continue;
+    }
+    if (name === 'allow-demo' && allowed.includes(name)) {
+      flags['allow-demo'] = true;
       continue;
     }
     if (!a.startsWith('--') || !allowed.includes(name)) throw new UsageError(`cmb ${command}: unknown argument "${a}" (accepted: ${allowed.map((f) => `--${f}`).join(', ')}).`);
@@ -177,7 +183,7 @@ async function guarded(command: string, expected: string, io: TaskCliIO, body: (
 
 export function runNer(args: readonly string[], io: TaskCliIO): Promise<number> {
   return guarded('ner', '{"text": "..."}', io, async () => {
-    const flags = parseFlags('ner', args, ['model', 'lexicon', 'merge', 'assertion-window']);
+    const flags = parseFlags('ner', args, ['model', 'lexicon', 'merge', 'assertion-window', 'allow-demo']);
     if (!flags.model && !flags.lexicon) throw new UsageError('cmb ner: pass --model DIR (a token-classification checkpoint), --lexicon DIR (term lists), or both.');
     const model = flags.model ? await io.loadModel(flags.model, args) : undefined;
     const handlers = createTaskHandlers(cliHost(model, io));
@@ -185,7 +191,7 @@ export function runNer(args: readonly string[], io: TaskCliIO): Promise<number> 
     let warned = false;
     for await (const { n, value } of jsonLines(io)) {
       const text = textOf(n, value);
-      const r = await handlers['ner.tag']({ text, merge: flags.merge, windowWords: flags['assertion-window'], useModel: model !== undefined }, requestContext());
+      const r = await handlers['ner.tag']({ text, merge: flags.merge, windowWords: flags['assertion-window'], useModel: model !== undefined, allowDemo: flags['allow-demo'] }, requestContext());
       if (r.notice && model && !warned) {
         io.err(`note: ${r.notice}`);
         warned = true;

@@ -106,3 +106,15 @@ test('stdin lines: CRLF endings, a byte-order mark and a last line without newli
   assert.equal(await runAssert([], x), 0);
   assert.equal(x.stdout.length, 2);
 });
+
+test('cmb ner: a demo model tags nothing from the model and says so, unless --allow-demo', async () => {
+  const demo = () => new FakeModel({ tag, demo: true });
+  const line = JSON.stringify({ text: 'Possible pneumonia.' });
+  const a = io([line], demo());
+  assert.equal(await runNer(['--model', 'm'], a), 0);
+  assert.deepEqual(JSON.parse(a.stdout[0]!), []);
+  assert.match(a.stderr[0]!, /demo or random-weight/);
+  const b = io([line], demo());
+  assert.equal(await runNer(['--model', 'm', '--allow-demo'], b), 0);
+  assert.equal((JSON.parse(b.stdout[0]!) as unknown[]).length, 1);
+});

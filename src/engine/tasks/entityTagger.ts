@@ -44,6 +44,8 @@ export interface TagParams {
   windowWords?: number;
   /** false: lexicon and assertion only */
   useModel?: boolean;
+  /** run a demo or random-weight model anyway (plumbing tests, benchmarks); the editor never sets it */
+  allowDemo?: boolean;
 }
 
 export interface TagResult {
@@ -108,7 +110,7 @@ export class EntityTagger {
 
   async tag(p: TagParams, signal?: AbortSignal): Promise<TagResult> {
     if (typeof p.text !== 'string') throw new EngineError('bad-input', 'ner.tag needs the note text as a string.');
-    const { model, use, notice } = this.usableModel(p.useModel !== false);
+    const { model, use, notice } = this.usableModel(p.useModel !== false, p.allowDemo === true);
     let modelSpans: DecodedSpan[] = [];
     let complete = use !== 'used';
     let blocksRun = 0;
@@ -147,7 +149,7 @@ export class EntityTagger {
     };
   }
 
-  private usableModel(wanted: boolean): { model?: LoadedModel; use: ModelUse; notice?: string } {
+  private usableModel(wanted: boolean, allowDemo: boolean): { model?: LoadedModel; use: ModelUse; notice?: string } {
     if (!wanted) return { use: 'off' };
     let model: LoadedModel;
     try {
@@ -158,7 +160,7 @@ export class EntityTagger {
       }
       throw e;
     }
-    if (model.info.demo) {
+    if (model.info.demo && !allowDemo) {
       return { use: 'demo', notice: `The loaded model (${model.info.name}) is a demo or random-weight checkpoint, so model entities are off; lexicon terms are still highlighted.` };
     }
     if (detectHead(model) !== 'token') {
