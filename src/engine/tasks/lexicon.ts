@@ -62,6 +62,50 @@ function normalizeTerm(term: string): string {
   return foldCase(term.trim().replace(/\s+/g, ' '));
 }
 
+/**
+ * (parent node, UTF-16 code) -> child node, open addressing in typed arrays:
+ * millions of trie edges without millions of Map entries.
+ */
+class EdgeTable {
+  private readonly parent: Int32Array;
+  private readonly code: Uint16Array;
+  private readonly child: Int32Array;
+  private readonly mask: number;
+  size = 0;
+
+  constructor(maxEdges: number) {
+    let cap = 16;
+    while (cap < maxEdges * 2) cap *= 2;
+    this.parent = new Int32Array(cap).fill(-1);
+    this.code = new Uint16Array(cap);
+    this.child = new Int32Array(cap);
+    this.mask = cap - 1;
+  }
+
+  private slot(parent: number, code: number): number {
+    let h = (Math.imul(parent, 0x9e3779b1) ^ Math.imul(code, 0x85ebca6b)) & this.mask;
+    while (this.parent[h] !== -1 && (this.parent[h] !== parent || this.code[h] !== code)) h = (h + 1) & this.mask;
+    return h;
+  }
+
+  get(parent: number, code: number): number {
+    const h = this.slot(parent, code);
+    return this.parent[h] === -1 ? -1 : this.child[h]!;
+  }
+
+  set(parent: number, code: number, child: number): void {
+    const h = this.slot(parent, code);
+    if (this.parent[h] === -1) this.size++;
+    this.parent[h] = parent;
+    this.code[h] = code;
+    this.child[h] = child;
+  }
+
+  forEach(fn: (parent: number, code: number, child: number) => void): void {
+    for (let h = 0; h <= this.mask; h++) if (this.parent[h] !== -1) fn(this.parent[h]!, this.code[h]!, this.child[h]!);
+  }
+}
+
 export class Lexicon {
   readonly types: readonly string[];
   readonly termCount: number;
@@ -78,33 +122,35 @@ export class Lexicon {
 
   constructor(sources: readonly LexiconSource[]) {
     const types: string[] = [];
-    // build with one flat map keyed node * 65536 + code, then compact
-    const edges = new Map<number, number>();
-    const termLen: number[] = [0];
-    const termType: number[] = [-1];
+    const normalized: Array<{ type: number; terms: string[] }> = [];
+    let totalChars = 0;
+    for (const src of sources) {
+      const terms = src.terms.map(normalizeTerm).filter((t) => t.length > 0);
+      for (const t of terms) totalChars += t.length;
+      normalized.push({ type: types.length, terms });
+      types.push(src.type);
+    }
+    // at most one node per character, plus the root
+    const edges = new EdgeTable(totalChars);
+    const termLen = new Int32Array(totalChars + 1);
+    const termType = new Int32Array(totalChars + 1).fill(-1);
     let nodes = 1;
     let count = 0;
-    for (const src of sources) {
-      const typeIndex = types.length;
-      types.push(src.type);
-      for (const raw of src.terms) {
-        const term = normalizeTerm(raw);
-        if (!term) continue;
+    for (const { type, terms } of normalized) {
+      for (const term of terms) {
         let n = 0;
         for (let i = 0; i < term.length; i++) {
-          const key = n * 65536 + term.charCodeAt(i);
-          let next = edges.get(key);
-          if (next === undefined) {
+          const code = term.charCodeAt(i);
+          let next = edges.get(n, code);
+          if (next < 0) {
             next = nodes++;
-            edges.set(key, next);
-            termLen.push(0);
-            termType.push(-1);
+            edges.set(n, code, next);
           }
           n = next;
         }
         if (termLen[n] === 0) {
           termLen[n] = term.length;
-          termType[n] = typeIndex;
+          termType[n] = type;
           count++;
         }
       }
@@ -115,16 +161,14 @@ export class Lexicon {
     this.childStart = new Int32Array(nodes + 1);
     this.childCode = new Uint16Array(edges.size);
     this.childNext = new Int32Array(edges.size);
-    for (const key of edges.keys()) this.childStart[Math.floor(key / 65536) + 1]++;
+    edges.forEach((parent) => this.childStart[parent + 1]++);
     for (let n = 0; n < nodes; n++) this.childStart[n + 1] += this.childStart[n]!;
     const fill = this.childStart.slice(0, nodes);
-    for (const [key, next] of edges) {
-      const parent = Math.floor(key / 65536);
+    edges.forEach((parent, code, child) => {
       const at = fill[parent]++;
-      this.childCode[at] = key - parent * 65536;
-      this.childNext[at] = next;
-    }
-    edges.clear();
+      this.childCode[at] = code;
+      this.childNext[at] = child;
+    });
     for (let n = 0; n < nodes; n++) {
       const a = this.childStart[n]!;
       const b = this.childStart[n + 1]!;
@@ -142,8 +186,8 @@ export class Lexicon {
         this.childNext[j + 1] = x;
       }
     }
-    this.outLen = Int32Array.from(termLen);
-    this.outType = Int32Array.from(termType);
+    this.outLen = termLen.slice(0, nodes);
+    this.outType = termType.slice(0, nodes);
     this.fail = new Int32Array(nodes);
     this.outLink = new Int32Array(nodes).fill(-1);
     // breadth-first failure links
