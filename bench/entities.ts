@@ -134,6 +134,17 @@ async function main(): Promise<void> {
   const line = `lexicon + assertion, ${tokens}-token note, ${spans} entities, ${lexicon.termCount} terms: p50 ${p50.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms (target <= 10 ms)`;
   console.log(line);
   const lines = [line];
+  const buildTimes: number[] = [];
+  let built = 0;
+  for (let i = 0; i < 3; i++) {
+    const terms = Array.from({ length: 100_000 }, (_, k) => `${k.toString(36)} ${TERMS.problem![k % TERMS.problem!.length]} variant ${i}`);
+    const t0 = performance.now();
+    built = new Lexicon([{ type: 'problem', terms }]).termCount;
+    buildTimes.push(performance.now() - t0);
+  }
+  const build = `lexicon build, ${built} terms: median ${percentiles(buildTimes).p50.toFixed(0)} ms`;
+  console.log(build);
+  lines.push(build);
   const modelAt = process.argv.indexOf('--model');
   if (modelAt > 0) {
     for (const l of await modelBench(process.argv[modelAt + 1]!, text)) {
