@@ -2,13 +2,22 @@
  * Entities of a note: model NER (when the loaded model has a usable token
  * head), lexicon matches, merged, each with its assertion status.
  *
- * Incremental by design: the note is cut into blocks at blank lines, and the
- * model's spans are cached per document by block text. After an edit, only
- * blocks whose text changed run through the model again (a block longer than
- * one window runs as several windows); moved blocks reuse their cached spans,
- * shifted. Blocks do not see each other's text -- the price of edits that cost
- * about one window instead of the whole note. Lexicon and assertion run on the
- * whole note every time: they are cheap (see BENCHMARKS.md, "Entities").
+ * Incremental by design: the note is cut into blocks, and the model's spans
+ * are cached per document by block text. After an edit, only blocks whose
+ * text changed run through the model again (a block longer than one window
+ * runs as several windows); moved blocks reuse their cached spans, shifted.
+ * Blocks do not see each other's text -- the price of edits that cost about
+ * one window instead of the whole note. Lexicon and assertion run on the whole
+ * note every time: they are cheap (see BENCHMARKS.md, "Entities").
+ *
+ * Blocks: text between blank lines; a paragraph longer than MAX_BLOCK_CHARS
+ * is cut further at line and sentence ends chosen by their content
+ * (content-defined chunking): a unit (a line, or a sentence within a long
+ * line) ends a block when the block has at least MIN_BLOCK_CHARS and a hash
+ * of the unit's text says so, or at the first unit end at or past
+ * MAX_BLOCK_CHARS. Because a cut depends on the text near it, not on the
+ * note's length so far, an edit moves at most the cuts next to it, and
+ * single-spaced notes stay incremental too.
  */
 import { EngineError } from '../errors';
 import type { EngineHost, LoadedModel, TensorOut } from '../host';
@@ -65,20 +74,55 @@ interface Block {
   text: string;
 }
 
-/** Blocks of a note: text between blank lines, blank-only blocks dropped. */
+/** about one 128-token window of clinical text */
+export const MIN_BLOCK_CHARS = 300;
+export const MAX_BLOCK_CHARS = 1200;
+/** one cut candidate in CUT_ODDS ends a block (once MIN_BLOCK_CHARS is reached) */
+const CUT_ODDS = 3;
+
+function unitHash(text: string, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** Cuts one paragraph [from, to) at content-chosen unit ends (see the header). */
+function cutParagraph(text: string, from: number, to: number, out: Array<[number, number]>): void {
+  if (to - from <= MAX_BLOCK_CHARS) {
+    out.push([from, to]);
+    return;
+  }
+  const unitEnd = /\n|[.!?;](?=\s)/g;
+  unitEnd.lastIndex = from;
+  let blockStart = from;
+  let unitStart = from;
+  for (let m = unitEnd.exec(text); m && m.index < to; m = unitEnd.exec(text)) {
+    const end = m.index + m[0].length;
+    const len = end - blockStart;
+    if ((len >= MIN_BLOCK_CHARS && unitHash(text, unitStart, end) % CUT_ODDS === 0) || len >= MAX_BLOCK_CHARS) {
+      out.push([blockStart, end]);
+      blockStart = end;
+    }
+    unitStart = end;
+  }
+  if (blockStart < to) out.push([blockStart, to]);
+}
+
+/** Blocks of a note (see the header); blank-only blocks dropped. */
 export function splitBlocks(text: string): Block[] {
-  const blocks: Block[] = [];
+  const ranges: Array<[number, number]> = [];
   const sep = /\n[ \t]*(?:\n[ \t]*)+/g;
   let from = 0;
-  const push = (to: number) => {
-    const t = text.slice(from, to);
-    if (t.trim().length > 0) blocks.push({ start: from, text: t });
-  };
   for (const m of text.matchAll(sep)) {
-    push(m.index);
+    cutParagraph(text, from, m.index, ranges);
     from = m.index + m[0].length;
   }
-  push(text.length);
+  cutParagraph(text, from, text.length, ranges);
+  const blocks: Block[] = [];
+  for (const [a, b] of ranges) {
+    const t = text.slice(a, b);
+    if (t.trim().length > 0) blocks.push({ start: a, text: t });
+  }
   return blocks;
 }
 

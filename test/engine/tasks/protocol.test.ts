@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTaskHandlers } from '../../../src/engine/tasks/protocol';
-import { splitBlocks } from '../../../src/engine/tasks/entityTagger';
+import { MAX_BLOCK_CHARS, splitBlocks } from '../../../src/engine/tasks/entityTagger';
 import type { RequestContext } from '../../../src/engine/handlers';
 import { EngineError } from '../../../src/engine/errors';
 import { FakeModel, fakeHost, type PieceContext } from './fakeModel';
@@ -126,4 +126,24 @@ test('ner.assert and classify through the handlers; bad input is refused', async
   await assert.rejects(h['ner.assert']({ text: 'x', spans: 'no' as never }, ctx()), EngineError);
   await assert.rejects(h['ner.tag']({ text: 5 as never }, ctx()), (e: unknown) => e instanceof EngineError && e.code === 'bad-input');
   await assert.rejects(createTaskHandlers(fakeHost()).classify({ text: 'x' }, ctx()), (e: unknown) => e instanceof EngineError && e.code === 'not-loaded');
+});
+
+test('a long single-spaced note is cut into blocks at content-chosen line ends, so an edit reruns only nearby blocks', async () => {
+  const lines = Array.from({ length: 120 }, (_, i) => `Line ${i}: fever ${i % 7} days, troponin pending, heparin drip at ${i} units.`);
+  const text1 = lines.join('\n');
+  const blocks1 = splitBlocks(text1);
+  assert.ok(blocks1.length >= 6, `${blocks1.length} blocks`);
+  // a block ends at the first unit end at or past the maximum
+  const longestLine = Math.max(...lines.map((l) => l.length + 1));
+  assert.ok(blocks1.every((b) => b.text.length < MAX_BLOCK_CHARS + longestLine));
+  assert.equal(blocks1.map((b) => b.text).join(''), text1.slice(blocks1[0]!.start), 'blocks tile the note');
+  const model = new FakeModel({ tag });
+  const h = createTaskHandlers(fakeHost(model));
+  await h['ner.tag']({ text: text1, document: 'long' }, ctx());
+  // an edit in the middle of the note
+  const edited = [...lines];
+  edited[60] = edited[60]!.replace('fever', 'high fever');
+  const r = await h['ner.tag']({ text: edited.join('\n'), document: 'long' }, ctx());
+  assert.ok(r.blocksRun <= 2, `${r.blocksRun} blocks ran again`);
+  assert.ok(r.blocksReused >= blocks1.length - 2);
 });
