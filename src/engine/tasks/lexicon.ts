@@ -62,50 +62,6 @@ function normalizeTerm(term: string): string {
   return foldCase(term.trim().replace(/\s+/g, ' '));
 }
 
-/**
- * (parent node, UTF-16 code) -> child node, open addressing in typed arrays:
- * millions of trie edges without millions of Map entries.
- */
-class EdgeTable {
-  private readonly parent: Int32Array;
-  private readonly code: Uint16Array;
-  private readonly child: Int32Array;
-  private readonly mask: number;
-  size = 0;
-
-  constructor(maxEdges: number) {
-    let cap = 16;
-    while (cap < maxEdges * 2) cap *= 2;
-    this.parent = new Int32Array(cap).fill(-1);
-    this.code = new Uint16Array(cap);
-    this.child = new Int32Array(cap);
-    this.mask = cap - 1;
-  }
-
-  private slot(parent: number, code: number): number {
-    let h = (Math.imul(parent, 0x9e3779b1) ^ Math.imul(code, 0x85ebca6b)) & this.mask;
-    while (this.parent[h] !== -1 && (this.parent[h] !== parent || this.code[h] !== code)) h = (h + 1) & this.mask;
-    return h;
-  }
-
-  get(parent: number, code: number): number {
-    const h = this.slot(parent, code);
-    return this.parent[h] === -1 ? -1 : this.child[h]!;
-  }
-
-  set(parent: number, code: number, child: number): void {
-    const h = this.slot(parent, code);
-    if (this.parent[h] === -1) this.size++;
-    this.parent[h] = parent;
-    this.code[h] = code;
-    this.child[h] = child;
-  }
-
-  forEach(fn: (parent: number, code: number, child: number) => void): void {
-    for (let h = 0; h <= this.mask; h++) if (this.parent[h] !== -1) fn(this.parent[h]!, this.code[h]!, this.child[h]!);
-  }
-}
-
 export class Lexicon {
   readonly types: readonly string[];
   readonly termCount: number;
@@ -122,70 +78,66 @@ export class Lexicon {
 
   constructor(sources: readonly LexiconSource[]) {
     const types: string[] = [];
-    const normalized: Array<{ type: number; terms: string[] }> = [];
+    const entries: Array<{ term: string; type: number }> = [];
     let totalChars = 0;
     for (const src of sources) {
-      const terms = src.terms.map(normalizeTerm).filter((t) => t.length > 0);
-      for (const t of terms) totalChars += t.length;
-      normalized.push({ type: types.length, terms });
+      for (const raw of src.terms) {
+        const term = normalizeTerm(raw);
+        if (!term) continue;
+        entries.push({ term, type: types.length });
+        totalChars += term.length;
+      }
       types.push(src.type);
     }
-    // at most one node per character, plus the root
-    const edges = new EdgeTable(totalChars);
-    const termLen = new Int32Array(totalChars + 1);
-    const termType = new Int32Array(totalChars + 1).fill(-1);
+    // Sorted terms build the trie without any lookup: each term shares its
+    // prefix with the previous one, and children arrive in code order. Ties
+    // sort by source, so the first file keeps a duplicate term.
+    entries.sort((x, y) => (x.term < y.term ? -1 : x.term > y.term ? 1 : x.type - y.type));
+    const cap = totalChars + 1;
+    const nodeCode = new Uint16Array(cap);
+    const firstChild = new Int32Array(cap).fill(-1);
+    const lastChild = new Int32Array(cap).fill(-1);
+    const nextSibling = new Int32Array(cap).fill(-1);
+    const termLen = new Int32Array(cap);
+    const termType = new Int32Array(cap).fill(-1);
+    const path = new Int32Array(cap + 1); // path[d]: node of the previous term at depth d
     let nodes = 1;
     let count = 0;
-    for (const { type, terms } of normalized) {
-      for (const term of terms) {
-        let n = 0;
-        for (let i = 0; i < term.length; i++) {
-          const code = term.charCodeAt(i);
-          let next = edges.get(n, code);
-          if (next < 0) {
-            next = nodes++;
-            edges.set(n, code, next);
-          }
-          n = next;
-        }
-        if (termLen[n] === 0) {
-          termLen[n] = term.length;
-          termType[n] = type;
-          count++;
-        }
+    let prev = '';
+    for (const { term, type } of entries) {
+      if (term === prev) continue;
+      let shared = 0;
+      while (shared < prev.length && shared < term.length && prev.charCodeAt(shared) === term.charCodeAt(shared)) shared++;
+      let n = path[shared]!;
+      for (let i = shared; i < term.length; i++) {
+        const c = nodes++;
+        nodeCode[c] = term.charCodeAt(i);
+        if (firstChild[n] === -1) firstChild[n] = c;
+        else nextSibling[lastChild[n]!] = c;
+        lastChild[n] = c;
+        path[i + 1] = c;
+        n = c;
       }
+      termLen[n] = term.length;
+      termType[n] = type;
+      count++;
+      prev = term;
     }
     this.types = types;
     this.termCount = count;
-    // compact: count children per parent, place them, then sort each node's few children by code
+    // compact sibling lists into CSR arrays, children sorted by code already
     this.childStart = new Int32Array(nodes + 1);
-    this.childCode = new Uint16Array(edges.size);
-    this.childNext = new Int32Array(edges.size);
-    edges.forEach((parent) => this.childStart[parent + 1]++);
-    for (let n = 0; n < nodes; n++) this.childStart[n + 1] += this.childStart[n]!;
-    const fill = this.childStart.slice(0, nodes);
-    edges.forEach((parent, code, child) => {
-      const at = fill[parent]++;
-      this.childCode[at] = code;
-      this.childNext[at] = child;
-    });
+    this.childCode = new Uint16Array(Math.max(0, nodes - 1));
+    this.childNext = new Int32Array(Math.max(0, nodes - 1));
+    let at = 0;
     for (let n = 0; n < nodes; n++) {
-      const a = this.childStart[n]!;
-      const b = this.childStart[n + 1]!;
-      // insertion sort: nodes have few children
-      for (let i = a + 1; i < b; i++) {
-        const c = this.childCode[i]!;
-        const x = this.childNext[i]!;
-        let j = i - 1;
-        while (j >= a && this.childCode[j]! > c) {
-          this.childCode[j + 1] = this.childCode[j]!;
-          this.childNext[j + 1] = this.childNext[j]!;
-          j--;
-        }
-        this.childCode[j + 1] = c;
-        this.childNext[j + 1] = x;
+      this.childStart[n] = at;
+      for (let c = firstChild[n]!; c !== -1; c = nextSibling[c]!) {
+        this.childCode[at] = nodeCode[c]!;
+        this.childNext[at++] = c;
       }
     }
+    this.childStart[nodes] = at;
     this.outLen = termLen.slice(0, nodes);
     this.outType = termType.slice(0, nodes);
     this.fail = new Int32Array(nodes);

@@ -118,3 +118,32 @@ test('merge: model spans win and lexicon spans fill gaps; other modes', () => {
   assert.deepEqual(mergeSpans(model, lexicon, 'modelOnly').map((s) => `${s.src}${s.start}`), ['m0', 'm20']);
   assert.deepEqual(mergeSpans(model, lexicon, 'lexiconOnly').length, 3);
 });
+
+test('the automaton agrees with a plain scan on random terms and notes', () => {
+  // small alphabet, many shared prefixes and suffixes: where automata go wrong
+  let seed = 42;
+  const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+  const word = () => Array.from({ length: 1 + rand(3) }, () => 'abc'[rand(3)]).join('');
+  const isWord = (ch: string | undefined) => ch !== undefined && /[a-z]/i.test(ch);
+  for (let round = 0; round < 200; round++) {
+    const terms = Array.from({ length: 1 + rand(8) }, () => Array.from({ length: 1 + rand(2) }, word).join(' '));
+    const text = Array.from({ length: 3 + rand(12) }, () => (rand(4) === 0 ? word().toUpperCase() : word())).join(rand(2) ? ' ' : '  ');
+    const lex = new Lexicon([{ type: 't', terms }]);
+    const expected: string[] = [];
+    const lower = text.toLowerCase().replace(/\s+/g, ' ');
+    assert.equal(lower.length, text.replace(/\s+/g, ' ').length);
+    const collapsed = text.replace(/\s+/g, ' ');
+    for (let s = 0; s < lower.length; ) {
+      let best = 0;
+      for (const t of new Set(terms)) {
+        if (lower.startsWith(t, s) && t.length > best && !(isWord(lower[s - 1]) && isWord(lower[s])) && !(isWord(lower[s + t.length]) && isWord(lower[s + t.length - 1]))) best = t.length;
+      }
+      if (best > 0) {
+        expected.push(collapsed.slice(s, s + best));
+        s += best;
+      } else s++;
+    }
+    const got = lex.match(text).map((m) => text.slice(m.start, m.end).replace(/\s+/g, ' '));
+    assert.deepEqual(got, expected, `terms ${JSON.stringify(terms)} text ${JSON.stringify(text)}`);
+  }
+});
