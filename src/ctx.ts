@@ -5,11 +5,18 @@
 import * as vscode from 'vscode';
 import { EngineClient } from './engineClient';
 import { readConfig, type Config } from './config';
+import type { ModelInfo } from './engine/coreProtocol';
+import { EngineError } from './engine/errors';
 
 export class Ctx implements vscode.Disposable {
   readonly output: vscode.LogOutputChannel;
   readonly client: EngineClient;
   private readonly disposables: vscode.Disposable[] = [];
+  /**
+   * Loads the model on first use (set by activate to the model manager's);
+   * features that need the model call it before their request.
+   */
+  ensureModel: () => Promise<ModelInfo> = () => Promise.reject(new EngineError('not-loaded', 'No model is loaded.'));
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel('Clinical ModernBERT', { log: true });
