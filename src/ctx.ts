@@ -29,8 +29,11 @@ export class Ctx implements vscode.Disposable {
     }, { storageDir: extension.globalStorageUri.fsPath });
   }
 
+  /** The settings, with converted ONNX files cached in the extension's storage (a model folder may be read-only). */
   config(): Config {
-    return readConfig();
+    const c = readConfig();
+    c.engine.cacheDir = vscode.Uri.joinPath(this.extension.globalStorageUri, 'onnx-cache').fsPath;
+    return c;
   }
 
   /** Log lines carry no note text: callers pass counts, paths and error messages only. */
