@@ -13,6 +13,7 @@ function model(info: Partial<ModelInfo>, windows: TokenWindow[]): LoadedModel {
     tokenizer: {} as LoadedModel['tokenizer'],
     windows: () => windows,
     run: async () => [],
+    dispose: async () => undefined,
   };
 }
 const w = (charStart: number, charEnd: number, tokenStart: number, tokenEnd: number) => ({ index: 0, ids: [], offsets: [], tokenStart, tokenEnd, charStart, charEnd });
