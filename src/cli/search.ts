@@ -6,27 +6,40 @@
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { defaultEngineSettings, type EngineSettings, type Pooling, type ProviderSetting } from '../engine/coreProtocol';
 import { EngineError } from '../engine/errors';
 import type { ChunkEmbedder } from '../engine/index/embedder';
+import { modelEmbedder } from '../engine/index/modelEmbedder';
+import { loadModel } from '../engine/model/loadModel';
+import { embedTexts } from '../engine/tasks/embed';
+import type { CliIo } from './io';
 import { indexFolder } from '../engine/index/indexer';
 import { progressMessage } from '../engine/index/protocol';
 import { findSimilar, searchIndex, type SearchResponse } from '../engine/index/search';
 import { IndexStore } from '../engine/index/store';
 import { lexicalOnlyEmbedder } from '../engine/index/wordChunker';
 
-export interface SearchCliIo {
-  stdout(text: string): void;
-  stderr(text: string): void;
-  /** true when stdout is a terminal: matches are shown in bold */
-  color?: boolean;
-  /**
-   * Loads the model folder given with --model and adapts it for indexing.
-   * Wired by src/cli/main.ts to the engine's model loader; without it --model is refused.
-   */
-  loadEmbedder?(modelDir: string): Promise<ChunkEmbedder>;
+/** what the search commands print to: `processIo` from ./io fits */
+export type SearchCliIo = Pick<CliIo, 'out' | 'err'>;
+
+/** A model loaded for indexing, released when the command ends. */
+export type CliEmbedder = ChunkEmbedder & { dispose?(): Promise<void> };
+
+export interface SearchCliHooks {
+  /** loads the --model folder (default: the engine's loader, in this process) */
+  loadEmbedder?(modelDir: string, settings: EngineSettings): Promise<CliEmbedder>;
   /** where a folder's index lives without --db (default: ~/.cache/clinical-modernbert/search) */
   defaultDbPath?(folder: string): string;
+  /** true when stdout is a terminal: matches are shown in bold */
+  color?: boolean;
   signal?: AbortSignal;
+}
+
+/** the engine's model loader and embedding, without a worker: the CLI has no event loop to protect */
+export async function loadModelEmbedder(modelDir: string, settings: EngineSettings): Promise<CliEmbedder> {
+  const model = await loadModel(modelDir, settings);
+  const e = modelEmbedder(model, settings, async (texts, signal) => (await embedTexts(model, texts, settings.pooling, signal)).embeddings);
+  return { ...e, dispose: () => model.dispose() };
 }
 
 interface ParsedArgs {
@@ -35,10 +48,10 @@ interface ParsedArgs {
   flags: Set<string>;
 }
 
-const valueOptions = new Set(['--model', '--db', '--k', '--glob', '--include', '--exclude', '--max-file-mb', '--similar-to']);
+const valueOptions = new Set(['--model', '--db', '--k', '--glob', '--include', '--exclude', '--max-file-mb', '--similar-to', '--provider', '--threads', '--window', '--stride', '--batch', '--pooling', '--cache']);
 const flagOptions = new Set(['--json', '--help']);
 
-export const indexUsage = 'usage: cmb index DIR [--model DIR] [--db FILE] [--include GLOB]... [--exclude GLOB]... [--max-file-mb N] [--json]';
+export const indexUsage = 'usage: cmb index DIR [--model DIR] [--db FILE] [--include GLOB]... [--exclude GLOB]... [--max-file-mb N] [--json] [model options: --provider --threads --window --stride --batch --pooling]';
 export const searchUsage = 'usage: cmb search DIR "query" [--k N] [--json] [--model DIR] [--db FILE] [--glob PATTERN]\n       cmb search DIR --similar-to FILE [--k N] [--json] --model DIR';
 
 export function parseArgs(args: string[]): ParsedArgs {
@@ -70,51 +83,52 @@ export function cliDefaultDbPath(folder: string): string {
   return join(base, 'clinical-modernbert', 'search', `${id}.sqlite`);
 }
 
-export async function runIndex(args: string[], io: SearchCliIo): Promise<number> {
+export async function runIndex(args: string[], io: SearchCliIo, hooks: SearchCliHooks = {}): Promise<number> {
   return guarded(io, indexUsage, async () => {
     const a = parseArgs(args);
     if (a.flags.has('--help')) return usage(io, indexUsage, 0);
     if (a.positional.length !== 1) return usage(io, indexUsage, 2);
     const folder = resolve(a.positional[0]);
-    const { embedder, note } = await embedderFor(a, io);
-    if (note) io.stderr(note + '\n');
+    const { embedder, note } = await embedderFor(a, hooks);
+    if (note) io.err(note);
     const maxMB = a.options.get('--max-file-mb')?.[0];
     if (maxMB !== undefined && !(Number(maxMB) > 0)) throw new UsageError('--max-file-mb needs a positive number');
-    const { store, notice } = await IndexStore.open(dbPathFor(a, folder, io), folder);
+    const { store, notice } = await IndexStore.open(dbPathFor(a, folder, hooks), folder);
     try {
-      if (notice) io.stderr(notice + '\n');
+      if (notice) io.err(notice);
       let last = 0;
       const r = await indexFolder(store, embedder, {
         folder,
         include: a.options.get('--include'),
         exclude: a.options.get('--exclude'),
         maxFileBytes: maxMB ? Math.round(Number(maxMB) * 1048576) : undefined,
-        signal: io.signal,
-        log: (level, m) => io.stderr(`${level}: ${m}\n`),
+        signal: hooks.signal,
+        log: (level, m) => io.err(`${level}: ${m}`),
         onProgress: (c) => {
           if (Date.now() - last > 1000) {
             last = Date.now();
-            io.stderr(progressMessage(c) + '\n');
+            io.err(progressMessage(c));
           }
         },
       });
-      if (a.flags.has('--json')) io.stdout(JSON.stringify({ ...r, db: store.file }) + '\n');
+      if (a.flags.has('--json')) io.out(JSON.stringify({ ...r, db: store.file }));
       else {
-        io.stdout(
+        io.out(
           `${r.cancelled ? 'Cancelled' : 'Indexed'} ${folder}: ${r.indexed} notes indexed, ${r.unchanged} unchanged, ${r.removed} removed; ` +
             `skipped ${r.skippedBinary} binary, ${r.skippedLarge} too large, ${r.unreadable} unreadable; ` +
             `${r.chunks} passages, ${r.tokens} tokens in ${(r.ms / 1000).toFixed(1)} s${r.lexicalOnly ? ' (words only, no vectors)' : ''}.\n` +
-            `Index: ${store.file}\n`,
+            `Index: ${store.file}`,
         );
       }
       return r.cancelled ? 130 : r.failed ? 1 : 0;
     } finally {
       await store.close();
+      await embedder.dispose?.();
     }
   });
 }
 
-export async function runSearch(args: string[], io: SearchCliIo): Promise<number> {
+export async function runSearch(args: string[], io: SearchCliIo, hooks: SearchCliHooks = {}): Promise<number> {
   return guarded(io, searchUsage, async () => {
     const a = parseArgs(args);
     if (a.flags.has('--help')) return usage(io, searchUsage, 0);
@@ -124,12 +138,12 @@ export async function runSearch(args: string[], io: SearchCliIo): Promise<number
     const kText = a.options.get('--k')?.[0];
     const k = kText === undefined ? 10 : Number(kText);
     if (!Number.isInteger(k) || k < 1) throw new UsageError('--k needs a whole number of at least 1');
-    const { embedder, note } = await embedderFor(a, io);
-    const dbPath = dbPathFor(a, folder, io);
+    const { embedder, note } = await embedderFor(a, hooks);
+    const dbPath = dbPathFor(a, folder, hooks);
     const { store, notice } = await IndexStore.open(dbPath, folder);
     try {
-      if (notice) io.stderr(notice + '\n');
-      if ((await store.counts()).documents === 0) io.stderr(`The index is empty; run: cmb index ${a.positional[0]}\n`);
+      if (notice) io.err(notice);
+      if ((await store.counts()).documents === 0) io.err(`The index is empty; run: cmb index ${a.positional[0]}`);
       const noVectorsReason = note ?? undefined;
       let res: SearchResponse;
       if (similarTo) {
@@ -137,14 +151,15 @@ export async function runSearch(args: string[], io: SearchCliIo): Promise<number
         const abs = resolve(similarTo);
         const text = (await readFile(abs)).toString('utf8');
         const rel = abs.startsWith(folder + '/') ? abs.slice(folder.length + 1) : undefined;
-        res = await findSimilar(store, embedder, { text, k, excludePath: rel, pathGlob: a.options.get('--glob')?.[0], signal: io.signal, noVectorsReason });
+        res = await findSimilar(store, embedder, { text, k, excludePath: rel, pathGlob: a.options.get('--glob')?.[0], signal: hooks.signal, noVectorsReason });
       } else {
-        res = await searchIndex(store, embedder, { query: a.positional[1], k, pathGlob: a.options.get('--glob')?.[0], signal: io.signal, noVectorsReason });
+        res = await searchIndex(store, embedder, { query: a.positional[1], k, pathGlob: a.options.get('--glob')?.[0], signal: hooks.signal, noVectorsReason });
       }
-      io.stdout(a.flags.has('--json') ? JSON.stringify(jsonOf(res, folder)) + '\n' : textOf(res, io.color ?? false));
+      io.out(a.flags.has('--json') ? JSON.stringify(jsonOf(res, folder)) : textOf(res, hooks.color ?? false));
       return 0;
     } finally {
       await store.close();
+      await embedder.dispose?.();
     }
   });
 }
@@ -176,7 +191,7 @@ function textOf(res: SearchResponse, color: boolean): string {
     lines.push(`${i + 1}. ${r.path}:${r.passage.start}-${r.passage.end}  [${r.rankers.join('+')}]  ${r.score.toFixed(4)}`);
     lines.push('   ' + highlighted(r.snippet, r.highlights, color).replace(/\s+/g, ' ').trim());
   });
-  return lines.join('\n') + '\n';
+  return lines.join('\n');
 }
 
 function highlighted(s: string, hs: Array<[number, number]>, color: boolean): string {
@@ -190,21 +205,44 @@ function highlighted(s: string, hs: Array<[number, number]>, color: boolean): st
   return out + s.slice(at);
 }
 
-async function embedderFor(a: ParsedArgs, io: SearchCliIo): Promise<{ embedder: ChunkEmbedder; note?: string }> {
+async function embedderFor(a: ParsedArgs, hooks: SearchCliHooks): Promise<{ embedder: CliEmbedder; note?: string }> {
   const model = a.options.get('--model')?.[0];
   if (!model) return { embedder: lexicalOnlyEmbedder(), note: 'No --model given, so notes are matched by words only.' };
-  if (!io.loadEmbedder) throw new EngineError('not-loaded', 'This build of cmb cannot load models for search; leave out --model for a search by words.');
-  const embedder = await io.loadEmbedder(resolve(model));
+  const embedder = await (hooks.loadEmbedder ?? loadModelEmbedder)(resolve(model), modelSettings(a));
   return { embedder, note: embedder.demo ? 'The model is a demo or random-weight model, so notes are matched by words only.' : undefined };
 }
 
-function dbPathFor(a: ParsedArgs, folder: string, io: SearchCliIo): string {
+function modelSettings(a: ParsedArgs): EngineSettings {
+  const one = (name: string) => a.options.get(name)?.at(-1);
+  const int = (name: string, fallback: number) => {
+    const v = one(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`${name} needs a whole number`);
+    return n;
+  };
+  const provider = one('--provider') ?? defaultEngineSettings.executionProvider;
+  if (!['auto', 'cuda', 'webgpu', 'cpu'].includes(provider)) throw new UsageError('--provider must be auto, cuda, webgpu or cpu');
+  const pooling = one('--pooling') ?? defaultEngineSettings.pooling;
+  if (pooling !== 'mean' && pooling !== 'cls') throw new UsageError('--pooling must be mean or cls');
+  return {
+    executionProvider: provider as ProviderSetting,
+    windowTokens: int('--window', defaultEngineSettings.windowTokens),
+    windowStride: int('--stride', defaultEngineSettings.windowStride),
+    batchSize: Math.max(1, int('--batch', defaultEngineSettings.batchSize)),
+    threads: int('--threads', defaultEngineSettings.threads),
+    pooling: pooling as Pooling,
+    cacheDir: one('--cache') ?? '',
+  };
+}
+
+function dbPathFor(a: ParsedArgs, folder: string, hooks: SearchCliHooks): string {
   const db = a.options.get('--db')?.[0];
-  return db ? resolve(db) : (io.defaultDbPath ?? cliDefaultDbPath)(folder);
+  return db ? resolve(db) : (hooks.defaultDbPath ?? cliDefaultDbPath)(folder);
 }
 
 function usage(io: SearchCliIo, text: string, code: number): number {
-  (code ? io.stderr : io.stdout)(text + '\n');
+  (code ? io.err : io.out)(text);
   return code;
 }
 
@@ -213,14 +251,14 @@ async function guarded(io: SearchCliIo, usageText: string, fn: () => Promise<num
     return await fn();
   } catch (e) {
     if (e instanceof UsageError) {
-      io.stderr(`cmb: ${e.message}\n${usageText}\n`);
+      io.err(`cmb: ${e.message}\n${usageText}`);
       return 2;
     }
     if (e instanceof EngineError) {
-      io.stderr(`cmb: ${e.message}\n`);
+      io.err(`cmb: ${e.message}`);
       return e.code === 'cancelled' ? 130 : 1;
     }
-    io.stderr(`cmb: ${e instanceof Error ? e.message : String(e)}\n`);
+    io.err(`cmb: ${e instanceof Error ? e.message : String(e)}`);
     return 1;
   }
 }

@@ -1,14 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { runIndex, runSearch, type SearchCliIo } from '../../src/cli/search';
+import { loadModelEmbedder, runIndex, runSearch, type SearchCliHooks, type SearchCliIo } from '../../src/cli/search';
+import { makeTestModelFolder } from '../../src/engine/model/testModelFolder';
 import { clinicalNotes, tempWorkspace } from '../engine/index/notesFixture';
 import { fakeEmbedder } from '../engine/index/fakeEmbedder';
 
-function io(extra: Partial<SearchCliIo> = {}) {
+function io() {
   const out: string[] = [];
   const err: string[] = [];
-  return { out, err, io: { stdout: (s: string) => out.push(s), stderr: (s: string) => err.push(s), ...extra } satisfies SearchCliIo };
+  return { out, err, io: { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s) } satisfies SearchCliIo };
 }
 
 function workspace(t: { after(fn: () => unknown): void }) {
@@ -40,27 +41,27 @@ test('cmb index then cmb search --json, words only without --model', async (t) =
 test('with a model hook both rankers are used and text output marks matches', async (t) => {
   const ws = workspace(t);
   const loaded: string[] = [];
-  const hook = {
-    loadEmbedder: async (dir: string) => {
-      loaded.push(dir);
+  const hook: SearchCliHooks = {
+    loadEmbedder: async (dir, settings) => {
+      loaded.push(`${dir} window=${settings.windowTokens}`);
       return fakeEmbedder();
     },
   };
-  assert.equal(await runIndex([ws.notes, '--model', 'some/model', '--db', ws.db], io(hook).io), 0);
-  assert.ok(loaded[0].endsWith('some/model'));
-  const b = io(hook);
-  assert.equal(await runSearch([ws.notes, 'amiodarone', '--model', 'some/model', '--db', ws.db], b.io), 0);
+  assert.equal(await runIndex([ws.notes, '--model', 'some/model', '--window', '256', '--db', ws.db], io().io, hook), 0);
+  assert.match(loaded[0], /some\/model window=256$/);
+  const b = io();
+  assert.equal(await runSearch([ws.notes, 'amiodarone', '--model', 'some/model', '--db', ws.db], b.io, hook), 0);
   const text = b.out.join('');
   assert.match(text, /^1\. cardiology\/afib\.txt:0-\d+ {2}\[lexical\+semantic\]/m);
   assert.match(text, /\*amiodarone\*/);
-  const sim = io(hook);
-  assert.equal(await runSearch([ws.notes, '--similar-to', join(ws.notes, 'ortho/hip.txt'), '--model', 'm', '--db', ws.db, '--json'], sim.io), 0);
+  const sim = io();
+  assert.equal(await runSearch([ws.notes, '--similar-to', join(ws.notes, 'ortho/hip.txt'), '--model', 'm', '--db', ws.db, '--json'], sim.io, hook), 0);
   const paths = JSON.parse(sim.out.join('')).results.map((r: { path: string }) => r.path);
   assert.equal(paths[0], 'ortho/wrist.txt');
   assert.ok(!paths.includes('ortho/hip.txt'));
 });
 
-test('usage errors exit 2 with the usage line; --model without a loader is explained', async (t) => {
+test('usage errors exit 2 with the usage line; a bad model folder is explained', async (t) => {
   const ws = workspace(t);
   for (const args of [[], [ws.notes], [ws.notes, 'q', '--k', '0'], [ws.notes, 'q', '--k'], [ws.notes, 'q', '--bogus']]) {
     const x = io();
@@ -68,8 +69,11 @@ test('usage errors exit 2 with the usage line; --model without a loader is expla
     assert.match(x.err.join(''), /usage: cmb search/);
   }
   const y = io();
-  assert.equal(await runIndex([ws.notes, '--model', 'm', '--db', ws.db], y.io), 1);
-  assert.match(y.err.join(''), /cannot load models/);
+  assert.equal(await runIndex([ws.notes, '--model', join(ws.root, 'no-model'), '--db', ws.db], y.io), 1);
+  assert.match(y.err.join(''), /^cmb: /);
+  const p = io();
+  assert.equal(await runIndex([ws.notes, '--model', 'm', '--pooling', 'max', '--db', ws.db], p.io), 2);
+  assert.match(p.err.join(''), /--pooling must be mean or cls/);
   const z = io();
   assert.equal(await runIndex([join(ws.root, 'missing'), '--db', ws.db], z.io), 1);
   assert.match(z.err.join(''), /does not exist/);
@@ -82,5 +86,34 @@ test('hostile queries print results or nothing, never an SQL error', async (t) =
     const x = io();
     assert.equal(await runSearch([ws.notes, '--db', ws.db, '--json', '--', q], x.io), 0);
     assert.ok(Array.isArray(JSON.parse(x.out.join('')).results));
+  }
+});
+
+test('with a real (tiny, random-weight) model: passages are model windows, the demo flag makes the index lexical only', async (t) => {
+  const ws = workspace(t);
+  const modelDir = join(ws.root, 'tiny-model');
+  makeTestModelFolder({ arch: 'bert', out: modelDir });
+  const a = io();
+  assert.equal(await runIndex([ws.notes, '--model', modelDir, '--db', ws.db, '--json'], a.io), 0, a.err.join('\n'));
+  assert.match(a.err.join('\n'), /demo or random-weight/);
+  assert.equal(JSON.parse(a.out.join('')).lexicalOnly, true);
+
+  // the same model treated as real: vectors from the engine's embed, offsets from its windows
+  const asReal: SearchCliHooks = { loadEmbedder: async (dir, s) => ({ ...(await loadModelEmbedder(dir, s)), demo: false }) };
+  const db2 = join(ws.root, 'storage', 'real.sqlite');
+  const b = io();
+  assert.equal(await runIndex([ws.notes, '--model', modelDir, '--window', '32', '--stride', '8', '--db', db2, '--json'], b.io, asReal), 0, b.err.join('\n'));
+  const r = JSON.parse(b.out.join(''));
+  assert.equal(r.lexicalOnly, false);
+  assert.ok(r.chunks > 6, 'short windows split the notes');
+  const c = io();
+  assert.equal(await runSearch([ws.notes, 'amiodarone infusion', '--model', modelDir, '--window', '32', '--stride', '8', '--db', db2, '--json'], c.io, asReal), 0, c.err.join('\n'));
+  const res = JSON.parse(c.out.join(''));
+  assert.equal(res.lexicalOnly, false);
+  assert.ok(res.results.some((x: { rankers: string[] }) => x.rankers.includes('semantic')));
+  for (const x of res.results) {
+    const text = clinicalNotes[x.path];
+    assert.ok(x.start >= 0 && x.end <= text.length && x.start < x.end);
+    assert.equal(text.slice(x.snippetStart, x.snippetStart + x.snippet.length), x.snippet);
   }
 });
