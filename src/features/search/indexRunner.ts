@@ -79,6 +79,8 @@ export class IndexRunner {
     const sub = o.token?.onCancellationRequested(() => ac.abort());
     this.state.set({ kind: 'indexing', message: `${o.label}starting` });
     try {
+      // the model loads lazily; without it the notes would be cut into word windows and redone once it loads
+      await this.ctx.ensureModel().catch(() => undefined);
       const params = {
         folder: folder.uri.fsPath,
         dbPath: this.dbPath(folder),

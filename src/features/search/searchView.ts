@@ -57,6 +57,7 @@ export class SearchViewProvider implements vscode.WebviewViewProvider {
   async showSimilar(text: string, source: vscode.Uri | undefined, title: string): Promise<void> {
     await vscode.commands.executeCommand(`${SEARCH_VIEW_ID}.focus`);
     await this.runner.ensureIndexed();
+    await this.ctx.ensureModel().catch(() => undefined);
     const run = this.begin();
     try {
       const all = await Promise.all(
@@ -103,6 +104,7 @@ export class SearchViewProvider implements vscode.WebviewViewProvider {
       return;
     }
     await this.runner.ensureIndexed();
+    await this.ctx.ensureModel().catch(() => undefined); // no model: the engine searches by words and says so
     const run = this.begin();
     try {
       const all = await Promise.all(
