@@ -137,10 +137,10 @@ export function createSearchHandlers(host: EngineHost, makeEmbedder: () => Chunk
     const maxMB = Number.isFinite(p.maxFileSizeMB) && (p.maxFileSizeMB as number) > 0 ? (p.maxFileSizeMB as number) : DEFAULT_MAX_FILE_BYTES / 1048576;
     const result = await indexFolder(store, embedder, {
       folder: p.folder,
-      include: p.include,
-      exclude: p.exclude,
+      include: stringList(p.include, 'include'),
+      exclude: stringList(p.exclude, 'exclude'),
       maxFileBytes: Math.round(maxMB * 1048576),
-      paths: p.paths,
+      paths: stringList(p.paths, 'paths'),
       signal: ctx.signal,
       log: ctx.log,
       onProgress: (c) => ctx.progress({ message: progressMessage(c) }),
@@ -211,6 +211,12 @@ export function createSearchHandlers(host: EngineHost, makeEmbedder: () => Chunk
 export function progressMessage(c: IndexCounts): string {
   const skipped = c.skippedBinary + c.skippedLarge + c.unreadable;
   return `${c.scanned} notes scanned, ${c.indexed} indexed, ${c.unchanged} unchanged${skipped ? `, ${skipped} skipped` : ''}`;
+}
+
+function stringList(v: unknown, name: string): string[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new EngineError('bad-input', `The search setting "${name}" must be a list of text patterns.`);
+  return v as string[];
 }
 
 function relativeNotePath(folder: string, p: string): string {

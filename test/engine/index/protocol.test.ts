@@ -90,4 +90,6 @@ test('bad params are refused with clear errors', async (t) => {
   await assert.rejects(handlers['index.similar']({ folder: ws.notes, text: undefined as unknown as string }, ctx()), isBadInput);
   await assert.rejects(handlers['index.update']({ folder: ws.notes, dbPath: join(ws.notes, 'x.sqlite') }, ctx()), isBadInput);
   await assert.rejects(handlers['index.update']({ folder: join(ws.root, 'missing') }, ctx()), isBadInput);
+  await assert.rejects(handlers['index.update']({ folder: ws.notes, include: '**/*.txt' as unknown as string[] }, ctx()), isBadInput);
+  await assert.rejects(handlers['index.update']({ folder: ws.notes, exclude: [42] as unknown as string[] }, ctx()), isBadInput);
 });
