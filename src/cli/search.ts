@@ -3,7 +3,6 @@
  * `cmb search DIR "query" [--k N] [--json] [--model DIR] [--db FILE] [--glob PATTERN]`:
  * the same store, indexer and search as the extension, without VS Code.
  */
-import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { defaultEngineSettings, type EngineSettings, type Pooling, type ProviderSetting } from '../engine/coreProtocol';
@@ -14,7 +13,7 @@ import { loadModel } from '../engine/model/loadModel';
 import { embedTexts } from '../engine/tasks/embed';
 import type { CliIo } from './io';
 import { indexFolder } from '../engine/index/indexer';
-import { progressMessage } from '../engine/index/protocol';
+import { defaultDbPath, progressMessage } from '../engine/index/protocol';
 import { findSimilar, searchIndex, type SearchResponse } from '../engine/index/search';
 import { IndexStore } from '../engine/index/store';
 import { lexicalOnlyEmbedder } from '../engine/index/wordChunker';
@@ -28,7 +27,7 @@ export type CliEmbedder = ChunkEmbedder & { dispose?(): Promise<void> };
 export interface SearchCliHooks {
   /** loads the --model folder (default: the engine's loader, in this process) */
   loadEmbedder?(modelDir: string, settings: EngineSettings): Promise<CliEmbedder>;
-  /** where a folder's index lives without --db (default: ~/.cache/clinical-modernbert/search) */
+  /** where a folder's index lives without --db (default: cliDefaultDbPath) */
   defaultDbPath?(folder: string): string;
   /** true when stdout is a terminal: matches are shown in bold */
   color?: boolean;
@@ -77,10 +76,10 @@ export function parseArgs(args: string[]): ParsedArgs {
 
 class UsageError extends Error {}
 
+/** the same file the engine uses for this folder, under CMB_STORAGE_DIR or ~/.cache/clinical-modernbert */
 export function cliDefaultDbPath(folder: string): string {
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  const id = createHash('sha256').update(resolve(folder)).digest('hex').slice(0, 16);
-  return join(base, 'clinical-modernbert', 'search', `${id}.sqlite`);
+  const base = process.env.CMB_STORAGE_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'clinical-modernbert');
+  return defaultDbPath(base, folder);
 }
 
 export async function runIndex(args: string[], io: SearchCliIo, hooks: SearchCliHooks = {}): Promise<number> {

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadModelEmbedder, runIndex, runSearch, type SearchCliHooks, type SearchCliIo } from '../../src/cli/search';
+import { defaultDbPath } from '../../src/engine/index/protocol';
+import { cliDefaultDbPath, loadModelEmbedder, runIndex, runSearch, type SearchCliHooks, type SearchCliIo } from '../../src/cli/search';
 import { makeTestModelFolder } from '../../src/engine/model/testModelFolder';
 import { clinicalNotes, tempWorkspace } from '../engine/index/notesFixture';
 import { fakeEmbedder } from '../engine/index/fakeEmbedder';
@@ -116,4 +118,20 @@ test('with a real (tiny, random-weight) model: passages are model windows, the d
     assert.ok(x.start >= 0 && x.end <= text.length && x.start < x.end);
     assert.equal(text.slice(x.snippetStart, x.snippetStart + x.snippet.length), x.snippet);
   }
+});
+
+test('without --db the CLI uses the engine\'s file for the folder, under CMB_STORAGE_DIR', async (t) => {
+  const ws = workspace(t);
+  const before = process.env.CMB_STORAGE_DIR;
+  process.env.CMB_STORAGE_DIR = join(ws.root, 'cmb-storage');
+  t.after(() => {
+    if (before === undefined) delete process.env.CMB_STORAGE_DIR;
+    else process.env.CMB_STORAGE_DIR = before;
+  });
+  const a = io();
+  assert.equal(await runIndex([ws.notes], a.io), 0);
+  const expected = defaultDbPath(join(ws.root, 'cmb-storage'), ws.notes);
+  assert.equal(cliDefaultDbPath(ws.notes), expected);
+  assert.ok(existsSync(expected));
+  assert.match(a.out.join(''), new RegExp(`Index: ${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
 });
