@@ -5,12 +5,12 @@
  * fake embedder, and the time to re-index after one file changes in a
  * 10k-note folder.
  *
- *   node --import tsx bench/search.ts [--sizes 10000,100000] [--notes 10000] [--tiny-notes 500] [--write]
+ *   node --import tsx bench/search.ts [--sizes 10000,100000] [--notes 10000] [--tiny-notes 500] [--dry-run]
  *
- * --write appends the results to BENCHMARKS.md under "Search".
+ * The results are appended to BENCHMARKS.md ("Search"), unless --dry-run.
  */
-import { execSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync, utimesSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync, utimesSync } from 'node:fs';
+import { appendBenchmark, machineLine } from './report';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChunkEmbedder } from '../src/engine/index/embedder';
@@ -31,7 +31,7 @@ const opt = (name: string, def: string) => {
 const SIZES = opt('--sizes', '10000,100000').split(',').filter(Boolean).map(Number);
 const NOTES = Number(opt('--notes', '10000'));
 const TINY_NOTES = Number(opt('--tiny-notes', '500'));
-const WRITE = argv.includes('--write');
+const WRITE = !argv.includes('--dry-run');
 const DIMS = 768;
 const CHUNKS_PER_DOC = 10;
 const QUERIES = 100;
@@ -280,16 +280,9 @@ async function main() {
   const r = await reindex(NOTES);
   process.stderr.write(`indexing ${TINY_NOTES} notes with the tiny model...\n`);
   const tiny = await tinyModelThroughput(TINY_NOTES);
-  const cpu = (() => {
-    try {
-      return execSync("lscpu | grep 'Model name'").toString().replace(/Model name:\s*/, '').trim();
-    } catch {
-      return 'unknown CPU';
-    }
-  })();
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const out: string[] = [];
-  out.push(`### Search (${new Date().toISOString().slice(0, 10)}, ${cpu}, ${execSync('nproc').toString().trim()} cores, Node ${process.versions.node})`);
+  out.push(machineLine());
   out.push('');
   out.push(`\`node --import tsx bench/search.ts\`: synthetic passages of 60 words, 768-dim clustered vectors (100 passages per topic, cosine ~0.7 to the topic centre), recall against the exact float32 top 10 (20 clustered and 20 random queries), ${QUERIES} queries of 3 words, the four timings taken in turns. Load average at the end: ${load} (the machine is shared: compare columns of one run, not runs).`);
   out.push('');
@@ -311,13 +304,7 @@ async function main() {
   out.push('');
   const text = out.join('\n');
   process.stdout.write(text + '\n');
-  if (WRITE) {
-    const file = join(__dirname, '..', 'BENCHMARKS.md');
-    const had = existsSync(file) ? readFileSync(file, 'utf8') : '';
-    const start = had ? (had.endsWith('\n') ? '' : '\n') : '# Benchmarks\n';
-    const heading = had.includes('\n## Search\n') ? '\n' : '\n## Search\n\n';
-    appendFileSync(file, start + heading + text + '\n');
-  }
+  if (WRITE) appendBenchmark('Search (bench/search.ts)', text);
 }
 
 void main();
