@@ -5,7 +5,7 @@
  * any point: a rerun picks up where it stopped.
  */
 import { createHash } from 'node:crypto';
-import { promises as fs, type Stats } from 'node:fs';
+import { promises as fs, type Dirent, type Stats } from 'node:fs';
 import { join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { EngineError } from '../errors';
 import { hasVectors, type ChunkEmbedder } from './embedder';
@@ -225,15 +225,17 @@ interface WalkEntry {
 async function* walk(root: string, start: string, exclude: string[], counts: IndexCounts, log: NonNullable<IndexOptions['log']>): AsyncGenerator<WalkEntry> {
   const visited = new Set<string>();
   const stack: string[] = [start];
-  while (stack.length) {
-    const dir = stack.pop()!;
+  // folders reached through symlinks wait until the real tree is walked, so notes keep their real paths
+  const linked: string[] = [];
+  while (stack.length || linked.length) {
+    const dir = stack.length ? stack.pop()! : linked.shift()!;
     const real = await fs.realpath(dir).catch(() => undefined);
     // a symlink that leads back up the tree would be walked forever
     if (!real || visited.has(real)) continue;
     visited.add(real);
-    let names: string[];
+    let entries: Dirent[];
     try {
-      names = (await fs.readdir(dir)).sort();
+      entries = (await fs.readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     } catch (e) {
       counts.unreadable++;
       log('warn', `Search index: cannot list ${toRel(root, dir) || '.'} (${(e as NodeJS.ErrnoException).code ?? 'error'}); skipped.`);
@@ -241,9 +243,9 @@ async function* walk(root: string, start: string, exclude: string[], counts: Ind
     }
     const subdirs: string[] = [];
     // stat a directory's entries a batch at a time: the thread pool runs them in parallel
-    const stats = await statAll(names.map((name) => join(dir, name)));
-    for (let i = 0; i < names.length; i++) {
-      const abs = join(dir, names[i]);
+    const stats = await statAll(entries.map((d) => join(dir, d.name)));
+    for (let i = 0; i < entries.length; i++) {
+      const abs = join(dir, entries[i].name);
       const rel = toRel(root, abs);
       const got = stats[i];
       if ('error' in got) {
@@ -257,7 +259,9 @@ async function* walk(root: string, start: string, exclude: string[], counts: Ind
       }
       const st = got.stat;
       if (st.isDirectory()) {
-        if (!excludesDirectory(exclude, rel)) subdirs.push(abs);
+        if (excludesDirectory(exclude, rel)) continue;
+        if (entries[i].isSymbolicLink()) linked.push(abs);
+        else subdirs.push(abs);
       } else if (st.isFile()) yield { rel, abs, stat: st };
     }
     // depth-first in name order: stable runs, and a resumed run meets files in the same order

@@ -139,11 +139,20 @@ test('a megabyte line is indexed with offsets true to the text', async (t) => {
   assert.equal(rows.at(-1)?.char_end, line.length);
 });
 
-test('symlink loops and unreadable files are skipped and counted', { skip: process.getuid?.() === 0 ? 'root reads every file' : false }, async (t) => {
+test('symlink loops end: each note is indexed once; a link to itself is counted as unreadable', async (t) => {
   const { ws, store } = await setup(t);
   mkdirSync(join(ws.notes, 'loop'));
   symlinkSync(ws.notes, join(ws.notes, 'loop', 'back'));
   symlinkSync(join(ws.notes, 'self.txt'), join(ws.notes, 'self.txt'), 'file');
+  symlinkSync(join(ws.notes, 'cardiology'), join(ws.notes, 'cardio-link'));
+  const r = await run(store, ws);
+  assert.equal(r.indexed, 6, 'each note once, though the loop reaches them again');
+  assert.equal(r.unreadable, 1, 'the self-link (ELOOP)');
+  assert.ok(!(await store.documents()).some((d) => d.path.startsWith('loop/') || d.path.startsWith('cardio-link/')), 'notes keep their real paths');
+});
+
+test('unreadable files and folders are skipped and counted', { skip: process.getuid?.() === 0 ? 'running as root, which reads every file' : false }, async (t) => {
+  const { ws, store } = await setup(t);
   const secret = ws.write('secret.txt', 'private');
   chmodSync(secret, 0o000);
   mkdirSync(join(ws.notes, 'locked'));
@@ -153,8 +162,31 @@ test('symlink loops and unreadable files are skipped and counted', { skip: proce
     chmodSync(join(ws.notes, 'locked'), 0o700);
   });
   const r = await run(store, ws);
-  assert.equal(r.indexed, 6, 'each note once, though the loop reaches them twice');
-  assert.equal(r.unreadable, 3, 'self-link, unreadable file, unlistable folder');
+  assert.equal(r.indexed, 6);
+  assert.equal(r.unreadable, 2, 'unreadable file, unlistable folder');
+});
+
+test('a file that cannot be read is counted, logged by path only, and the run goes on', async (t) => {
+  const { ws, store } = await setup(t);
+  // the note becomes a folder after the walk saw a file, so reading it fails (EISDIR) whoever runs the test
+  const victim = join(ws.notes, 'cardiology/chf.md');
+  const e = fakeEmbedder();
+  const embed = e.embed.bind(e);
+  let swapped = false;
+  e.embed = async (texts, signal) => {
+    if (!swapped) {
+      swapped = true;
+      rmSync(victim);
+      mkdirSync(victim);
+    }
+    return embed(texts, signal);
+  };
+  const warnings: string[] = [];
+  const r = await run(store, ws, e, { log: (_l, m) => warnings.push(m) });
+  assert.equal(r.unreadable, 1);
+  assert.equal(r.indexed, 5);
+  assert.ok(warnings.some((w) => w.includes('cardiology/chf.md') && /EISDIR/.test(w)));
+  assert.ok(warnings.every((w) => !w.includes('Furosemide')), 'no note text in logs');
 });
 
 test('a file changed while it is being indexed is picked up by the next run', async (t) => {
