@@ -1,0 +1,151 @@
+/**
+ * Code information as features show it: description, billable or header, and
+ * the parent chain (E11.9 -> E11 -> Chapter 4). With no set installed a code
+ * still gets its system and chapter, and nothing more: nothing is invented.
+ */
+import { chapterLabel, chapterOf } from './chapters';
+import type { CodeRecord } from './codesets';
+import { findCandidates, resolveDetections, type CodeKnowledge } from './detect';
+import type { IcdStore } from './store';
+import { ALL_SYSTEMS, SYSTEM_NAMES, displayCode, hasShape, normalizeCode, systemsForWritten, type IcdSystem } from './systems';
+
+export interface ParentInfo {
+  /** undotted; absent for chapters and sections */
+  code?: string;
+  /** "E11", "Chapter 4 (E00-E89)" */
+  display: string;
+  description: string;
+  kind: 'category' | 'chapter' | 'section';
+}
+
+export interface CodeInfo {
+  system: IcdSystem;
+  /** "ICD-10-CM" */
+  systemName: string;
+  /** undotted */
+  code: string;
+  /** as clinicians write it: "E11.9" */
+  display: string;
+  /** listed in an installed code set */
+  known: boolean;
+  /** whether a set of this system is installed at all */
+  installed: boolean;
+  description: string | null;
+  short: string | null;
+  /** null when unknown (no set installed) */
+  billable: boolean | null;
+  /** nearest first, ending with the chapter or section */
+  parents: ParentInfo[];
+}
+
+export interface DetectedCode {
+  start: number;
+  end: number;
+  written: string;
+  /** likeliest first */
+  readings: CodeInfo[];
+}
+
+function parentPrefixes(system: IcdSystem, code: string): string[] {
+  const min = system === 'icd9cm-dx' && code.startsWith('E') ? 4 : system === 'icd9cm-sg' ? 2 : 3;
+  const out: string[] = [];
+  if (system === 'icd10pcs') return code.length > 3 ? [code.slice(0, 3)] : [];
+  for (let n = code.length - 1; n >= min; n--) out.push(code.slice(0, n));
+  return out;
+}
+
+export class IcdCatalog {
+  constructor(private readonly store: IcdStore | undefined) {}
+
+  installedSystems(): Set<IcdSystem> {
+    return new Set(this.store?.systems() ?? []);
+  }
+
+  /** Information for (system, code) pairs, parents included, in one round of queries. */
+  async describe(pairs: Array<{ system: IcdSystem; code: string }>): Promise<CodeInfo[]> {
+    const installed = this.installedSystems();
+    const wanted = new Set<string>();
+    for (const p of pairs) {
+      wanted.add(p.code);
+      for (const q of parentPrefixes(p.system, p.code)) wanted.add(q);
+    }
+    const found = this.store && wanted.size ? await this.store.lookup([...wanted]) : new Map<string, CodeRecord[]>();
+    const rec = (system: IcdSystem, code: string) => found.get(code)?.find((r) => r.system === system);
+    return pairs.map(({ system, code }) => {
+      const r = rec(system, code);
+      const parents: ParentInfo[] = [];
+      for (const q of parentPrefixes(system, code)) {
+        const pr = rec(system, q);
+        if (pr) parents.push({ code: q, display: displayCode(system, q), description: pr.long, kind: 'category' });
+      }
+      const ch = chapterOf(system, code);
+      if (ch) parents.push({ display: `${chapterLabel(system, ch)} (${ch.range})`, description: ch.title, kind: system === 'icd10pcs' ? 'section' : 'chapter' });
+      return {
+        system,
+        systemName: SYSTEM_NAMES[system],
+        code,
+        display: displayCode(system, code),
+        known: r !== undefined,
+        installed: installed.has(system),
+        description: r?.long ?? null,
+        short: r?.short ?? null,
+        billable: r ? r.billable : null,
+        parents,
+      };
+    });
+  }
+
+  /**
+   * Every reading of each query ("E11.9", "25000", "0DTJ4ZZ"): the systems it
+   * exists in, or, where it exists in none, the systems whose shape it has.
+   */
+  async lookup(queries: string[], system?: IcdSystem): Promise<Array<{ query: string; readings: CodeInfo[] }>> {
+    const codes = queries.map(normalizeCode);
+    const found = this.store ? await this.store.lookup(codes) : new Map<string, CodeRecord[]>();
+    const pairs: Array<{ system: IcdSystem; code: string; q: number }> = [];
+    codes.forEach((code, q) => {
+      let systems: IcdSystem[] = (found.get(code) ?? []).map((r) => r.system);
+      if (!systems.length) {
+        const written = queries[q]!.trim().toUpperCase();
+        systems = written.includes('.') ? systemsForWritten(written) : ALL_SYSTEMS.filter((s) => hasShape(s, code));
+      }
+      if (system) systems = systems.filter((s) => s === system);
+      for (const s of systems) pairs.push({ system: s, code, q });
+    });
+    const infos = await this.describe(pairs);
+    return queries.map((query, q) => ({ query, readings: infos.filter((_, i) => pairs[i]!.q === q) }));
+  }
+
+  async detect(text: string): Promise<DetectedCode[]> {
+    const candidates = findCandidates(text);
+    if (!candidates.length) return [];
+    const found = this.store ? await this.store.lookup(candidates.map((c) => c.code)) : new Map<string, CodeRecord[]>();
+    const knowledge: CodeKnowledge = {
+      installed: this.installedSystems(),
+      systemsOf: (code) => (found.get(code) ?? []).map((r) => r.system),
+      billable: (system, code) => found.get(code)?.find((r) => r.system === system)?.billable ?? false,
+    };
+    const detections = resolveDetections(text, candidates, knowledge);
+    const pairs = detections.flatMap((d) => d.readings);
+    const infos = await this.describe(pairs);
+    let i = 0;
+    return detections.map((d) => ({ start: d.start, end: d.end, written: d.written, readings: d.readings.map(() => infos[i++]!) }));
+  }
+
+  async search(query: string, opts: { limit?: number; systems?: IcdSystem[] } = {}): Promise<CodeInfo[]> {
+    if (!this.store || !query.trim()) return [];
+    const records = await this.store.search(query, opts);
+    return records.map((r) => ({
+      system: r.system,
+      systemName: SYSTEM_NAMES[r.system],
+      code: r.code,
+      display: displayCode(r.system, r.code),
+      known: true,
+      installed: true,
+      description: r.long,
+      short: r.short,
+      billable: r.billable,
+      parents: [],
+    }));
+  }
+}

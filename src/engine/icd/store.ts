@@ -1,0 +1,206 @@
+/**
+ * The code-set database: one sqlite file per installed release, built once,
+ * then opened read-only. Codes are looked up by primary key (cached in memory);
+ * descriptions are searched through FTS5 with prefix indexes so that typing
+ * "type 2 diab" finds "Type 2 diabetes mellitus" as the user types.
+ */
+import * as fs from 'node:fs';
+import sqlite3 from 'sqlite3';
+import { EngineError } from '../errors';
+import type { CodeRecord } from './codesets';
+import { ALL_SYSTEMS, type IcdSystem } from './systems';
+
+export interface StoreMeta {
+  /** when the store was built (ISO date) */
+  builtAt: string;
+  /** where the files came from: URLs or a folder */
+  source: string;
+  /** file names the store was built from */
+  files: string[];
+  counts: Partial<Record<IcdSystem, { codes: number; billable: number }>>;
+  warnings: string[];
+}
+
+const SCHEMA_VERSION = '1';
+
+function run(db: sqlite3.Database, sql: string, params: unknown[] = []): Promise<void> {
+  return new Promise((resolve, reject) => db.run(sql, params, (e) => (e ? reject(e) : resolve())));
+}
+
+function all<T>(db: sqlite3.Database, sql: string, params: unknown[] = []): Promise<T[]> {
+  return new Promise((resolve, reject) => db.all(sql, params, (e, rows) => (e ? reject(e) : resolve(rows as T[]))));
+}
+
+function close(db: sqlite3.Database): Promise<void> {
+  return new Promise((resolve, reject) => db.close((e) => (e ? reject(e) : resolve())));
+}
+
+function openDb(file: string, mode: number): Promise<sqlite3.Database> {
+  return new Promise((resolve, reject) => {
+    const db = new sqlite3.Database(file, mode, (e) => (e ? reject(e) : resolve(db)));
+  });
+}
+
+interface Row {
+  system: IcdSystem;
+  code: string;
+  billable: number;
+  short: string;
+  long: string;
+}
+
+const toRecord = (r: Row): CodeRecord => ({ system: r.system, code: r.code, billable: r.billable === 1, short: r.short, long: r.long });
+
+/**
+ * Writes a new store to `file` (which must not exist), created user-only (0600):
+ * code sets are not secret, but the folder may hold note indexes beside them.
+ */
+export async function buildStore(file: string, records: Iterable<CodeRecord>, meta: StoreMeta, signal?: AbortSignal): Promise<void> {
+  fs.closeSync(fs.openSync(file, 'wx', 0o600));
+  const db = await openDb(file, sqlite3.OPEN_READWRITE);
+  try {
+    await run(db, 'PRAGMA journal_mode = OFF');
+    await run(db, 'PRAGMA synchronous = OFF');
+    await run(db, 'CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    await run(db, 'CREATE TABLE codes (id INTEGER PRIMARY KEY, system TEXT NOT NULL, code TEXT NOT NULL, billable INTEGER NOT NULL, short TEXT NOT NULL, long TEXT NOT NULL)');
+    await run(db, "CREATE VIRTUAL TABLE codes_fts USING fts5(long, short, content='codes', content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='1 2 3')");
+    await run(db, 'BEGIN');
+    const stmt = db.prepare('INSERT INTO codes (system, code, billable, short, long) VALUES (?, ?, ?, ?, ?)');
+    let n = 0;
+    let failed: Error | undefined;
+    for (const r of records) {
+      stmt.run([r.system, r.code, r.billable ? 1 : 0, r.short, r.long], (e: Error | null) => {
+        if (e) failed ??= e;
+      });
+      // yield now and then so a cancel can get through and the queue stays short
+      if (++n % 20000 === 0) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (signal?.aborted) break;
+      }
+    }
+    await new Promise<void>((resolve, reject) => stmt.finalize((e) => (e ? reject(e) : resolve())));
+    if (failed) throw failed;
+    if (signal?.aborted) throw new EngineError('cancelled', 'Installing the code sets was cancelled.');
+    await run(db, 'COMMIT');
+    await run(db, 'CREATE UNIQUE INDEX codes_by_code ON codes (code, system)');
+    await run(db, "INSERT INTO codes_fts (codes_fts) VALUES ('rebuild')");
+    await run(db, "INSERT INTO codes_fts (codes_fts) VALUES ('optimize')");
+    await run(db, 'INSERT INTO meta (key, value) VALUES (?, ?), (?, ?)', ['schema', SCHEMA_VERSION, 'meta', JSON.stringify(meta)]);
+  } finally {
+    await close(db);
+  }
+}
+
+export interface SearchOptions {
+  limit?: number;
+  systems?: IcdSystem[];
+}
+
+export class IcdStore {
+  private readonly cache = new Map<string, CodeRecord[]>();
+  private static readonly CACHE_LIMIT = 20000;
+
+  private constructor(
+    private readonly db: sqlite3.Database,
+    readonly meta: StoreMeta,
+    readonly file: string,
+  ) {}
+
+  static async open(file: string): Promise<IcdStore> {
+    let db: sqlite3.Database;
+    try {
+      db = await openDb(file, sqlite3.OPEN_READONLY);
+    } catch (e) {
+      throw new EngineError('missing-file', `The ICD code-set database ${file} cannot be opened (${(e as Error).message}). Install the code sets again.`);
+    }
+    try {
+      const rows = await all<{ key: string; value: string }>(db, 'SELECT key, value FROM meta');
+      const m = new Map(rows.map((r) => [r.key, r.value]));
+      if (m.get('schema') !== SCHEMA_VERSION) throw new Error(`schema ${m.get('schema') ?? 'missing'}`);
+      return new IcdStore(db, JSON.parse(m.get('meta') ?? '{}') as StoreMeta, file);
+    } catch (e) {
+      await close(db);
+      throw new EngineError('bad-input', `The ICD code-set database ${file} is damaged or from another version (${(e as Error).message}). Install the code sets again.`);
+    }
+  }
+
+  systems(): IcdSystem[] {
+    return ALL_SYSTEMS.filter((s) => (this.meta.counts[s]?.codes ?? 0) > 0);
+  }
+
+  /** Every system's record for each undotted code (missing codes are absent from the map). */
+  async lookup(codes: string[]): Promise<Map<string, CodeRecord[]>> {
+    const out = new Map<string, CodeRecord[]>();
+    const missing: string[] = [];
+    for (const c of new Set(codes)) {
+      const hit = this.cache.get(c);
+      if (hit) out.set(c, hit);
+      else missing.push(c);
+    }
+    for (let i = 0; i < missing.length; i += 500) {
+      const chunk = missing.slice(i, i + 500);
+      const rows = await all<Row>(this.db, `SELECT system, code, billable, short, long FROM codes WHERE code IN (${chunk.map(() => '?').join(',')})`, chunk);
+      const found = new Map<string, CodeRecord[]>();
+      for (const r of rows) {
+        const list = found.get(r.code) ?? [];
+        list.push(toRecord(r));
+        found.set(r.code, list);
+      }
+      for (const c of chunk) {
+        const list = found.get(c) ?? [];
+        this.remember(c, list);
+        if (list.length) out.set(c, list);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Codes starting with the query (when it looks like a code), then
+   * descriptions matching every word (as a prefix), best match first.
+   */
+  async search(query: string, opts: SearchOptions = {}): Promise<CodeRecord[]> {
+    const limit = Math.max(1, Math.min(opts.limit ?? 50, 500));
+    const systems = opts.systems?.length ? opts.systems : undefined;
+    const sysClause = systems ? ` AND system IN (${systems.map(() => '?').join(',')})` : '';
+    const sysParams = systems ?? [];
+    const out: CodeRecord[] = [];
+    const seen = new Set<string>();
+    const add = (rows: Row[]) => {
+      for (const r of rows) {
+        const key = `${r.system}:${r.code}`;
+        if (!seen.has(key) && out.length < limit) {
+          seen.add(key);
+          out.push(toRecord(r));
+        }
+      }
+    };
+    const asCode = query.replace(/[\s.]/g, '').toUpperCase();
+    if (/^[0-9A-Z]{1,7}$/.test(asCode) && /[0-9]/.test(asCode)) {
+      add(await all<Row>(this.db, `SELECT system, code, billable, short, long FROM codes WHERE code >= ? AND code < ?${sysClause} ORDER BY length(code), code LIMIT ?`, [asCode, `${asCode}\u{ffff}`, ...sysParams, limit]));
+    }
+    const words = query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+    if (words.length && out.length < limit) {
+      const match = words.map((w) => `"${w}"*`).join(' AND ');
+      // rank over at most a few thousand hits keeps common words ("fracture") fast
+      add(
+        await all<Row>(
+          this.db,
+          `SELECT c.system, c.code, c.billable, c.short, c.long FROM (SELECT rowid AS id, rank FROM codes_fts WHERE codes_fts MATCH ? ORDER BY rank LIMIT ?) AS f JOIN codes c ON c.id = f.id WHERE 1${sysClause} ORDER BY f.rank, length(c.long)`,
+          [match, Math.max(limit * 4, 200), ...sysParams],
+        ),
+      );
+    }
+    return out;
+  }
+
+  close(): Promise<void> {
+    this.cache.clear();
+    return close(this.db);
+  }
+
+  private remember(code: string, list: CodeRecord[]): void {
+    if (this.cache.size >= IcdStore.CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(code, list);
+  }
+}
