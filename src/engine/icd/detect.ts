@@ -72,7 +72,7 @@ const QUANTITY_WORDS = new Set(
   ).split(' '),
 );
 const UNIT_AFTER =
-  /^\s?(?:mg|mcg|µg|ug|g|gm|grams?|kg|lbs?|oz|ml|l|cc|dl|meq|mmol|umol|µmol|nmol|pmol|iu|units?|u|%|percent|mm|cm|m|in|inch(?:es)?|ft|mmhg|bpm|hz|kcal|cal|ms|msec|sec|s|min|mins|minutes?|hrs?|hours?|h|days?|d|wks?|weeks?|mos?|months?|y|yrs?|years?|yo|y\/o|year[-\s]old|am|pm|°|degrees?|f|c|x|times|tabs?|tablets?|caps?|capsules?|puffs?|drops?|sprays?|patch(?:es)?|cells|k\/ul|per|ng|pg)(?![a-z])/i;
+  /^\s?(?:mg|mcg|µg|ug|g|gm|grams?|kg|lbs?|oz|ml|l|cc|dl|meq|mmol|umol|µmol|nmol|pmol|iu|units?|u|%|percent|mm|cm|m|km|mi|miles?|inch(?:es)?|ft|mmhg|bpm|hz|kcal|cal|ms|msec|sec|s|min|mins|minutes?|hrs?|hours?|h|days?|d|wks?|weeks?|mos?|months?|y|yrs?|years?|yo|y\/o|year[-\s]old|am|pm|°|degrees?|f|c|x|times|tabs?|tablets?|caps?|capsules?|puffs?|drops?|sprays?|patch(?:es)?|cells|k\/ul|per|ng|pg)(?![a-z])/i;
 const NOT_CODE_AFTER = /^\s?(?:mask|masks|respirator|antigen|protein)\b/i;
 const LIST_GAP = /^[\s,;&/]*(?:(?:and|or|&)\s*)?[\s,;]*$/i;
 
