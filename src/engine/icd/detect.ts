@@ -51,7 +51,8 @@ export interface CodeKnowledge {
   billable(system: IcdSystem, code: string): boolean;
 }
 
-const TOKEN = /[A-Za-z0-9]+(?:\.[A-Za-z0-9]+)*/g;
+// code-shaped tokens only (lower-case words are skipped at their first letter); CANDIDATE checks the exact shapes
+const TOKEN = /(?<![A-Za-z0-9.])[A-Z0-9][0-9A-Z]{1,6}(?:\.[0-9A-Z]{1,4})?(?![A-Za-z0-9]|\.[A-Za-z0-9])/g;
 const CANDIDATE =
   /^(?:[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?|[A-Z][0-9][0-9A-Z]{1,4}|[0-9A-HJ-NP-Z]{7}|[0-9]{2,3}\.[0-9]{1,2}|[0-9]{3,5}|V[0-9]{2}\.[0-9]{1,2}|E[0-9]{3}\.[0-9])$/;
 
@@ -121,17 +122,38 @@ function quantityContext(text: string, lineStart: number, start: number, end: nu
   if (NOT_CODE_AFTER.test(after)) return true;
   if (!numeric) return false;
   if (UNIT_AFTER.test(after)) return true;
-  const before = text.slice(Math.max(lineStart, start - 40), start);
-  // the word right before, skipping "is", "was", "of", "=", ":" ("glucose of 250", "Na: 138")
-  const m = /([A-Za-z][A-Za-z0-9]*)[\s:=~-]*(?:(?:is|was|of|were|are|now|remains?|ranging)\s*[\s:=~-]*)?$/.exec(before);
-  if (m && QUANTITY_WORDS.has(m[1]!.toLowerCase())) return true;
-  if (/(?:^|[^A-Za-z])x\s*$/i.test(before)) return true;
+  const word = previousWord(text, lineStart, start);
+  if (word !== undefined && QUANTITY_WORDS.has(word)) return true;
   return false;
+}
+
+const LINKING = new Set(['is', 'was', 'of', 'were', 'are', 'now', 'remains', 'remain', 'ranging']);
+
+/** the word before `start` on its line, lower case, skipping ":", "=", "~", "-" and one linking word ("glucose of 250", "Na: 138") */
+function previousWord(text: string, lineStart: number, start: number): string | undefined {
+  let i = start;
+  const skipSeparators = () => {
+    while (i > lineStart && ' \t:=~-'.includes(text[i - 1]!)) i--;
+  };
+  const readWord = () => {
+    const end = i;
+    while (i > lineStart && /[A-Za-z0-9]/.test(text[i - 1]!)) i--;
+    return text.slice(i, end).toLowerCase();
+  };
+  skipSeparators();
+  let w = readWord();
+  if (LINKING.has(w)) {
+    skipSeparators();
+    w = readWord();
+  }
+  return w && /^[a-z]/.test(w) ? w : undefined;
 }
 
 /** Every token shaped like a code, with what its context says. */
 export function findCandidates(text: string): Candidate[] {
   const out: Candidate[] = [];
+  let cueLine = -1;
+  let cues: Array<{ end: number; text: string }> = [];
   TOKEN.lastIndex = 0;
   for (let m = TOKEN.exec(text); m; m = TOKEN.exec(text)) {
     const written = m[0];
@@ -146,10 +168,16 @@ export function findCandidates(text: string): Candidate[] {
     // four-digit years are dates, whatever a code table says
     if (numeric && /^(?:19|20)\d\d$/.test(written)) continue;
     const [ls, le] = lineBounds(text, start, end);
-    const before = text.slice(Math.max(ls, start - 60), start);
+    if (cueLine !== ls) {
+      // cues are found once per line, not once per candidate
+      cueLine = ls;
+      cues = [];
+      const line = text.slice(ls, le);
+      CUE.lastIndex = 0;
+      for (let c = CUE.exec(line); c; c = CUE.exec(line)) cues.push({ end: ls + c.index + c[0].length, text: c[1]! });
+    }
     let cueText: string | undefined;
-    CUE.lastIndex = 0;
-    for (let c = CUE.exec(before); c; c = CUE.exec(before)) cueText = c[1];
+    for (const c of cues) if (c.end <= start && c.end >= start - 60) cueText = c.text;
     out.push({
       start,
       end,

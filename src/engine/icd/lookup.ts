@@ -61,15 +61,21 @@ export class IcdCatalog {
     return new Set(this.store?.systems() ?? []);
   }
 
-  /** Information for (system, code) pairs, parents included, in one round of queries. */
+  /**
+   * Records of codes and of every prefix that could be a parent, in one query
+   * (the store caches them, so describing afterwards costs no further query).
+   */
+  private async fetchWithParents(codes: string[]): Promise<Map<string, CodeRecord[]>> {
+    if (!this.store || !codes.length) return new Map();
+    const wanted = new Set<string>();
+    for (const c of codes) for (let n = c.length; n >= 2; n--) wanted.add(c.slice(0, n));
+    return this.store.lookup([...wanted]);
+  }
+
+  /** Information for (system, code) pairs, parents included. */
   async describe(pairs: Array<{ system: IcdSystem; code: string }>): Promise<CodeInfo[]> {
     const installed = this.installedSystems();
-    const wanted = new Set<string>();
-    for (const p of pairs) {
-      wanted.add(p.code);
-      for (const q of parentPrefixes(p.system, p.code)) wanted.add(q);
-    }
-    const found = this.store && wanted.size ? await this.store.lookup([...wanted]) : new Map<string, CodeRecord[]>();
+    const found = await this.fetchWithParents(pairs.map((p) => p.code));
     const rec = (system: IcdSystem, code: string) => found.get(code)?.find((r) => r.system === system);
     return pairs.map(({ system, code }) => {
       const r = rec(system, code);
@@ -101,7 +107,7 @@ export class IcdCatalog {
    */
   async lookup(queries: string[], system?: IcdSystem): Promise<Array<{ query: string; readings: CodeInfo[] }>> {
     const codes = queries.map(normalizeCode);
-    const found = this.store ? await this.store.lookup(codes) : new Map<string, CodeRecord[]>();
+    const found = await this.fetchWithParents(codes);
     const pairs: Array<{ system: IcdSystem; code: string; q: number }> = [];
     codes.forEach((code, q) => {
       let systems: IcdSystem[] = (found.get(code) ?? []).map((r) => r.system);
@@ -119,7 +125,7 @@ export class IcdCatalog {
   async detect(text: string): Promise<DetectedCode[]> {
     const candidates = findCandidates(text);
     if (!candidates.length) return [];
-    const found = this.store ? await this.store.lookup(candidates.map((c) => c.code)) : new Map<string, CodeRecord[]>();
+    const found = await this.fetchWithParents(candidates.map((c) => c.code));
     const knowledge: CodeKnowledge = {
       installed: this.installedSystems(),
       systemsOf: (code) => (found.get(code) ?? []).map((r) => r.system),
