@@ -69,22 +69,15 @@ export async function buildStore(file: string, records: Iterable<CodeRecord>, me
     await run(db, 'CREATE TABLE codes (id INTEGER PRIMARY KEY, system TEXT NOT NULL, code TEXT NOT NULL, billable INTEGER NOT NULL, short TEXT NOT NULL, long TEXT NOT NULL)');
     await run(db, "CREATE VIRTUAL TABLE codes_fts USING fts5(long, short, content='codes', content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='1 2 3')");
     await run(db, 'BEGIN');
-    const stmt = db.prepare('INSERT INTO codes (system, code, billable, short, long) VALUES (?, ?, ?, ?, ?)');
-    let n = 0;
-    let failed: Error | undefined;
-    for (const r of inResultOrder(records)) {
-      stmt.run([r.system, r.code, r.billable ? 1 : 0, r.short, r.long], (e: Error | null) => {
-        if (e) failed ??= e;
-      });
-      // yield now and then so a cancel can get through and the queue stays short
-      if (++n % 20000 === 0) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        if (signal?.aborted) break;
-      }
+    // many rows per statement: each node-sqlite3 call is a round trip through the thread pool
+    const ordered = inResultOrder(records);
+    const BATCH = 200;
+    const batchSql = (n: number) => `INSERT INTO codes (system, code, billable, short, long) VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?)').join(', ')}`;
+    for (let i = 0; i < ordered.length; i += BATCH) {
+      if (signal?.aborted) throw new EngineError('cancelled', 'Installing the code sets was cancelled.');
+      const rows = ordered.slice(i, i + BATCH);
+      await run(db, batchSql(rows.length), rows.flatMap((r) => [r.system, r.code, r.billable ? 1 : 0, r.short, r.long]));
     }
-    await new Promise<void>((resolve, reject) => stmt.finalize((e) => (e ? reject(e) : resolve())));
-    if (failed) throw failed;
-    if (signal?.aborted) throw new EngineError('cancelled', 'Installing the code sets was cancelled.');
     await run(db, 'COMMIT');
     await run(db, 'CREATE UNIQUE INDEX codes_by_code ON codes (code, system)');
     await run(db, "INSERT INTO codes_fts (codes_fts) VALUES ('rebuild')");
