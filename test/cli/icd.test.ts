@@ -25,6 +25,7 @@ test('cmb icd prints one JSON line per reading; unknown codes are reported, exit
     billable: true,
     parents: [
       { code: 'E11', description: 'Type 2 diabetes mellitus' },
+      { code: 'E08-E13', description: 'Diabetes mellitus' },
       { code: 'Chapter 4 (E00-E89)', description: 'Endocrine, nutritional and metabolic diseases' },
     ],
   });

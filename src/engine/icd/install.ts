@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { EngineError } from '../errors';
 import type { Progress } from '../protocol';
 import { FORMATS, formatOfFileName, mergeTitles, parseCodeFile, type CodeRecord, type ParseReport, type SourceFormat } from './codesets';
+import { isTabularFile, parseTabularBlocks, type Blocks } from './blocks';
 import { buildStore, IcdStore, type StoreMeta } from './store';
 import { ALL_SYSTEMS, SYSTEM_NAMES, type IcdSystem } from './systems';
 import { readZip } from './zip';
@@ -61,7 +62,7 @@ export async function openActiveStore(storageDir: string): Promise<IcdStore | un
 }
 
 /** Lists the code files in a folder (and its subfolders, two levels), and what it ignores. */
-export function scanFolder(folder: string): { files: Array<{ path: string; format: SourceFormat }>; ignored: string[] } {
+export function scanFolder(folder: string): { files: Array<{ path: string; format: SourceFormat | 'icd10cm-tabular' }>; ignored: string[] } {
   let st: fs.Stats;
   try {
     st = fs.statSync(folder);
@@ -69,7 +70,7 @@ export function scanFolder(folder: string): { files: Array<{ path: string; forma
     throw new EngineError('missing-file', `The folder ${folder} does not exist.`);
   }
   if (!st.isDirectory()) throw new EngineError('bad-input', `${folder} is not a folder.`);
-  const files: Array<{ path: string; format: SourceFormat }> = [];
+  const files: Array<{ path: string; format: SourceFormat | 'icd10cm-tabular' }> = [];
   const ignored: string[] = [];
   const walk = (dir: string, depth: number) => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -79,7 +80,7 @@ export function scanFolder(folder: string): { files: Array<{ path: string; forma
         if (depth < 2) walk(p, depth + 1);
         continue;
       }
-      const format = formatOfFileName(e.name);
+      const format = formatOfFileName(e.name) ?? (isTabularFile(e.name) ? 'icd10cm-tabular' : undefined);
       if (format) files.push({ path: p, format });
       else ignored.push(path.relative(folder, p));
     }
@@ -93,7 +94,10 @@ export function scanFolder(folder: string): { files: Array<{ path: string; forma
  * one system (ICD-10-CM order and codes files), the order file wins: it has the
  * headers. ICD-9-CM long and short titles are joined.
  */
-export function parseSources(sources: SourceFile[], ignored: string[] = []): { records: CodeRecord[]; reports: ParseReport[]; warnings: string[]; files: string[] } {
+export function parseSources(
+  sources: SourceFile[],
+  ignored: string[] = [],
+): { records: CodeRecord[]; reports: ParseReport[]; warnings: string[]; files: string[]; blocks?: Blocks } {
   const warnings: string[] = [];
   if (ignored.length) {
     const shown = ignored.slice(0, 5).join(', ');
@@ -121,6 +125,12 @@ export function parseSources(sources: SourceFile[], ignored: string[] = []): { r
     warnings.push(...report.warnings);
     parsed.set(f, records);
   }
+  let blocks: Blocks | undefined;
+  const tabular = sources.filter((s) => isTabularFile(s.name)).sort((a, b) => a.name.localeCompare(b.name)).pop();
+  if (tabular) {
+    if (parsed.has('icd10cm-order') || parsed.has('icd10cm-codes')) blocks = parseTabularBlocks(tabular.bytes, path.basename(tabular.name));
+    else warnings.push(`${path.basename(tabular.name)} (ICD-10-CM blocks) was not used: there is no ICD-10-CM order or codes file beside it.`);
+  }
   const records: CodeRecord[] = [];
   const pick = (preferred: SourceFormat, other: SourceFormat) => {
     if (parsed.has(preferred) && parsed.has(other)) warnings.push(`Both ${FORMATS[preferred].description} and ${FORMATS[other].description} given; using the ${FORMATS[preferred].description}.`);
@@ -130,21 +140,23 @@ export function parseSources(sources: SourceFile[], ignored: string[] = []): { r
   pick('icd10pcs-order', 'icd10pcs-codes');
   records.push(...mergeTitles(parsed.get('icd9cm-dx-long') ?? [], parsed.get('icd9cm-dx-short') ?? []));
   records.push(...mergeTitles(parsed.get('icd9cm-sg-long') ?? [], parsed.get('icd9cm-sg-short') ?? []));
-  return { records, reports, warnings, files: [...byFormat.values()].map((s) => path.basename(s.name)) };
+  const files = [...byFormat.values()].map((s) => path.basename(s.name));
+  if (blocks && tabular) files.push(path.basename(tabular.name));
+  return { records, reports, warnings, files, blocks };
 }
 
 /** Builds a store from sources in a temporary file, then makes it the active set. */
 export async function buildAndActivate(storageDir: string, sources: SourceFile[], source: string, opts: InstallOptions = {}, ignored: string[] = []): Promise<InstallResult> {
   checkCancelled(opts.signal);
   opts.progress?.({ message: 'Reading code files' });
-  const { records, reports, warnings, files } = parseSources(sources, ignored);
+  const { records, reports, warnings, files, blocks } = parseSources(sources, ignored);
   const counts: StoreMeta['counts'] = {};
   for (const r of records) {
     const c = (counts[r.system] ??= { codes: 0, billable: 0 });
     c.codes++;
     if (r.billable) c.billable++;
   }
-  const meta: StoreMeta = { builtAt: new Date().toISOString(), source, files, counts, warnings };
+  const meta: StoreMeta = { builtAt: new Date().toISOString(), source, files, counts, warnings, blocks: blocks ? Object.keys(blocks.titles).length : 0 };
   const dir = icdDir(storageDir);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const stamp = `${Date.now().toString(36)}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
@@ -152,7 +164,7 @@ export async function buildAndActivate(storageDir: string, sources: SourceFile[]
   const final = path.join(dir, `codesets-${stamp}.sqlite`);
   opts.progress?.({ message: `Building the code-set database (${records.length.toLocaleString('en-US')} codes)` });
   try {
-    await buildStore(tmp, records, meta, opts.signal);
+    await buildStore(tmp, records, meta, opts.signal, blocks);
     checkCancelled(opts.signal);
     // check the new store opens before it becomes the active one
     await (await IcdStore.open(tmp)).close();
@@ -254,14 +266,14 @@ export async function installFromUrls(storageDir: string, urls: string[], opts: 
   for (let i = 0; i < list.length; i++) {
     const label = path.basename(allowedUrl(list[i]!).pathname) || list[i]!;
     const zip = await downloadZip(list[i]!, { ...opts, label, base: (i / list.length) * 0.8, share: 0.8 / list.length });
-    const entries = readZip(zip, label);
-    let found = 0;
-    for (const e of entries) {
-      if (formatOfFileName(e.name)) {
-        sources.push({ name: e.name, bytes: e.data });
-        found++;
-      } else ignored.push(`${label}: ${e.name}`);
-    }
+    // only the code files are inflated; the tabular zip also holds large index files
+    const entries = readZip(zip, label, (name) => {
+      const wanted = formatOfFileName(name) !== undefined || isTabularFile(name);
+      if (!wanted) ignored.push(`${label}: ${name}`);
+      return wanted;
+    });
+    const found = entries.length;
+    for (const e of entries) sources.push({ name: e.name, bytes: e.data });
     if (!found) throw new EngineError('bad-input', `${label} holds no ICD code files. Is the URL one of the official code-set zips?`);
   }
   checkCancelled(opts.signal);

@@ -12,10 +12,10 @@ import { ALL_SYSTEMS, SYSTEM_NAMES, displayCode, hasShape, normalizeCode, system
 export interface ParentInfo {
   /** undotted; absent for chapters and sections */
   code?: string;
-  /** "E11", "Chapter 4 (E00-E89)" */
+  /** "E11", "E08-E13", "Chapter 4 (E00-E89)" */
   display: string;
   description: string;
-  kind: 'category' | 'chapter' | 'section';
+  kind: 'category' | 'block' | 'chapter' | 'section';
 }
 
 export interface CodeInfo {
@@ -84,6 +84,8 @@ export class IcdCatalog {
         const pr = rec(system, q);
         if (pr) parents.push({ code: q, display: displayCode(system, q), description: pr.long, kind: 'category' });
       }
+      const block = system === 'icd10cm' ? this.store?.blockOf(code.slice(0, 3)) : undefined;
+      if (block) parents.push({ display: block.id, description: block.title, kind: 'block' });
       const ch = chapterOf(system, code);
       if (ch) parents.push({ display: `${chapterLabel(system, ch)} (${ch.range})`, description: ch.title, kind: system === 'icd10pcs' ? 'section' : 'chapter' });
       return {

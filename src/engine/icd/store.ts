@@ -11,6 +11,7 @@
 import * as fs from 'node:fs';
 import sqlite3 from 'sqlite3';
 import { EngineError } from '../errors';
+import type { Blocks } from './blocks';
 import type { CodeRecord } from './codesets';
 import { ALL_SYSTEMS, type IcdSystem } from './systems';
 
@@ -23,6 +24,8 @@ export interface StoreMeta {
   files: string[];
   counts: Partial<Record<IcdSystem, { codes: number; billable: number }>>;
   warnings: string[];
+  /** ICD-10-CM blocks known (from the tabular list), 0 when none */
+  blocks?: number;
 }
 
 const SCHEMA_VERSION = '1';
@@ -59,7 +62,7 @@ const toRecord = (r: Row): CodeRecord => ({ system: r.system, code: r.code, bill
  * Writes a new store to `file` (which must not exist), created user-only (0600):
  * code sets are not secret, but the folder may hold note indexes beside them.
  */
-export async function buildStore(file: string, records: Iterable<CodeRecord>, meta: StoreMeta, signal?: AbortSignal): Promise<void> {
+export async function buildStore(file: string, records: Iterable<CodeRecord>, meta: StoreMeta, signal?: AbortSignal, blocks?: Blocks): Promise<void> {
   fs.closeSync(fs.openSync(file, 'wx', 0o600));
   const db = await openDb(file, sqlite3.OPEN_READWRITE);
   try {
@@ -82,7 +85,7 @@ export async function buildStore(file: string, records: Iterable<CodeRecord>, me
     await run(db, 'CREATE UNIQUE INDEX codes_by_code ON codes (code, system)');
     await run(db, "INSERT INTO codes_fts (codes_fts) VALUES ('rebuild')");
     await run(db, "INSERT INTO codes_fts (codes_fts) VALUES ('optimize')");
-    await run(db, 'INSERT INTO meta (key, value) VALUES (?, ?), (?, ?)', ['schema', SCHEMA_VERSION, 'meta', JSON.stringify(meta)]);
+    await run(db, 'INSERT INTO meta (key, value) VALUES (?, ?), (?, ?), (?, ?)', ['schema', SCHEMA_VERSION, 'meta', JSON.stringify(meta), 'blocks', JSON.stringify(blocks ?? { titles: {}, categories: {} })]);
   } finally {
     await close(db);
   }
@@ -108,7 +111,14 @@ export class IcdStore {
     private readonly db: sqlite3.Database,
     readonly meta: StoreMeta,
     readonly file: string,
+    private readonly blocks: Blocks,
   ) {}
+
+  /** the ICD-10-CM block of a 3-character category, when the tabular list was installed */
+  blockOf(category: string): { id: string; title: string } | undefined {
+    const id = this.blocks.categories[category];
+    return id ? { id, title: this.blocks.titles[id] ?? '' } : undefined;
+  }
 
   static async open(file: string): Promise<IcdStore> {
     let db: sqlite3.Database;
@@ -121,7 +131,7 @@ export class IcdStore {
       const rows = await all<{ key: string; value: string }>(db, 'SELECT key, value FROM meta');
       const m = new Map(rows.map((r) => [r.key, r.value]));
       if (m.get('schema') !== SCHEMA_VERSION) throw new Error(`schema ${m.get('schema') ?? 'missing'}`);
-      return new IcdStore(db, JSON.parse(m.get('meta') ?? '{}') as StoreMeta, file);
+      return new IcdStore(db, JSON.parse(m.get('meta') ?? '{}') as StoreMeta, file, JSON.parse(m.get('blocks') ?? '{"titles":{},"categories":{}}') as Blocks);
     } catch (e) {
       await close(db);
       throw new EngineError('bad-input', `The ICD code-set database ${file} is damaged or from another version (${(e as Error).message}). Install the code sets again.`);

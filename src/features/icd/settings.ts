@@ -4,9 +4,11 @@
 import * as vscode from 'vscode';
 import { SECTION } from '../../config';
 
-/** The official FY2027 releases (effective October 1, 2026) and the final ICD-9-CM release (v32). */
+/** The official FY2027 releases (effective October 1, 2026) and the final ICD-9-CM release (v32); same as package.json. */
 export const DEFAULT_DOWNLOAD_URLS = [
   'https://www.cms.gov/files/zip/2027-code-descriptions-tabular-order.zip',
+  // the tabular list gives the blocks (E08-E13) between categories and chapters
+  'https://www.cms.gov/files/zip/2027-code-tables-tabular-index.zip',
   'https://www.cms.gov/files/zip/2027-icd-10-pcs-order-file-long-abbreviated-titles.zip',
   'https://www.cms.gov/medicare/coding/icd9providerdiagnosticcodes/downloads/icd-9-cm-v32-master-descriptions.zip',
 ];

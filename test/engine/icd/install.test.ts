@@ -39,6 +39,8 @@ test('installing from a local folder builds and activates a store', async () => 
     'icd9cm-sg': { codes: 10, billable: 10 },
   });
   assert.deepEqual(r.meta.warnings, []);
+  assert.equal(r.meta.blocks, 4);
+  assert.ok(r.meta.files.includes('icd10cm_tabular_2027.xml'));
   assert.equal(activeStoreFile(storage), r.file);
   assert.ok(progress.some((m) => /Building the code-set database/.test(m)));
   assert.equal(await lookupDescription(storage, 'E8497'), 'Accidents occurring in residential institution');
@@ -123,7 +125,7 @@ routes.set('/slow.zip', (_q, res) => {
 
 test('zip reader: reads what the test zip holds, and rejects a cut archive', () => {
   const entries = readZip(zip, 'release.zip');
-  assert.equal(entries.length, 7);
+  assert.equal(entries.length, 8);
   assert.deepEqual(entries.find((e) => e.name.endsWith('CMS32_DESC_LONG_DX.txt'))!.data, fs.readFileSync(path.join(RELEASE, 'CMS32_DESC_LONG_DX.txt')));
   assert.throws(() => readZip(zip.subarray(0, zip.length - 10), 'cut.zip'), /truncated/);
   const flipped = Buffer.from(zip);
