@@ -257,6 +257,28 @@ export async function downloadZip(url: string, opts: InstallOptions & { label?: 
   return Buffer.concat(chunks);
 }
 
+/**
+ * Takes the code files out of a zip, inflating only those (the tabular zip also
+ * holds large index files), and looks one level into zips inside it, as some
+ * CMS releases nest them. Returns how many code files it found.
+ */
+function collectCodeFiles(zip: Buffer, label: string, sources: SourceFile[], ignored: string[], depth: number): number {
+  let found = 0;
+  const entries = readZip(zip, label, (name) => {
+    const wanted = formatOfFileName(name) !== undefined || isTabularFile(name) || (depth > 0 && /\.zip$/i.test(name));
+    if (!wanted) ignored.push(`${label}: ${name}`);
+    return wanted;
+  });
+  for (const e of entries) {
+    if (/\.zip$/i.test(e.name)) found += collectCodeFiles(e.data, `${label}/${e.name}`, sources, ignored, depth - 1);
+    else {
+      sources.push({ name: e.name, bytes: e.data });
+      found++;
+    }
+  }
+  return found;
+}
+
 /** Downloads each zip, takes the code files out of them and installs them together. */
 export async function installFromUrls(storageDir: string, urls: string[], opts: InstallOptions = {}): Promise<InstallResult> {
   const list = urls.map((u) => u.trim()).filter(Boolean);
@@ -266,14 +288,7 @@ export async function installFromUrls(storageDir: string, urls: string[], opts: 
   for (let i = 0; i < list.length; i++) {
     const label = path.basename(allowedUrl(list[i]!).pathname) || list[i]!;
     const zip = await downloadZip(list[i]!, { ...opts, label, base: (i / list.length) * 0.8, share: 0.8 / list.length });
-    // only the code files are inflated; the tabular zip also holds large index files
-    const entries = readZip(zip, label, (name) => {
-      const wanted = formatOfFileName(name) !== undefined || isTabularFile(name);
-      if (!wanted) ignored.push(`${label}: ${name}`);
-      return wanted;
-    });
-    const found = entries.length;
-    for (const e of entries) sources.push({ name: e.name, bytes: e.data });
+    const found = collectCodeFiles(zip, label, sources, ignored, 1);
     if (!found) throw new EngineError('bad-input', `${label} holds no ICD code files. Is the URL one of the official code-set zips?`);
   }
   checkCancelled(opts.signal);

@@ -112,6 +112,7 @@ routes.set('/cut-off.zip', (_q, res) => {
   setTimeout(() => res.destroy(), 20);
 });
 routes.set('/garbage.zip', (_q, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(`<html>${'x'.repeat(5000)}</html>`));
+routes.set('/nested.zip', (_q, res) => res.writeHead(200).end(writeZip([{ name: 'Zip File 3 2027 ICD-10-PCS Order File.zip', data: zip }, { name: 'notes.pdf', data: randomBytes(2000) }])));
 routes.set('/redirect.zip', (_q, res) => res.writeHead(302, { location: '/release.zip' }).end());
 routes.set('/tiny.zip', (_q, res) => res.writeHead(200).end('PK'));
 routes.set('/no-codes.zip', (_q, res) => res.writeHead(200).end(writeZip([{ name: 'readme.txt', data: randomBytes(4000) }])));
@@ -144,6 +145,14 @@ test('downloading the official zips installs them, with progress', async () => {
   assert.match(r.meta.warnings.join('\n'), /README\.pdf/);
   assert.ok(fractions.length > 0 && fractions.every((f) => f >= 0 && f <= 1));
   assert.equal(await lookupDescription(storage, '0DTJ4ZZ'), 'Resection of Appendix, Percutaneous Endoscopic Approach');
+});
+
+test('a zip inside the downloaded zip is opened too', async () => {
+  const base = await ready;
+  const storage = tempDir('download');
+  const r = await installFromUrls(storage, [`${base}/nested.zip`]);
+  assert.equal(r.meta.counts.icd10pcs?.codes, 11);
+  assert.match(r.meta.warnings.join('\n'), /notes\.pdf/);
 });
 
 test('truncated, cut-off, garbage, tiny and wrong downloads never replace the active set', async () => {
