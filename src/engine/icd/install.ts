@@ -11,7 +11,6 @@ import type { Progress } from '../protocol';
 import { FORMATS, formatOfFileName, mergeTitles, parseCodeFile, type CodeRecord, type ParseReport, type SourceFormat } from './codesets';
 import { isTabularFile, parseTabularBlocks, type Blocks } from './blocks';
 import { buildStore, IcdStore, type StoreMeta } from './store';
-import { ALL_SYSTEMS, SYSTEM_NAMES, type IcdSystem } from './systems';
 import { readZip } from './zip';
 
 export interface SourceFile {
@@ -262,15 +261,11 @@ export async function downloadZip(url: string, opts: InstallOptions & { label?: 
  * holds large index files), and looks one level into zips inside it, as some
  * CMS releases nest them. Returns how many code files it found.
  */
-function collectCodeFiles(zip: Buffer, label: string, sources: SourceFile[], ignored: string[], depth: number): number {
+function collectCodeFiles(zip: Buffer, label: string, sources: SourceFile[], depth: number): number {
   let found = 0;
-  const entries = readZip(zip, label, (name) => {
-    const wanted = formatOfFileName(name) !== undefined || isTabularFile(name) || (depth > 0 && /\.zip$/i.test(name));
-    if (!wanted) ignored.push(`${label}: ${name}`);
-    return wanted;
-  });
+  const entries = readZip(zip, label, (name) => formatOfFileName(name) !== undefined || isTabularFile(name) || (depth > 0 && /\.zip$/i.test(name)));
   for (const e of entries) {
-    if (/\.zip$/i.test(e.name)) found += collectCodeFiles(e.data, `${label}/${e.name}`, sources, ignored, depth - 1);
+    if (/\.zip$/i.test(e.name)) found += collectCodeFiles(e.data, `${label}/${e.name}`, sources, depth - 1);
     else {
       sources.push({ name: e.name, bytes: e.data });
       found++;
@@ -284,20 +279,13 @@ export async function installFromUrls(storageDir: string, urls: string[], opts: 
   const list = urls.map((u) => u.trim()).filter(Boolean);
   if (!list.length) throw new EngineError('bad-input', 'No download URLs are set (clinicalModernbert.icd.downloadUrls).');
   const sources: SourceFile[] = [];
-  const ignored: string[] = [];
   for (let i = 0; i < list.length; i++) {
     const label = path.basename(allowedUrl(list[i]!).pathname) || list[i]!;
     const zip = await downloadZip(list[i]!, { ...opts, label, base: (i / list.length) * 0.8, share: 0.8 / list.length });
-    const found = collectCodeFiles(zip, label, sources, ignored, 1);
+    const found = collectCodeFiles(zip, label, sources, 1);
     if (!found) throw new EngineError('bad-input', `${label} holds no ICD code files. Is the URL one of the official code-set zips?`);
   }
   checkCancelled(opts.signal);
-  return buildAndActivate(storageDir, sources, list.join(' '), opts, ignored);
-}
-
-/** One line per installed system, for status and the install notification. */
-export function describeCounts(meta: StoreMeta): string {
-  return ALL_SYSTEMS.filter((s: IcdSystem) => meta.counts[s])
-    .map((s) => `${SYSTEM_NAMES[s]}: ${meta.counts[s]!.codes.toLocaleString('en-US')} codes`)
-    .join('; ');
+  // other members of the official zips (addenda, PDFs, index files) are expected: not worth a warning
+  return buildAndActivate(storageDir, sources, list.join(' '), opts);
 }
