@@ -5,13 +5,15 @@
 import { EngineError } from '../errors';
 import type { Handlers } from '../handlers';
 import type { EngineHost } from '../host';
-import { installFromFolder, installFromUrls, openActiveStore } from './install';
+import { activeStoreFile, installFromFolder, installFromUrls, openActiveStore } from './install';
 import { IcdCatalog } from './lookup';
 import type { IcdMethods, IcdStatus } from './protocol';
 import type { IcdStore } from './store';
 import { ALL_SYSTEMS, SYSTEM_NAMES } from './systems';
 
 const MAX_TEXT = 2_000_000;
+/** how often to look whether another window (or the CLI) installed a newer set */
+const RECHECK_MS = 5000;
 
 export function statusOf(store: IcdStore | undefined): IcdStatus {
   if (!store) return { installed: false, systems: [] };
@@ -27,19 +29,36 @@ export function statusOf(store: IcdStore | undefined): IcdStatus {
 }
 
 /** The handlers and a close() for the worker's shutdown and for tests. */
-export function createIcdService(host: EngineHost): { handlers: Handlers<IcdMethods>; close(): Promise<void> } {
+export function createIcdService(host: EngineHost, opts: { recheckMs?: number } = {}): { handlers: Handlers<IcdMethods>; close(): Promise<void> } {
+  const recheckMs = opts.recheckMs ?? RECHECK_MS;
   let store: IcdStore | undefined;
   let loading: Promise<IcdCatalog> | undefined;
   let installing = false;
+  let checkedAt = 0;
+  let settled = false;
 
   const catalog = (): Promise<IcdCatalog> => {
+    const now = Date.now();
+    if (settled && !installing && now - checkedAt >= recheckMs) {
+      checkedAt = now;
+      if (activeStoreFile(host.storageDir()) !== store?.file) {
+        const old = store;
+        store = undefined;
+        loading = undefined;
+        settled = false;
+        // requests already holding the old catalog finish first: close it a little later
+        if (old) setTimeout(() => void old.close().catch(() => undefined), 1000).unref();
+      }
+    }
     loading ??= openActiveStore(host.storageDir()).then(
       (s) => {
         store = s;
+        settled = true;
         return new IcdCatalog(s);
       },
       (e: unknown) => {
         loading = undefined;
+        settled = false;
         host.log('warn', `ICD code sets could not be opened: ${(e as Error).message}`);
         return new IcdCatalog(undefined);
       },
@@ -51,6 +70,7 @@ export function createIcdService(host: EngineHost): { handlers: Handlers<IcdMeth
     const old = store;
     const next = await openActiveStore(host.storageDir());
     store = next;
+    settled = true;
     loading = Promise.resolve(new IcdCatalog(next));
     if (old) await old.close().catch(() => undefined);
     return statusOf(next);

@@ -172,19 +172,31 @@ export async function buildAndActivate(storageDir: string, sources: SourceFile[]
     fs.rmSync(tmp, { force: true });
     throw e;
   }
-  const previous = activeStoreFile(storageDir);
   const activeTmp = path.join(dir, `${ACTIVE}.${stamp}`);
   fs.writeFileSync(activeTmp, JSON.stringify({ file: path.basename(final) }), { mode: 0o600 });
   fs.renameSync(activeTmp, path.join(dir, ACTIVE));
-  if (previous && previous !== final) {
-    // an open handle elsewhere (another window) keeps reading it until closed; on Windows it stays until the next install
+  removeStale(dir, final);
+  return { file: final, meta, reports };
+}
+
+/**
+ * Removes databases other than the active one, and partial builds a day old
+ * (a build that young may be another window's, still running). A database
+ * still open elsewhere stays readable there (POSIX) or stays on disk until the
+ * next install (Windows).
+ */
+function removeStale(dir: string, active: string): void {
+  const dayAgo = Date.now() - 24 * 3600 * 1000;
+  for (const name of fs.readdirSync(dir)) {
+    const p = path.join(dir, name);
+    const stale = (/^codesets-.*\.sqlite$/.test(name) && p !== active) || (/^codesets-.*\.partial$/.test(name) && fs.statSync(p).mtimeMs < dayAgo);
+    if (!stale) continue;
     try {
-      fs.rmSync(previous, { force: true });
+      fs.rmSync(p, { force: true });
     } catch {
       /* still open on Windows */
     }
   }
-  return { file: final, meta, reports };
 }
 
 export async function installFromFolder(storageDir: string, folder: string, opts: InstallOptions = {}): Promise<InstallResult> {

@@ -78,3 +78,18 @@ test('bad requests are bad-input errors', async () => {
     await svc.close();
   }
 });
+
+test('a set installed by another window (or the CLI) is picked up without a restart', async () => {
+  const dir = tempDir('handlers');
+  const a = createIcdService(host(dir), { recheckMs: 0 });
+  const b = createIcdService(host(dir), { recheckMs: 0 });
+  try {
+    assert.equal((await b.handlers['icd.status']({}, ctx())).installed, false);
+    await a.handlers['icd.install']({ kind: 'folder', path: RELEASE }, ctx());
+    assert.equal((await b.handlers['icd.status']({}, ctx())).installed, true);
+    assert.equal((await b.handlers['icd.lookup']({ codes: ['I10'] }, ctx())).results[0]!.readings[0]!.description, 'Essential (primary) hypertension');
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
