@@ -104,14 +104,19 @@ function glued(text: string, start: number, end: number, numeric: boolean): bool
   const a = text[end];
   const aa = text[end + 1];
   const alnum = (ch: string | undefined) => ch !== undefined && /[A-Za-z0-9]/.test(ch);
-  if (b !== undefined && '/$#+^_@\\=<>~±≤≥'.includes(b)) return true;
+  // slashes join numbers (120/80, 3/8/1950) far more often than codes (E11.9/I10)
+  if (numeric && (b === '/' || a === '/')) return true;
+  if (b !== undefined && '$#+^_@\\=<>~±≤≥'.includes(b)) return true;
   if (b === ':' && isDigit(bb)) return true;
   if (b === ',' && numeric && isDigit(bb)) return true;
   if (b === '.' && alnum(bb)) return true;
-  if (b === '-' && (numeric || (bb !== undefined && !/\s/.test(bb)))) return true;
-  if (a !== undefined && '/%°@_\\'.includes(a)) return true;
+  // after a hyphen: a negative number, or the end of a range, date or phone number (E08-E13, 555-1234);
+  // "DM-E11.9" is a code after a word
+  if (b === '-' && (numeric || /[0-9][A-Za-z0-9.]*-$/.test(text.slice(Math.max(0, start - 10), start)))) return true;
+  if (a !== undefined && '%°@_\\'.includes(a)) return true;
   if ((a === ':' || a === '-' || a === ',' || a === '.') && isDigit(aa)) return true;
-  if (a === '-' && alnum(aa)) return true;
+  // before a hyphen: the start of a range ("E08-E13"), not "E11.9-Type 2 DM"
+  if (a === '-' && /^-[A-Z]?[0-9]/.test(text.slice(end, end + 3))) return true;
   // "(555) 123-4567"
   if (b === '(' && a === ')' && /^\)\s?\d{3}[-.\s]\d{4}/.test(text.slice(end, end + 12))) return true;
   return false;

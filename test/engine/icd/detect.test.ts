@@ -26,6 +26,8 @@ test('dotted and undotted codes, with and without a cue, in lists', () => {
   assert.deepEqual(found('Hx CABG (V45.81), fall at nursing home E849.7'), ['V45.81', 'E849.7']);
   assert.deepEqual(found('Dx:E11.65;I50.9'), ['E11.65', 'I50.9']);
   assert.deepEqual(found('`E11.9` in markdown, **I10** too'), ['E11.9', 'I10']);
+  assert.deepEqual(found('E11.9/I10 and DM-E11.65; E11.9-Type 2 DM'), ['E11.9', 'I10', 'E11.65', 'E11.9']);
+  assert.deepEqual(found('Diabetes codes E08-E13 are a block; cholera is A00.0-A00.9'), []);
 });
 
 test('offsets are UTF-16 offsets into the text', () => {
