@@ -56,7 +56,8 @@ interface Row {
   long: string;
 }
 
-const toRecord = (r: Row): CodeRecord => ({ system: r.system, code: r.code, billable: r.billable === 1, short: r.short, long: r.long });
+// a short title equal to the long one is stored empty: half the PCS and most ICD-10-CM titles, indexed once instead of twice
+const toRecord = (r: Row): CodeRecord => ({ system: r.system, code: r.code, billable: r.billable === 1, short: r.short || r.long, long: r.long });
 
 /**
  * Writes a new store to `file` (which must not exist), created user-only (0600):
@@ -70,7 +71,7 @@ export async function buildStore(file: string, records: Iterable<CodeRecord>, me
     await run(db, 'PRAGMA synchronous = OFF');
     await run(db, 'CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
     await run(db, 'CREATE TABLE codes (id INTEGER PRIMARY KEY, system TEXT NOT NULL, code TEXT NOT NULL, billable INTEGER NOT NULL, short TEXT NOT NULL, long TEXT NOT NULL)');
-    await run(db, "CREATE VIRTUAL TABLE codes_fts USING fts5(long, short, content='codes', content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='1 2 3')");
+    await run(db, "CREATE VIRTUAL TABLE codes_fts USING fts5(long, short, content='codes', content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='1 2 3', detail='column')");
     await run(db, 'BEGIN');
     // many rows per statement: each node-sqlite3 call is a round trip through the thread pool
     const ordered = inResultOrder(records);
@@ -79,7 +80,7 @@ export async function buildStore(file: string, records: Iterable<CodeRecord>, me
     for (let i = 0; i < ordered.length; i += BATCH) {
       if (signal?.aborted) throw new EngineError('cancelled', 'Installing the code sets was cancelled.');
       const rows = ordered.slice(i, i + BATCH);
-      await run(db, batchSql(rows.length), rows.flatMap((r) => [r.system, r.code, r.billable ? 1 : 0, r.short, r.long]));
+      await run(db, batchSql(rows.length), rows.flatMap((r) => [r.system, r.code, r.billable ? 1 : 0, r.short === r.long ? '' : r.short, r.long]));
     }
     await run(db, 'COMMIT');
     await run(db, 'CREATE UNIQUE INDEX codes_by_code ON codes (code, system)');
