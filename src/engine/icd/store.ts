@@ -99,6 +99,8 @@ function inResultOrder(records: Iterable<CodeRecord>): CodeRecord[] {
   return [...records].sort((a, b) => a.long.length - b.long.length || SYSTEM_ORDER[a.system] - SYSTEM_ORDER[b.system] || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
 }
 
+const STOP_WORDS = new Set(['of', 'the', 'and', 'or', 'to', 'in', 'on', 'a', 'an', 'by', 'for', 'at', 'as']);
+
 export interface SearchOptions {
   limit?: number;
   systems?: IcdSystem[];
@@ -195,7 +197,10 @@ export class IcdStore {
       // the (code, system) index gives prefix order: E11 before E110 before E1100
       add(await all<Row>(this.db, `SELECT system, code, billable, short, long FROM codes WHERE code >= ? AND code < ?${sysClause} ORDER BY code LIMIT ?`, [asCode, `${asCode}\u{ffff}`, ...sysParams, limit]));
     }
-    const words = query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+    const typed = query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+    // "of" is in most titles: matching it only slows the search ("fracture of neck of right femur")
+    const content = typed.filter((w) => !STOP_WORDS.has(w));
+    const words = content.length ? content : typed;
     if (words.length && out.length < limit) {
       const match = words.map((w) => `"${w}"*`).join(' AND ');
       add(
