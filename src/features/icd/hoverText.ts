@@ -32,8 +32,3 @@ export function hoverMarkdown(readings: CodeInfo[]): string {
   }
   return md;
 }
-
-/** One line for lists (QuickPick, tree): "E11.9  Type 2 diabetes mellitus without complications" */
-export function codeLabel(r: CodeInfo): { label: string; description: string } {
-  return { label: r.display, description: r.description ?? `${r.systemName} (code set not installed)` };
-}
