@@ -142,7 +142,7 @@ async function main(): Promise<void> {
   const cpu = execSync("lscpu | grep 'Model name' | sed 's/Model name: *//'", { encoding: 'utf8' }).trim() || os.cpus()[0]?.model || 'unknown';
   const section = [
     '',
-    `### ICD code sets (${new Date().toISOString().slice(0, 10)}, ${cpu}, ${os.cpus().length} cores, Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)} at the end)`,
+    `### Run (${new Date().toISOString().slice(0, 10)}, ${cpu}, ${os.cpus().length} cores, Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)} at the end)`,
     '',
     'Official files from ../shared/data/icd (ICD-10-CM order Jan 2021, ICD-10-PCS codes 2023, ICD-9-CM v32). `node --import tsx bench/icd.ts`',
     '',
@@ -154,10 +154,11 @@ async function main(): Promise<void> {
   console.log(section);
   if (write) {
     const file = path.resolve(__dirname, '..', 'BENCHMARKS.md');
+    const heading = '## ICD code sets (bench/icd.ts)\n';
     let text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
-    if (!/^## ICD$/m.test(text)) text = `${text.trimEnd()}\n\n## ICD\n`;
+    if (!text.includes(heading)) text = `${text.trimEnd()}\n\n${heading}`;
     // the newest run goes right under the heading
-    text = text.replace(/^## ICD\n/m, `## ICD\n${section}`);
+    text = text.replace(heading, `${heading}${section}`);
     fs.writeFileSync(file, text);
   }
 }

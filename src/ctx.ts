@@ -19,7 +19,7 @@ export class Ctx implements vscode.Disposable {
         this.log('error', reason);
         void vscode.window.showWarningMessage(`Clinical ModernBERT: ${reason} It has been restarted.`);
       },
-    });
+    }, { storageDir: extension.globalStorageUri.fsPath });
   }
 
   config(): Config {
