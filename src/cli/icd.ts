@@ -7,24 +7,19 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
 import { EngineError } from '../engine/errors';
 import { activeStoreFile, installFromFolder, openActiveStore, scanFolder } from '../engine/icd/install';
 import { IcdCatalog, type CodeInfo } from '../engine/icd/lookup';
 import type { IcdStore } from '../engine/icd/store';
+import { CliInputError, readJsonLines, type CliIo } from './io';
 
-/** What the ICD commands need from the terminal. */
-export interface IcdCliIo {
-  stdin: NodeJS.ReadableStream;
-  stdout(text: string): void;
-  stderr(text: string): void;
-  /** where installed code sets live when --codesets is not given (default: the user cache folder) */
+export interface IcdCliOptions {
+  /** where installed code sets (and --codesets caches) live; default as for the rest of cmb */
   storageDir?: string;
 }
 
-export function defaultCliStorageDir(): string {
-  const base = process.env.XDG_CACHE_HOME || (process.platform === 'win32' ? process.env.LOCALAPPDATA : undefined) || path.join(os.homedir(), '.cache');
-  return path.join(base ?? os.tmpdir(), 'clinical-modernbert');
+function storageDirOf(opts: IcdCliOptions): string {
+  return opts.storageDir ?? (process.env.CMB_STORAGE_DIR || path.join(os.homedir(), '.cache', 'clinical-modernbert'));
 }
 
 interface Parsed {
@@ -48,7 +43,7 @@ function parseArgs(args: string[]): Parsed {
 }
 
 /** The store for --codesets DIR, built on first use into a cache keyed by the files. */
-async function storeForFolder(folder: string, io: IcdCliIo): Promise<IcdStore> {
+async function storeForFolder(folder: string, io: CliIo, opts: IcdCliOptions): Promise<IcdStore> {
   const abs = path.resolve(folder);
   const { files } = scanFolder(abs);
   const key = createHash('sha256').update(abs);
@@ -56,19 +51,19 @@ async function storeForFolder(folder: string, io: IcdCliIo): Promise<IcdStore> {
     const st = fs.statSync(f.path);
     key.update(`\0${path.relative(abs, f.path)}\0${st.size}\0${st.mtimeMs}`);
   }
-  const cache = path.join(io.storageDir ?? defaultCliStorageDir(), 'icd-cli', key.digest('hex').slice(0, 16));
+  const cache = path.join(storageDirOf(opts), 'icd-cli', key.digest('hex').slice(0, 16));
   if (!activeStoreFile(cache)) {
-    io.stderr(`Building the code-set store from ${abs} (first use; cached in ${cache}).\n`);
+    io.err(`Building the code-set store from ${abs} (first use; cached in ${cache}).`);
     fs.mkdirSync(cache, { recursive: true, mode: 0o700 });
     const r = await installFromFolder(cache, abs);
-    for (const w of r.meta.warnings) io.stderr(`warning: ${w}\n`);
+    for (const w of r.meta.warnings) io.err(`warning: ${w}`);
   }
   return (await openActiveStore(cache))!;
 }
 
-async function withCatalog(p: Parsed, io: IcdCliIo, body: (c: IcdCatalog) => Promise<number>): Promise<number> {
-  const store = p.codesets ? await storeForFolder(p.codesets, io) : await openActiveStore(io.storageDir ?? defaultCliStorageDir());
-  if (!store) io.stderr('No ICD code sets installed: descriptions are unavailable. Pass --codesets DIR (a folder of the official CMS files).\n');
+async function withCatalog(p: Parsed, io: CliIo, opts: IcdCliOptions, body: (c: IcdCatalog) => Promise<number>): Promise<number> {
+  const store = p.codesets ? await storeForFolder(p.codesets, io, opts) : await openActiveStore(storageDirOf(opts));
+  if (!store) io.err('No ICD code sets installed: descriptions are unavailable. Pass --codesets DIR (a folder of the official CMS files).');
   try {
     return await body(new IcdCatalog(store));
   } finally {
@@ -78,35 +73,39 @@ async function withCatalog(p: Parsed, io: IcdCliIo, body: (c: IcdCatalog) => Pro
 
 const parentsOf = (r: CodeInfo) => r.parents.map((p) => ({ code: p.display, description: p.description }));
 
-function fail(io: IcdCliIo, e: unknown): number {
+function fail(io: CliIo, e: unknown): number {
+  if (e instanceof CliInputError) {
+    io.err(`icd-detect: ${e.message}`);
+    return e.exitCode;
+  }
   if (e instanceof EngineError) {
-    io.stderr(`${e.message}\n`);
+    io.err(e.message);
     return e.code === 'bad-input' ? 2 : 1;
   }
-  io.stderr(`${e instanceof Error ? e.message : String(e)}\n`);
+  io.err(e instanceof Error ? e.message : String(e));
   return 1;
 }
 
 /** `cmb icd CODE...`: one JSON line per reading of each code; unknown codes say so (exit 0). */
-export async function runIcd(args: string[], io: IcdCliIo): Promise<number> {
+export async function runIcd(args: string[], io: CliIo, opts: IcdCliOptions = {}): Promise<number> {
   try {
     const p = parseArgs(args);
     if (!p.positional.length) {
-      io.stderr('usage: cmb icd CODE... [--codesets DIR]\n');
+      io.err('usage: cmb icd CODE... [--codesets DIR]');
       return 2;
     }
-    return await withCatalog(p, io, async (c) => {
+    return await withCatalog(p, io, opts, async (c) => {
       for (const { query, readings } of await c.lookup(p.positional)) {
         const known = readings.filter((r) => r.known);
         if (!known.length) {
           const guess = readings.length === 1 ? readings[0] : undefined;
-          io.stdout(
-            `${JSON.stringify({ query, code: guess?.display ?? query, system: guess?.systemName ?? null, known: false, description: null, billable: null, parents: guess ? parentsOf(guess) : [], message: readings.length ? 'not in the installed code sets' : 'not shaped like an ICD code' })}\n`,
+          io.out(
+            JSON.stringify({ query, code: guess?.display ?? query, system: guess?.systemName ?? null, known: false, description: null, billable: null, parents: guess ? parentsOf(guess) : [], message: readings.length ? 'not in the installed code sets' : 'not shaped like an ICD code' }),
           );
           continue;
         }
         for (const r of known) {
-          io.stdout(`${JSON.stringify({ query, code: r.display, system: r.systemName, known: true, description: r.description, billable: r.billable, parents: parentsOf(r) })}\n`);
+          io.out(JSON.stringify({ query, code: r.display, system: r.systemName, known: true, description: r.description, billable: r.billable, parents: parentsOf(r) }));
         }
       }
       return 0;
@@ -117,31 +116,17 @@ export async function runIcd(args: string[], io: IcdCliIo): Promise<number> {
 }
 
 /** `cmb icd-detect`: stdin JSON lines {"text"} -> one JSON line (a list of codes) per input line. */
-export async function runIcdDetect(args: string[], io: IcdCliIo): Promise<number> {
+export async function runIcdDetect(args: string[], io: CliIo, opts: IcdCliOptions = {}): Promise<number> {
   try {
     const p = parseArgs(args);
     if (p.positional.length) {
-      io.stderr('usage: cmb icd-detect [--codesets DIR] < notes.jsonl\n');
+      io.err('usage: cmb icd-detect [--codesets DIR] < notes.jsonl');
       return 2;
     }
-    return await withCatalog(p, io, async (c) => {
-      const rl = readline.createInterface({ input: io.stdin, crlfDelay: Infinity });
-      let n = 0;
-      for await (const line of rl) {
-        n++;
-        if (!line.trim()) continue;
-        let text: unknown;
-        try {
-          text = (JSON.parse(line) as { text?: unknown } | null)?.text;
-        } catch {
-          text = undefined;
-        }
-        if (typeof text !== 'string') {
-          io.stderr(`icd-detect: line ${n} is not a JSON object with a "text" string.\n`);
-          rl.close();
-          return 2;
-        }
-        const found = await c.detect(text);
+    return await withCatalog(p, io, opts, async (c) => {
+      for await (const { value, line } of readJsonLines(io.stdin)) {
+        if (typeof value.text !== 'string') throw new CliInputError(`line ${line}: expected a JSON object with a "text" string`);
+        const found = await c.detect(value.text);
         const out = found.map((d) => {
           const [best, ...others] = d.readings;
           return {
@@ -153,7 +138,7 @@ export async function runIcdDetect(args: string[], io: IcdCliIo): Promise<number
             ...(others.length ? { others: others.map((o) => ({ code: o.display, system: o.systemName, description: o.description })) } : {}),
           };
         });
-        io.stdout(`${JSON.stringify(out)}\n`);
+        io.out(JSON.stringify(out));
       }
       return 0;
     });
