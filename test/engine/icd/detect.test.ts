@@ -129,4 +129,10 @@ test('realistic note text against the full official sets: codes found, quantitie
   assert.deepEqual(found(note, k), ['E11.65', 'I10', 'I50.9', '250.00', 'V45.81', '0DTJ4ZZ']);
   const v = detect('CABG (V45.81)', k)[0]!;
   assert.deepEqual(v.systems, ['icd9cm-dx']);
+
+  // E8351 is both ICD-10-CM E83.51 (hypocalcemia) and ICD-9-CM E835.1 (a fall in water transport)
+  assert.deepEqual(detect('Ca low, E8351', k)[0]!.systems, ['icd10cm', 'icd9cm-dx']);
+  assert.deepEqual(detect('ICD-9: E8351', k)[0]!.systems, ['icd9cm-dx', 'icd10cm']);
+  assert.deepEqual(detect('Codes 250.00, 401.9, E8351', k)[2]!.systems, ['icd9cm-dx', 'icd10cm']);
+  assert.deepEqual(detect('E83.51 and E835.1', k).map((d) => d.systems), [['icd10cm'], ['icd9cm-dx']]);
 });
