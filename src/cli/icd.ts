@@ -105,7 +105,8 @@ export async function runIcd(args: string[], io: CliIo, opts: IcdCliOptions = {}
           continue;
         }
         for (const r of known) {
-          io.out(JSON.stringify({ query, code: r.display, system: r.systemName, known: true, description: r.description, billable: r.billable, parents: parentsOf(r) }));
+          const mappings = r.mappings?.map((m) => ({ code: m.display, system: m.systemName, description: m.description, approximate: m.approximate, combination: m.combination }));
+          io.out(JSON.stringify({ query, code: r.display, system: r.systemName, known: true, description: r.description, billable: r.billable, parents: parentsOf(r), ...(mappings ? { mappings } : {}) }));
         }
       }
       return 0;

@@ -33,6 +33,15 @@ test('cmb icd prints one JSON line per reading; unknown codes are reported, exit
       { code: 'E08-E13', description: 'Diabetes mellitus' },
       { code: 'Chapter 4 (E00-E89)', description: 'Endocrine, nutritional and metabolic diseases' },
     ],
+    mappings: [
+      {
+        code: '250.00',
+        system: 'ICD-9-CM diagnosis',
+        description: 'Diabetes mellitus without mention of complication, type II or unspecified type, not stated as uncontrolled',
+        approximate: true,
+        combination: false,
+      },
+    ],
   });
   assert.equal(dx!.code, '401.9');
   assert.equal(sg!.code, '40.19');

@@ -10,6 +10,7 @@ import { EngineError } from '../errors';
 import type { Progress } from '../protocol';
 import { FORMATS, formatOfFileName, mergeTitles, parseCodeFile, type CodeRecord, type ParseReport, type SourceFormat } from './codesets';
 import { isTabularFile, parseTabularBlocks, type Blocks } from './blocks';
+import { isGemFile, parseGemFile, type GemRow } from './gems';
 import { buildStore, IcdStore, type StoreMeta } from './store';
 import { readZip } from './zip';
 
@@ -61,7 +62,7 @@ export async function openActiveStore(storageDir: string): Promise<IcdStore | un
 }
 
 /** Lists the code files in a folder (and its subfolders, two levels), and what it ignores. */
-export function scanFolder(folder: string): { files: Array<{ path: string; format: SourceFormat | 'icd10cm-tabular' }>; ignored: string[] } {
+export function scanFolder(folder: string): { files: Array<{ path: string; format: SourceFormat | 'icd10cm-tabular' | 'gem' }>; ignored: string[] } {
   let st: fs.Stats;
   try {
     st = fs.statSync(folder);
@@ -69,7 +70,7 @@ export function scanFolder(folder: string): { files: Array<{ path: string; forma
     throw new EngineError('missing-file', `The folder ${folder} does not exist.`);
   }
   if (!st.isDirectory()) throw new EngineError('bad-input', `${folder} is not a folder.`);
-  const files: Array<{ path: string; format: SourceFormat | 'icd10cm-tabular' }> = [];
+  const files: Array<{ path: string; format: SourceFormat | 'icd10cm-tabular' | 'gem' }> = [];
   const ignored: string[] = [];
   const walk = (dir: string, depth: number) => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -79,7 +80,7 @@ export function scanFolder(folder: string): { files: Array<{ path: string; forma
         if (depth < 2) walk(p, depth + 1);
         continue;
       }
-      const format = formatOfFileName(e.name) ?? (isTabularFile(e.name) ? 'icd10cm-tabular' : undefined);
+      const format = formatOfFileName(e.name) ?? (isTabularFile(e.name) ? 'icd10cm-tabular' : isGemFile(e.name) ? 'gem' : undefined);
       if (format) files.push({ path: p, format });
       else ignored.push(path.relative(folder, p));
     }
@@ -96,7 +97,7 @@ export function scanFolder(folder: string): { files: Array<{ path: string; forma
 export function parseSources(
   sources: SourceFile[],
   ignored: string[] = [],
-): { records: CodeRecord[]; reports: ParseReport[]; warnings: string[]; files: string[]; blocks?: Blocks } {
+): { records: CodeRecord[]; reports: ParseReport[]; warnings: string[]; files: string[]; blocks?: Blocks; gems: GemRow[] } {
   const warnings: string[] = [];
   if (ignored.length) {
     const shown = ignored.slice(0, 5).join(', ');
@@ -130,6 +131,14 @@ export function parseSources(
     if (parsed.has('icd10cm-order') || parsed.has('icd10cm-codes')) blocks = parseTabularBlocks(tabular.bytes, path.basename(tabular.name));
     else warnings.push(`${path.basename(tabular.name)} (ICD-10-CM blocks) was not used: there is no ICD-10-CM order or codes file beside it.`);
   }
+  const gems: GemRow[] = [];
+  const gemFiles: string[] = [];
+  for (const g of sources.filter((s) => isGemFile(s.name))) {
+    const r = parseGemFile(g.bytes, path.basename(g.name));
+    gems.push(...r.rows);
+    warnings.push(...r.warnings);
+    gemFiles.push(path.basename(g.name));
+  }
   const records: CodeRecord[] = [];
   const pick = (preferred: SourceFormat, other: SourceFormat) => {
     if (parsed.has(preferred) && parsed.has(other)) warnings.push(`Both ${FORMATS[preferred].description} and ${FORMATS[other].description} given; using the ${FORMATS[preferred].description}.`);
@@ -141,21 +150,22 @@ export function parseSources(
   records.push(...mergeTitles(parsed.get('icd9cm-sg-long') ?? [], parsed.get('icd9cm-sg-short') ?? []));
   const files = [...byFormat.values()].map((s) => path.basename(s.name));
   if (blocks && tabular) files.push(path.basename(tabular.name));
-  return { records, reports, warnings, files, blocks };
+  files.push(...gemFiles);
+  return { records, reports, warnings, files, blocks, gems };
 }
 
 /** Builds a store from sources in a temporary file, then makes it the active set. */
 export async function buildAndActivate(storageDir: string, sources: SourceFile[], source: string, opts: InstallOptions = {}, ignored: string[] = []): Promise<InstallResult> {
   checkCancelled(opts.signal);
   opts.progress?.({ message: 'Reading code files' });
-  const { records, reports, warnings, files, blocks } = parseSources(sources, ignored);
+  const { records, reports, warnings, files, blocks, gems } = parseSources(sources, ignored);
   const counts: StoreMeta['counts'] = {};
   for (const r of records) {
     const c = (counts[r.system] ??= { codes: 0, billable: 0 });
     c.codes++;
     if (r.billable) c.billable++;
   }
-  const meta: StoreMeta = { builtAt: new Date().toISOString(), source, files, counts, warnings, blocks: blocks ? Object.keys(blocks.titles).length : 0 };
+  const meta: StoreMeta = { builtAt: new Date().toISOString(), source, files, counts, warnings, blocks: blocks ? Object.keys(blocks.titles).length : 0, gems: gems.length };
   const dir = icdDir(storageDir);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const stamp = `${Date.now().toString(36)}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
@@ -163,7 +173,7 @@ export async function buildAndActivate(storageDir: string, sources: SourceFile[]
   const final = path.join(dir, `codesets-${stamp}.sqlite`);
   opts.progress?.({ message: `Building the code-set database (${records.length.toLocaleString('en-US')} codes)` });
   try {
-    await buildStore(tmp, records, meta, opts.signal, blocks);
+    await buildStore(tmp, records, meta, opts.signal, blocks, gems);
     checkCancelled(opts.signal);
     // check the new store opens before it becomes the active one
     await (await IcdStore.open(tmp)).close();
@@ -275,7 +285,7 @@ export async function downloadZip(url: string, opts: InstallOptions & { label?: 
  */
 function collectCodeFiles(zip: Buffer, label: string, sources: SourceFile[], depth: number): number {
   let found = 0;
-  const entries = readZip(zip, label, (name) => formatOfFileName(name) !== undefined || isTabularFile(name) || (depth > 0 && /\.zip$/i.test(name)));
+  const entries = readZip(zip, label, (name) => formatOfFileName(name) !== undefined || isTabularFile(name) || isGemFile(name) || (depth > 0 && /\.zip$/i.test(name)));
   for (const e of entries) {
     if (/\.zip$/i.test(e.name)) found += collectCodeFiles(e.data, `${label}/${e.name}`, sources, depth - 1);
     else {

@@ -18,6 +18,19 @@ export interface ParentInfo {
   kind: 'category' | 'block' | 'chapter' | 'section';
 }
 
+/** a GEM mapping to the other revision, as CMS published it */
+export interface MappingInfo {
+  system: IcdSystem;
+  systemName: string;
+  code: string;
+  display: string;
+  description: string | null;
+  /** CMS flags the mapping as approximate, not an exact equivalent */
+  approximate: boolean;
+  /** one of several codes that together express the source */
+  combination: boolean;
+}
+
 export interface CodeInfo {
   system: IcdSystem;
   /** "ICD-10-CM" */
@@ -36,6 +49,8 @@ export interface CodeInfo {
   billable: boolean | null;
   /** nearest first, ending with the chapter or section */
   parents: ParentInfo[];
+  /** GEM mappings to the other revision; present only when GEM files are installed */
+  mappings?: MappingInfo[];
 }
 
 export interface DetectedCode {
@@ -72,10 +87,11 @@ export class IcdCatalog {
     return this.store.lookup([...wanted]);
   }
 
-  /** Information for (system, code) pairs, parents included. */
+  /** Information for (system, code) pairs, parents (and GEM mappings, if installed) included. */
   async describe(pairs: Array<{ system: IcdSystem; code: string }>): Promise<CodeInfo[]> {
     const installed = this.installedSystems();
-    const found = await this.fetchWithParents(pairs.map((p) => p.code));
+    const gems = this.store ? await this.store.mappings(pairs) : [];
+    const found = await this.fetchWithParents([...pairs.map((p) => p.code), ...gems.map((g) => g.toCode)]);
     const rec = (system: IcdSystem, code: string) => found.get(code)?.find((r) => r.system === system);
     return pairs.map(({ system, code }) => {
       const r = rec(system, code);
@@ -88,7 +104,7 @@ export class IcdCatalog {
       if (block) parents.push({ display: block.id, description: block.title, kind: 'block' });
       const ch = chapterOf(system, code);
       if (ch) parents.push({ display: `${chapterLabel(system, ch)} (${ch.range})`, description: ch.title, kind: system === 'icd10pcs' ? 'section' : 'chapter' });
-      return {
+      const info: CodeInfo = {
         system,
         systemName: SYSTEM_NAMES[system],
         code,
@@ -100,6 +116,19 @@ export class IcdCatalog {
         billable: r ? r.billable : null,
         parents,
       };
+      const maps = gems.filter((g) => g.from === system && g.fromCode === code);
+      if (maps.length) {
+        info.mappings = maps.map((g) => ({
+          system: g.to,
+          systemName: SYSTEM_NAMES[g.to],
+          code: g.toCode,
+          display: displayCode(g.to, g.toCode),
+          description: rec(g.to, g.toCode)?.long ?? null,
+          approximate: g.approximate,
+          combination: g.combination,
+        }));
+      }
+      return info;
     });
   }
 

@@ -5,7 +5,7 @@ import type { MethodSpec } from '../protocol';
 import type { CodeInfo, DetectedCode } from './lookup';
 import type { IcdSystem } from './systems';
 
-export type { CodeInfo, DetectedCode, ParentInfo } from './lookup';
+export type { CodeInfo, DetectedCode, MappingInfo, ParentInfo } from './lookup';
 export type { IcdSystem } from './systems';
 
 export interface IcdStatus {

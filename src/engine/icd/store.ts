@@ -13,6 +13,7 @@ import sqlite3 from 'sqlite3';
 import { EngineError } from '../errors';
 import type { Blocks } from './blocks';
 import type { CodeRecord } from './codesets';
+import type { GemRow } from './gems';
 import { ALL_SYSTEMS, type IcdSystem } from './systems';
 
 export interface StoreMeta {
@@ -26,6 +27,8 @@ export interface StoreMeta {
   warnings: string[];
   /** ICD-10-CM blocks known (from the tabular list), 0 when none */
   blocks?: number;
+  /** GEM mappings installed, 0 when none */
+  gems?: number;
 }
 
 const SCHEMA_VERSION = '1';
@@ -63,7 +66,7 @@ const toRecord = (r: Row): CodeRecord => ({ system: r.system, code: r.code, bill
  * Writes a new store to `file` (which must not exist), created user-only (0600):
  * code sets are not secret, but the folder may hold note indexes beside them.
  */
-export async function buildStore(file: string, records: Iterable<CodeRecord>, meta: StoreMeta, signal?: AbortSignal, blocks?: Blocks): Promise<void> {
+export async function buildStore(file: string, records: Iterable<CodeRecord>, meta: StoreMeta, signal?: AbortSignal, blocks?: Blocks, gems: GemRow[] = []): Promise<void> {
   fs.closeSync(fs.openSync(file, 'wx', 0o600));
   const db = await openDb(file, sqlite3.OPEN_READWRITE);
   try {
@@ -82,7 +85,14 @@ export async function buildStore(file: string, records: Iterable<CodeRecord>, me
       const rows = ordered.slice(i, i + BATCH);
       await run(db, batchSql(rows.length), rows.flatMap((r) => [r.system, r.code, r.billable ? 1 : 0, r.short === r.long ? '' : r.short, r.long]));
     }
+    await run(db, 'CREATE TABLE gems (from_system TEXT NOT NULL, from_code TEXT NOT NULL, to_system TEXT NOT NULL, to_code TEXT NOT NULL, approximate INTEGER NOT NULL, combination INTEGER NOT NULL)');
+    for (let i = 0; i < gems.length; i += BATCH) {
+      if (signal?.aborted) throw new EngineError('cancelled', 'Installing the code sets was cancelled.');
+      const rows = gems.slice(i, i + BATCH);
+      await run(db, `INSERT INTO gems VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`, rows.flatMap((g) => [g.from, g.fromCode, g.to, g.toCode, g.approximate ? 1 : 0, g.combination ? 1 : 0]));
+    }
     await run(db, 'COMMIT');
+    await run(db, 'CREATE INDEX gems_by_source ON gems (from_code, from_system)');
     await run(db, 'CREATE UNIQUE INDEX codes_by_code ON codes (code, system)');
     await run(db, "INSERT INTO codes_fts (codes_fts) VALUES ('rebuild')");
     await run(db, "INSERT INTO codes_fts (codes_fts) VALUES ('optimize')");
@@ -212,6 +222,21 @@ export class IcdStore {
       );
     }
     return out;
+  }
+
+  /** GEM mappings from each (system, code); empty unless GEM files were installed */
+  async mappings(pairs: Array<{ system: IcdSystem; code: string }>): Promise<GemRow[]> {
+    if (!this.meta.gems || !pairs.length) return [];
+    const codes = [...new Set(pairs.map((p) => p.code))];
+    const rows = await all<{ from_system: IcdSystem; from_code: string; to_system: IcdSystem; to_code: string; approximate: number; combination: number }>(
+      this.db,
+      `SELECT from_system, from_code, to_system, to_code, approximate, combination FROM gems WHERE from_code IN (${codes.map(() => '?').join(',')}) ORDER BY rowid`,
+      codes,
+    );
+    const wanted = new Set(pairs.map((p) => `${p.system}:${p.code}`));
+    return rows
+      .filter((r) => wanted.has(`${r.from_system}:${r.from_code}`))
+      .map((r) => ({ from: r.from_system, fromCode: r.from_code, to: r.to_system, toCode: r.to_code, approximate: r.approximate === 1, combination: r.combination === 1 }));
   }
 
   close(): Promise<void> {

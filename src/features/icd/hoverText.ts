@@ -19,6 +19,10 @@ function one(r: CodeInfo): string {
   lines.push(`**${escape(r.display)}** · ${escape(r.systemName)} · _${status}_`);
   if (r.description) lines.push('', escape(r.description));
   if (r.parents.length) lines.push('', r.parents.map((p) => `${escape(p.display)} ${escape(p.description)}`).join(' → '));
+  if (r.mappings?.length) {
+    const maps = r.mappings.map((m) => `${m.approximate ? '≈ ' : ''}${escape(m.systemName)} **${escape(m.display)}**${m.description ? ` ${escape(m.description)}` : ''}${m.combination ? ' _(with other codes)_' : ''}`);
+    lines.push('', `CMS GEMs: ${maps.join('; ')}`);
+  }
   return lines.join('\n');
 }
 

@@ -39,3 +39,10 @@ test('without an installed set: system and chapter, no description, and the inst
   assert.match(md, /Chapter 4/);
   assert.match(md, /\[Install ICD code sets\]\(command:clinicalModernbert\.icd\.install\)/);
 });
+
+test('installed GEM mappings are shown, approximate ones marked', () => {
+  const md = hoverMarkdown([
+    { ...e119, mappings: [{ system: 'icd9cm-dx', systemName: 'ICD-9-CM diagnosis', code: '25000', display: '250.00', description: 'Diabetes mellitus', approximate: true, combination: false }] },
+  ]);
+  assert.match(md, /CMS GEMs: ≈ ICD\\-9\\-CM diagnosis \*\*250\\\.00\*\* Diabetes mellitus/);
+});
