@@ -77,6 +77,18 @@ test('a failed install leaves the previous set active and usable', async () => {
   assert.deepEqual(fs.readdirSync(path.dirname(first.file)).filter((f) => f.endsWith('.partial')), []);
 });
 
+test('cancelling while the database is built leaves no partial file and keeps the previous set', async () => {
+  const storage = tempDir('install');
+  const first = await installFromFolder(storage, RELEASE);
+  const ac = new AbortController();
+  await assert.rejects(
+    installFromFolder(storage, RELEASE, { signal: ac.signal, progress: (p) => /Building/.test(p.message) && ac.abort() }),
+    isEngineError('cancelled', /cancelled/),
+  );
+  assert.equal(activeStoreFile(storage), first.file);
+  assert.deepEqual(fs.readdirSync(path.dirname(first.file)).sort(), ['active.json', path.basename(first.file)]);
+});
+
 test('a second install replaces the first and removes its database', async () => {
   const storage = tempDir('install');
   const first = await installFromFolder(storage, RELEASE);
