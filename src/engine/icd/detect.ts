@@ -26,8 +26,6 @@ export interface Candidate {
   cued: boolean;
   /** systems the cue names, strongest first */
   hinted: IcdSystem[];
-  /** its context marks it as a measurement, identifier, date or dose */
-  quantity: boolean;
 }
 
 export interface Reading {
@@ -154,7 +152,7 @@ function previousWord(text: string, lineStart: number, start: number): string | 
   return w && /^[a-z]/.test(w) ? w : undefined;
 }
 
-/** Every token shaped like a code, with what its context says. */
+/** Every token shaped like a code whose context does not mark it as a quantity, with its cue. */
 export function findCandidates(text: string): Candidate[] {
   const out: Candidate[] = [];
   let cueLine = -1;
@@ -167,12 +165,14 @@ export function findCandidates(text: string): Candidate[] {
     const end = start + written.length;
     const numeric = /^[0-9.]+$/.test(written);
     if (glued(text, start, end, numeric)) continue;
-    const systems = systemsForWritten(written);
-    if (!systems.length) continue;
-    const code = written.replace('.', '');
     // four-digit years are dates, whatever a code table says
     if (numeric && /^(?:19|20)\d\d$/.test(written)) continue;
     const [ls, le] = lineBounds(text, start, end);
+    // a quantity is never a code, nor does it break a list of codes: it is simply not a candidate
+    if (quantityContext(text, ls, start, end, le, numeric)) continue;
+    const systems = systemsForWritten(written);
+    if (!systems.length) continue;
+    const code = written.replace('.', '');
     if (cueLine !== ls) {
       // cues are found once per line, not once per candidate
       cueLine = ls;
@@ -193,7 +193,6 @@ export function findCandidates(text: string): Candidate[] {
       dotted: written.includes('.'),
       cued: cueText !== undefined,
       hinted: cueText ? hintsOf(cueText) : [],
-      quantity: quantityContext(text, ls, start, end, le, numeric),
     });
   }
   return out;
@@ -211,7 +210,6 @@ export function resolveDetections(text: string, candidates: Candidate[], known: 
   const kept: Array<{ c: Candidate; readings: IcdSystem[]; context: boolean; hinted: IcdSystem[] }> = [];
   let prev: { end: number; hinted: IcdSystem[] } | undefined;
   for (const c of candidates) {
-    if (c.quantity) continue;
     // a code in a list after a cued or accepted code shares its context ("ICD-9: 250.00, 401.9, 272.4")
     const listed = prev !== undefined && LIST_GAP.test(text.slice(prev.end, c.start));
     const context = c.cued || listed;

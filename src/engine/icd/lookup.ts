@@ -156,9 +156,8 @@ export class IcdCatalog {
   async detect(text: string): Promise<DetectedCode[]> {
     const candidates = findCandidates(text);
     if (!candidates.length) return [];
-    // quantities are never codes: no need to look them up; parents are fetched only for the codes kept
-    const live = candidates.filter((c) => !c.quantity).map((c) => c.code);
-    const found = this.store && live.length ? await this.store.lookup(live) : new Map<string, CodeRecord[]>();
+    // parents are fetched only for the codes kept
+    const found = this.store ? await this.store.lookup(candidates.map((c) => c.code)) : new Map<string, CodeRecord[]>();
     const knowledge: CodeKnowledge = {
       installed: this.installedSystems(),
       systemsOf: (code) => (found.get(code) ?? []).map((r) => r.system),
