@@ -8,6 +8,8 @@ import { affects } from './config';
 import { ModelManager } from './features/model/manager';
 import { createStatusBar } from './features/model/statusBar';
 import { registerModelCommands } from './features/model/commands';
+import { registerEntityFeatures } from './features/entities';
+import { registerClassifyFeatures } from './features/classify';
 
 let ctx: Ctx | undefined;
 
@@ -16,6 +18,14 @@ export function activate(context: vscode.ExtensionContext): void {
   const models = new ModelManager(ctx);
   ctx.push(models, createStatusBar(models));
   registerModelCommands(ctx, models);
+  ctx.ensureModel = () => models.ensureLoaded();
+  const entities = registerEntityFeatures(ctx);
+  registerClassifyFeatures(ctx);
+  ctx.push(
+    models.onDidChange((s) => {
+      if (s.kind === 'loaded') entities.refresh();
+    }),
+  );
   ctx.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (affects(e, 'modelPath', 'executionProvider', 'windowTokens', 'windowStride', 'batchSize', 'threads', 'pooling')) models.refresh();

@@ -10,6 +10,8 @@ import { defaultEngineSettings, type EngineSettings, type Pooling, type Provider
 import { domainHandlers } from '../engine/domains';
 import { CliInputError, parseArgs, processIo, readJsonLines, requireFlag, stringFlag, textField, type CliIo, type ParsedArgs } from './io';
 import { makeTestModelFolder } from '../engine/model/testModelFolder';
+import { loadModel } from '../engine/model/loadModel';
+import { runAssert, runClassify, runNer, type TaskCliIO } from './tasks';
 
 const USAGE = `usage: cmb <command> [options]
 
@@ -17,7 +19,10 @@ const USAGE = `usage: cmb <command> [options]
   convert --model DIR [--force] convert model.safetensors to ONNX (cached)
   tokenize --model DIR          stdin {"text"} lines -> {"ids","offsets"}
   embed --model DIR             stdin {"text"} lines -> {"embedding"}
-  make-test-model --arch bert|modernbert [--head mlm|token|sequence] --out DIR
+  make-test-model --arch bert|modernbert [--head mlm|token|sequence] [--size tiny|real] --out DIR
+  ner --model DIR [--lexicon DIR]  stdin {"text"} lines -> entity spans with assertion status
+  assert                        stdin {"text","start","end"} lines -> assertion status
+  classify --model DIR          stdin {"text"} lines -> {"label","scores"}
 
 common options: --provider auto|cuda|webgpu|cpu  --threads N  --window N  --stride N  --batch N  --pooling mean|cls  --cache DIR`;
 
@@ -139,8 +144,20 @@ const commands: Record<string, Command> = {
   },
 };
 
-/** Extra subcommands registered by feature domains (icd, search, ner...). */
-export const extraCommands: Record<string, Command> = {};
+/** Switches (flags without a value) of any subcommand, so engine options parse around them. */
+const SWITCHES = ['force', 'json', 'allow-demo'];
+
+/** The task commands load a model in-process, with the same engine options as the others. */
+function taskIo(io: CliIo): TaskCliIO {
+  return { ...io, loadModel: (dir, args) => loadModel(dir, settingsFrom(parseArgs(args, SWITCHES))) };
+}
+
+/** Subcommands of the feature domains. */
+const extraCommands: Record<string, Command> = {
+  ner: (args, io) => runNer(args, taskIo(io)),
+  assert: (args, io) => runAssert(args, taskIo(io)),
+  classify: (args, io) => runClassify(args, taskIo(io)),
+};
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
