@@ -103,7 +103,8 @@ export class IcdCatalog {
       const block = system === 'icd10cm' ? this.store?.blockOf(code.slice(0, 3)) : undefined;
       if (block) parents.push({ display: block.id, description: block.title, kind: 'block' });
       const ch = chapterOf(system, code);
-      if (ch) parents.push({ display: `${chapterLabel(system, ch)} (${ch.range})`, description: ch.title, kind: system === 'icd10pcs' ? 'section' : 'chapter' });
+      // a PCS section is its first character: "Section 0", not "Section 0 (0)"
+      if (ch) parents.push({ display: system === 'icd10pcs' ? chapterLabel(system, ch) : `${chapterLabel(system, ch)} (${ch.range})`, description: ch.title, kind: system === 'icd10pcs' ? 'section' : 'chapter' });
       const info: CodeInfo = {
         system,
         systemName: SYSTEM_NAMES[system],

@@ -56,6 +56,8 @@ test('install from a folder, then lookup, search and detect use the new set at o
     const r = (await h['icd.lookup']({ codes: ['S72.001A'] }, ctx())).results[0]!.readings[0]!;
     assert.equal(r.billable, true);
     assert.deepEqual(r.parents.map((p) => p.display), ['S72.001', 'S72.00', 'S72.0', 'S72', 'S70-S79', 'Chapter 19 (S00-T88)']);
+    const pcs = (await h['icd.lookup']({ codes: ['0DTJ4ZZ'] }, ctx())).results[0]!.readings[0]!;
+    assert.deepEqual(pcs.parents.map((p) => `${p.display} ${p.description}`), ['0DT Gastrointestinal System, Resection', 'Section 0 Medical and Surgical']);
     const hdr = (await h['icd.lookup']({ codes: ['E11'] }, ctx())).results[0]!.readings[0]!;
     assert.equal(hdr.billable, false);
     const found = await h['icd.detect']({ text: 'A/C DM2 (E11.9), BP 120/80' }, ctx());
