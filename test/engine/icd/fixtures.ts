@@ -14,8 +14,17 @@ export const RELEASE = path.join(FIXTURES, 'release');
 export const OFFICIAL = path.resolve(__dirname, '../../..', '../shared/data/icd');
 export const officialReason = fs.existsSync(OFFICIAL) ? undefined : `official ICD files not found at ${OFFICIAL}`;
 
+const created: string[] = [];
+// every test file runs in its own process: its folders go when it exits
+process.on('exit', () => {
+  for (const d of created) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** a fresh folder under the system temp folder, removed when the test process exits */
 export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `cmb-${prefix}-`));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), `cmb-icd-${prefix}-`));
+  created.push(d);
+  return d;
 }
 
 /** every record of the fixture release, parsed without a database */
