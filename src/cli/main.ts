@@ -12,6 +12,7 @@ import { CliInputError, parseArgs, processIo, readJsonLines, requireFlag, string
 import { makeTestModelFolder } from '../engine/model/testModelFolder';
 import { loadModel } from '../engine/model/loadModel';
 import { runAssert, runClassify, runNer, type TaskCliIO } from './tasks';
+import { runHeads } from './heads';
 
 const USAGE = `usage: cmb <command> [options]
 
@@ -23,6 +24,7 @@ const USAGE = `usage: cmb <command> [options]
   ner --model DIR [--lexicon DIR]  stdin {"text"} lines -> entity spans with assertion status
   assert                        stdin {"text","start","end"} lines -> assertion status
   classify --model DIR          stdin {"text"} lines -> {"label","scores"}
+  heads --model DIR             task heads in the model folder's heads/ (models/README.md)
 
 common options: --provider auto|cuda|webgpu|cpu  --threads N  --window N  --stride N  --batch N  --pooling mean|cls  --cache DIR`;
 
@@ -157,6 +159,7 @@ const extraCommands: Record<string, Command> = {
   ner: (args, io) => runNer(args, taskIo(io)),
   assert: (args, io) => runAssert(args, taskIo(io)),
   classify: (args, io) => runClassify(args, taskIo(io)),
+  heads: runHeads,
 };
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {

@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { main } from '../../src/cli/main';
+import { makeTestHead } from '../../src/engine/model/testHead';
+import { makeTestModelFolder } from '../../src/engine/model/testModelFolder';
+
+async function cmb(args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(args, { stdin: Readable.from([]), out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+test('cmb heads lists the head folders as JSON, broken ones with their error', async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'cmb-heads-cli-')), 'encoder');
+  makeTestModelFolder({ arch: 'bert', out: dir });
+  makeTestHead({ encoderDir: dir, name: 'note-type', task: 'sequence', labels: ['a', 'b'] });
+  makeTestHead({ encoderDir: dir, name: 'entities', task: 'token' });
+  const broken = makeTestHead({ encoderDir: dir, name: 'broken', task: 'token' });
+  rmSync(join(broken, 'model.safetensors'));
+
+  const r = await cmb(['heads', '--model', dir]);
+  assert.equal(r.code, 0, r.err);
+  const listed = JSON.parse(r.out) as { heads: Array<Record<string, unknown>> };
+  assert.deepEqual(listed.heads.map((h) => h['name']), ['broken', 'entities', 'note-type']);
+  assert.equal((listed.heads[0]!['error'] as { code: string }).code, 'missing-file');
+  assert.equal(listed.heads[1]!['task'], 'token-classification');
+  assert.equal(listed.heads[1]!['architecture'], 'linear');
+  assert.deepEqual(listed.heads[2], {
+    name: 'note-type', task: 'sequence-classification', architecture: 'bert-pooler', pooling: 'cls', labels: ['a', 'b'], created_by: 'makeTestHead (random weights)',
+  });
+});
+
+test('bad input: cmb heads without --model, or with an unknown option, exits 2', async () => {
+  assert.equal((await cmb(['heads'])).code, 2);
+  const r = await cmb(['heads', '--model', '/nonexistent', '--json', 'x']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /unknown option --json/);
+});
+
+test('a model folder without heads/ lists none', async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'cmb-heads-cli-')), 'plain');
+  makeTestModelFolder({ arch: 'modernbert', out: dir });
+  const r = await cmb(['heads', '--model', dir]);
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual((JSON.parse(r.out) as { heads: unknown[] }).heads, []);
+});
