@@ -8,10 +8,10 @@ import { main } from '../../src/cli/main';
 import { makeTestHead } from '../../src/engine/model/testHead';
 import { makeTestModelFolder } from '../../src/engine/model/testModelFolder';
 
-async function cmb(args: string[]) {
+async function cmb(args: string[], stdin = '') {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(args, { stdin: Readable.from([]), out: (l) => out.push(l), err: (l) => err.push(l) });
+  const code = await main(args, { stdin: Readable.from([Buffer.from(stdin)]), out: (l) => out.push(l), err: (l) => err.push(l) });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -48,4 +48,22 @@ test('a model folder without heads/ lists none', async () => {
   const r = await cmb(['heads', '--model', dir]);
   assert.equal(r.code, 0, r.err);
   assert.deepEqual((JSON.parse(r.out) as { heads: unknown[] }).heads, []);
+});
+
+test('cmb classify --head and cmb ner --head run a head folder', async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'cmb-heads-cli-')), 'encoder');
+  makeTestModelFolder({ arch: 'modernbert', out: dir });
+  makeTestHead({ encoderDir: dir, name: 'kind', task: 'sequence', labels: ['discharge', 'radiology'] });
+  makeTestHead({ encoderDir: dir, name: 'tags', task: 'token', labels: ['O', 'B-DRUG', 'I-DRUG'], std: 1 });
+  const input = JSON.stringify({ text: 'Started on aspirin and metoprolol.' }) + '\n';
+  const c = await cmb(['classify', '--model', dir, '--head', 'kind', '--provider', 'cpu'], input);
+  assert.equal(c.code, 0, c.err);
+  assert.deepEqual(Object.keys((JSON.parse(c.out) as { scores: object }).scores), ['discharge', 'radiology']);
+  const n = await cmb(['ner', '--model', dir, '--head', 'tags', '--allow-demo', '--provider', 'cpu'], input);
+  assert.equal(n.code, 0, n.err);
+  const spans = JSON.parse(n.out) as Array<{ type: string; source: string }>;
+  assert.ok(spans.length > 0 && spans.every((s) => s.type === 'drug' && s.source === 'model'));
+  const bad = await cmb(['classify', '--model', dir, '--head', 'tags', '--provider', 'cpu'], input);
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /classifies tokens, not whole notes/);
 });
