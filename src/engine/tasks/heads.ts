@@ -65,7 +65,7 @@ export function chooseTaskHead(model: LoadedModel, task: 'token' | 'sequence', r
 }
 
 export const HOW_TO_GET_A_TOKEN_HEAD =
-  'Load a checkpoint fine-tuned for token classification (a ...ForTokenClassification model whose config.json has id2label with B-/I- tags), or fine-tune one from your labelled notes with "Clinical: Fine-tune". Lexicon terms are still highlighted.';
+  'Load a checkpoint fine-tuned for token classification (a ...ForTokenClassification model whose config.json has id2label with B-/I- tags), or fine-tune one from your labelled notes with "Clinical: Fine-tune" (it writes a head folder, heads/NAME, beside the model; see models/README.md). Lexicon terms are still highlighted.';
 
 export const HOW_TO_GET_A_SEQUENCE_HEAD =
-  'Load a checkpoint fine-tuned for sequence classification (a ...ForSequenceClassification model whose config.json has id2label, e.g. discharge_summary / radiology), or fine-tune one from your labelled notes with "Clinical: Fine-tune".';
+  'Load a checkpoint fine-tuned for sequence classification (a ...ForSequenceClassification model whose config.json has id2label, e.g. discharge_summary / radiology), or fine-tune one from your labelled notes with "Clinical: Fine-tune" (it writes a head folder, heads/NAME, beside the model; see models/README.md).';
