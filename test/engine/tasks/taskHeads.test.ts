@@ -11,7 +11,8 @@ import { makeTestHead } from '../../../src/engine/model/testHead';
 import { makeTestModelFolder } from '../../../src/engine/model/testModelFolder';
 import { chooseTaskHead } from '../../../src/engine/tasks/heads';
 import { createTaskHandlers } from '../../../src/engine/tasks/protocol';
-import { directContext } from '../../../src/engine/engine';
+import { Engine, directContext } from '../../../src/engine/engine';
+import { domainHandlers } from '../../../src/engine/domains';
 import { FakeModel } from './fakeModel';
 
 function withHeads(m: FakeModel, heads: TaskHeadInfo[]): FakeModel {
@@ -95,5 +96,24 @@ test('a misnamed tokenHead setting turns model entities off with a notice; class
     await assert.rejects(handlers.classify({ text: note, head: 'entities' }, directContext()), /classifies tokens, not whole notes/);
   } finally {
     await model.dispose();
+  }
+});
+
+test('through the engine: the sequenceHead setting given to model.load picks the head classify uses', async () => {
+  const two = join(mkdtempSync(join(tmpdir(), 'cmb-task-heads-')), 'encoder');
+  makeTestModelFolder({ arch: 'bert', out: two });
+  makeTestHead({ encoderDir: two, name: 'kind-a', task: 'sequence', labels: ['a1', 'a2'] });
+  makeTestHead({ encoderDir: two, name: 'kind-b', task: 'sequence', labels: ['b1', 'b2', 'b3'] });
+  const engine = new Engine({ storageDir: tmpdir(), log: () => undefined }, domainHandlers);
+  try {
+    const base = { ...defaultEngineSettings, executionProvider: 'cpu' as const };
+    const info = await engine.call('model.load', { path: two, settings: base }, directContext());
+    assert.deepEqual(info.taskHeads?.map((h) => h.name), ['kind-a', 'kind-b']);
+    await assert.rejects(engine.call('classify', { text: note }, directContext()), /several sequence-classification heads \(kind-a, kind-b\)/);
+    await engine.call('model.load', { path: two, settings: { ...base, sequenceHead: 'kind-b' } }, directContext());
+    assert.deepEqual(Object.keys((await engine.call('classify', { text: note }, directContext())).scores), ['b1', 'b2', 'b3']);
+    assert.deepEqual(Object.keys((await engine.call('classify', { text: note, head: 'kind-a' }, directContext())).scores), ['a1', 'a2']);
+  } finally {
+    await engine.dispose();
   }
 });
