@@ -23,6 +23,7 @@ export async function runHeads(args: string[], io: CliIo): Promise<number> {
       ...(h.createdBy ? { created_by: h.createdBy } : {}),
       ...(h.metrics ? { metrics: h.metrics } : {}),
       ...(h.warning ? { warning: h.warning } : {}),
+      ...(h.demo ? { demo: true } : {}),
     })),
     ...problems.map((e) => ({ name: e.name, error: { code: e.code, message: e.message } })),
   ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -54,7 +54,7 @@ export interface ModelInfo {
   /** id2label of the head, if any */
   labels: string[];
   /** task heads in folders beside the encoder (heads/NAME), usable ones only; broken ones are logged */
-  taskHeads?: Array<{ name: string; task: 'token' | 'sequence'; labels: string[]; warning?: string }>;
+  taskHeads?: Array<{ name: string; task: 'token' | 'sequence'; labels: string[]; warning?: string; demo?: boolean }>;
   /** effective window size (setting capped by max_position_embeddings) */
   windowTokens: number;
   /** true for generated demo or random-weight checkpoints: quality-dependent features switch off */

@@ -30,6 +30,8 @@ export interface TaskHeadInfo {
   labels: string[];
   /** e.g. the head was trained on a different encoder; it still runs */
   warning?: string;
+  /** random weights (a test head): features that need a trained head switch off unless asked */
+  demo?: boolean;
 }
 
 export interface ModelRunOptions {

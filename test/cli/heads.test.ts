@@ -31,7 +31,7 @@ test('cmb heads lists the head folders as JSON, broken ones with their error', a
   assert.equal(listed.heads[1]!['task'], 'token-classification');
   assert.equal(listed.heads[1]!['architecture'], 'linear');
   assert.deepEqual(listed.heads[2], {
-    name: 'note-type', task: 'sequence-classification', architecture: 'bert-pooler', pooling: 'cls', labels: ['a', 'b'], created_by: 'makeTestHead (random weights)',
+    name: 'note-type', task: 'sequence-classification', architecture: 'bert-pooler', pooling: 'cls', labels: ['a', 'b'], created_by: 'makeTestHead (random weights)', demo: true,
   });
 });
 

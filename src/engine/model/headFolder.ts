@@ -47,6 +47,8 @@ export interface HeadConfigJson {
   encoder: HeadEncoderRecord;
   created_by?: string;
   metrics?: Record<string, unknown>;
+  /** random weights (test heads): features that need a trained head treat it like a demo model */
+  cmb_test_model?: boolean;
 }
 
 export interface HeadFolder {
@@ -62,6 +64,8 @@ export interface HeadFolder {
   metrics?: Record<string, unknown>;
   /** set when the head may not belong to this encoder (fingerprint differs); the head still loads */
   warning?: string;
+  /** config.json carries "cmb_test_model": true (random weights) */
+  demo: boolean;
 }
 
 function fail(code: 'bad-config' | 'unsupported-model' | 'missing-file' | 'corrupt-weights', name: string, message: string): never {
@@ -190,6 +194,7 @@ export function inspectHeadFolder(dir: string, encoder: { config: ModelConfig; f
     createdBy: typeof raw['created_by'] === 'string' ? raw['created_by'] : undefined,
     metrics: raw['metrics'] && typeof raw['metrics'] === 'object' ? (raw['metrics'] as Record<string, unknown>) : undefined,
     warning: warning && `Task head "${name}": ${warning}`,
+    demo: raw['cmb_test_model'] === true,
   };
 }
 
@@ -275,6 +280,8 @@ export interface WriteHeadOptions {
   tensors: TensorToWrite[];
   createdBy: string;
   metrics?: Record<string, unknown>;
+  /** random weights: written as "cmb_test_model": true */
+  demo?: boolean;
 }
 
 /** A valid head folder name: it becomes a directory name and a setting value. */
@@ -301,6 +308,7 @@ export function writeHeadFolder(o: WriteHeadOptions): string {
     encoder: { model_type: o.encoder.config.modelType, hidden_size: o.encoder.config.hiddenSize, fingerprint: encoderFingerprint(o.encoder) },
     created_by: o.createdBy,
     ...(o.metrics ? { metrics: o.metrics } : {}),
+    ...(o.demo ? { cmb_test_model: true } : {}),
   };
   writeSafetensors(join(dir, 'model.safetensors'), o.tensors);
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');

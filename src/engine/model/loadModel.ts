@@ -74,7 +74,7 @@ export async function loadModel(dir: string, settings: EngineSettings, opts: Loa
     providerFailures: failures,
     outputs: [...session.outputNames],
     labels: config.id2label,
-    taskHeads: heads.map((h) => ({ name: h.name, task: h.task, labels: h.labels, ...(h.warning ? { warning: h.warning } : {}) })),
+    taskHeads: heads.map((h) => ({ name: h.name, task: h.task, labels: h.labels, ...(h.warning ? { warning: h.warning } : {}), ...(h.demo ? { demo: true } : {}) })),
     windowTokens: windowOptions.windowTokens,
     demo: folder.demo,
     onnxPath,

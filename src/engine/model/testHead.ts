@@ -41,6 +41,6 @@ export function makeTestHead(o: MakeTestHeadOptions): string {
     encoder, name: o.name, task: o.task, architecture, labels,
     pooling: o.task === 'sequence' ? o.pooling ?? (architecture === 'bert-pooler' ? 'cls' : cfg.modernbert?.classifierPooling ?? 'cls') : undefined,
     activation: cfg.modernbert?.classifierActivation, normEps: cfg.modernbert ? cfg.layerNormEps : undefined,
-    tensors: plan.tensors, createdBy: 'makeTestHead (random weights)',
+    tensors: plan.tensors, createdBy: 'makeTestHead (random weights)', demo: true,
   });
 }

@@ -220,6 +220,9 @@ export class EntityTagger {
     if (!head) {
       return { use: 'no-token-head', notice: `The loaded model (${model.info.name}) has no token-classification head. ${HOW_TO_GET_A_TOKEN_HEAD}` };
     }
+    if (head.demo && !allowDemo) {
+      return { use: 'demo', notice: `The token head "${head.name}" has random weights (a test head), so model entities are off; lexicon terms are still highlighted.` };
+    }
     return { model, head, use: 'used' };
   }
 

@@ -32,6 +32,8 @@ export interface TaskHead {
   runOptions: ModelRunOptions;
   /** the head folder's name; undefined: the checkpoint's own head */
   name?: string;
+  /** a head folder with random weights */
+  demo?: boolean;
 }
 
 /**
@@ -54,10 +56,10 @@ export function chooseTaskHead(model: LoadedModel, task: 'token' | 'sequence', r
           : `The model folder has no ${task}-classification head named "${requested}" (${folders.length ? `it has ${folders.map((f) => f.name).join(', ')}` : 'it has none'}); check ${settingName}.`,
       );
     }
-    return { labels: h.labels, runOptions: { head: h.name }, name: h.name };
+    return { labels: h.labels, runOptions: { head: h.name }, name: h.name, ...(h.demo ? { demo: true } : {}) };
   }
   if (detectHead(model) === task) return { labels: labelsOf(model), runOptions: {} };
-  if (folders.length === 1) return { labels: folders[0]!.labels, runOptions: { head: folders[0]!.name }, name: folders[0]!.name };
+  if (folders.length === 1) return chooseTaskHead(model, task, folders[0]!.name);
   if (folders.length > 1) {
     throw new EngineError('unsupported-model', `The model folder has several ${task}-classification heads (${folders.map((f) => f.name).join(', ')}); choose one with ${settingName}.`);
   }

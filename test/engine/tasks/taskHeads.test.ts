@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultEngineSettings, type EngineSettings } from '../../../src/engine/coreProtocol';
@@ -115,5 +115,28 @@ test('through the engine: the sequenceHead setting given to model.load picks the
     assert.deepEqual(Object.keys((await engine.call('classify', { text: note, head: 'kind-a' }, directContext())).scores), ['a1', 'a2']);
   } finally {
     await engine.dispose();
+  }
+});
+
+test('a random-weight head folder turns model entities off like a demo model, even on a trained encoder', async () => {
+  const trained = join(mkdtempSync(join(tmpdir(), 'cmb-task-heads-')), 'encoder');
+  makeTestModelFolder({ arch: 'bert', out: trained });
+  const cfgPath = join(trained, 'config.json');
+  const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as Record<string, unknown>;
+  delete cfg['cmb_test_model'];
+  writeFileSync(cfgPath, JSON.stringify(cfg));
+  makeTestHead({ encoderDir: trained, name: 'random', task: 'token' });
+  const settings = { ...defaultEngineSettings, executionProvider: 'cpu' as const };
+  const model = await loadModel(trained, settings);
+  try {
+    assert.equal(model.info.demo, false);
+    assert.equal(model.heads?.[0]?.demo, true);
+    const handlers = createTaskHandlers(hostFor(model, settings));
+    const r = await handlers['ner.tag']({ text: note }, directContext());
+    assert.equal(r.model, 'demo');
+    assert.match(r.notice ?? '', /token head "random" has random weights/);
+    assert.equal((await handlers['ner.tag']({ text: note, allowDemo: true }, directContext())).model, 'used');
+  } finally {
+    await model.dispose();
   }
 });
