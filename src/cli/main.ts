@@ -13,6 +13,7 @@ import { makeTestModelFolder } from '../engine/model/testModelFolder';
 import { loadModel } from '../engine/model/loadModel';
 import { runAssert, runClassify, runNer, type TaskCliIO } from './tasks';
 import { runIcd, runIcdDetect } from './icd';
+import { runHeads } from './heads';
 
 const USAGE = `usage: cmb <command> [options]
 
@@ -26,6 +27,7 @@ const USAGE = `usage: cmb <command> [options]
   classify --model DIR          stdin {"text"} lines -> {"label","scores"}
   icd CODE... [--codesets DIR]  code, system, description, billable, parents
   icd-detect [--codesets DIR]   stdin {"text"} lines -> ICD codes found, with offsets
+  heads --model DIR             task heads in the model folder's heads/ (models/README.md)
 
 common options: --provider auto|cuda|webgpu|cpu  --threads N  --window N  --stride N  --batch N  --pooling mean|cls  --cache DIR`;
 
@@ -162,6 +164,7 @@ const extraCommands: Record<string, Command> = {
   classify: (args, io) => runClassify(args, taskIo(io)),
   icd: (args, io) => runIcd(args, io),
   'icd-detect': (args, io) => runIcdDetect(args, io),
+  heads: runHeads,
 };
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
