@@ -25,6 +25,8 @@ export function readConfig(): Config {
       threads: c.get<number>('threads', defaultEngineSettings.threads),
       pooling: c.get<Pooling>('pooling', defaultEngineSettings.pooling),
       cacheDir: '',
+      tokenHead: c.get<string>('tokenHead', '').trim(),
+      sequenceHead: c.get<string>('sequenceHead', '').trim(),
     },
   };
 }

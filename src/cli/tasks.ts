@@ -3,11 +3,11 @@
  * one JSON line in, one JSON line out. Bad input stops the run with exit code
  * 2 and one line naming the input line; engine errors exit 1.
  *
- *   cmb ner [--model DIR [--allow-demo]] [--lexicon DIR] [--merge modelFirst|lexiconFirst|modelOnly|lexiconOnly] [--assertion-window N]
+ *   cmb ner [--model DIR [--allow-demo] [--head NAME]] [--lexicon DIR] [--merge modelFirst|lexiconFirst|modelOnly|lexiconOnly] [--assertion-window N]
  *       stdin {"text"} -> stdout [{"start","end","type","score","negated","uncertain","historical","hypothetical","experiencer","source"}]
  *   cmb assert [--assertion-window N]
  *       stdin {"text","start","end"} -> stdout {"negated","uncertain","historical","hypothetical","experiencer"}
- *   cmb classify --model DIR
+ *   cmb classify --model DIR [--head NAME]
  *       stdin {"text"} -> stdout {"label","scores"}
  *
  * The engine's common options (--provider, --threads, --window, --stride,
@@ -52,6 +52,8 @@ interface Flags {
   'assertion-window'?: number;
   /** run a demo or random-weight model's NER anyway (plumbing checks) */
   'allow-demo'?: boolean;
+  /** a head folder (heads/NAME) beside the encoder */
+  head?: string;
 }
 
 /** options for the model loader, each with one value */
@@ -82,7 +84,7 @@ function parseFlags(command: string, args: readonly string[], allowed: ReadonlyA
     } else if (name === 'merge') {
       if (!MERGE_MODES.includes(value as MergeMode)) throw new UsageError(`cmb ${command}: --merge must be one of ${MERGE_MODES.join(', ')}.`);
       flags.merge = value as MergeMode;
-    } else if (name === 'model' || name === 'lexicon') flags[name] = value;
+    } else if (name === 'model' || name === 'lexicon' || name === 'head') flags[name] = value;
   }
   return flags;
 }
@@ -183,7 +185,7 @@ async function guarded(command: string, expected: string, io: TaskCliIO, body: (
 
 export function runNer(args: readonly string[], io: TaskCliIO): Promise<number> {
   return guarded('ner', '{"text": "..."}', io, async () => {
-    const flags = parseFlags('ner', args, ['model', 'lexicon', 'merge', 'assertion-window', 'allow-demo']);
+    const flags = parseFlags('ner', args, ['model', 'lexicon', 'merge', 'assertion-window', 'allow-demo', 'head']);
     if (!flags.model && !flags.lexicon) throw new UsageError('cmb ner: pass --model DIR (a token-classification checkpoint), --lexicon DIR (term lists), or both.');
     const model = flags.model ? await io.loadModel(flags.model, args) : undefined;
     const handlers = createTaskHandlers(cliHost(model, io));
@@ -191,7 +193,7 @@ export function runNer(args: readonly string[], io: TaskCliIO): Promise<number> 
     let warned = false;
     for await (const { n, value } of jsonLines(io)) {
       const text = textOf(n, value);
-      const r = await handlers['ner.tag']({ text, merge: flags.merge, windowWords: flags['assertion-window'], useModel: model !== undefined, allowDemo: flags['allow-demo'] }, requestContext());
+      const r = await handlers['ner.tag']({ text, merge: flags.merge, windowWords: flags['assertion-window'], useModel: model !== undefined, allowDemo: flags['allow-demo'], head: flags.head }, requestContext());
       if (r.notice && model && !warned) {
         io.err(`note: ${r.notice}`);
         warned = true;
@@ -221,13 +223,13 @@ export function runAssert(args: readonly string[], io: TaskCliIO): Promise<numbe
 
 export function runClassify(args: readonly string[], io: TaskCliIO): Promise<number> {
   return guarded('classify', '{"text": "..."}', io, async () => {
-    const flags = parseFlags('classify', args, ['model']);
+    const flags = parseFlags('classify', args, ['model', 'head']);
     if (!flags.model) throw new UsageError('cmb classify: pass --model DIR (a sequence-classification checkpoint).');
     const handlers = createTaskHandlers(cliHost(await io.loadModel(flags.model, args), io));
     for await (const { n, value } of jsonLines(io)) {
       const text = textOf(n, value);
       if (text.trim() === '') throw new BadLine(n, '"text" is empty');
-      const r = await handlers.classify({ text }, requestContext());
+      const r = await handlers.classify({ text, head: flags.head }, requestContext());
       io.out(JSON.stringify({ label: r.label, scores: r.scores }));
     }
   });

@@ -15,6 +15,9 @@ export interface EngineSettings {
   pooling: Pooling;
   /** where converted ONNX files are cached; empty: beside the checkpoint (onnx/model.onnx) */
   cacheDir: string;
+  /** head folder (heads/NAME) for entities / classification; empty or absent: the checkpoint's own head, else the only head of that task */
+  tokenHead?: string;
+  sequenceHead?: string;
 }
 
 export const defaultEngineSettings: EngineSettings = {
@@ -25,6 +28,8 @@ export const defaultEngineSettings: EngineSettings = {
   threads: 0,
   pooling: 'mean',
   cacheDir: '',
+  tokenHead: '',
+  sequenceHead: '',
 };
 
 /** What the status bar and `cmb info` show about the loaded model. */
@@ -48,6 +53,8 @@ export interface ModelInfo {
   outputs: string[];
   /** id2label of the head, if any */
   labels: string[];
+  /** task heads in folders beside the encoder (heads/NAME), usable ones only; broken ones are logged */
+  taskHeads?: Array<{ name: string; task: 'token' | 'sequence'; labels: string[]; warning?: string; demo?: boolean }>;
   /** effective window size (setting capped by max_position_embeddings) */
   windowTokens: number;
   /** true for generated demo or random-weight checkpoints: quality-dependent features switch off */

@@ -1,6 +1,7 @@
 /** The domain handler tables the engine serves besides its core methods. */
 import type { DomainHandlers } from './engine';
 import { createTaskHandlers } from './tasks/protocol';
+import { createIcdHandlers } from './icd/handlers';
 import { createSearchDomain } from './index/domain';
 
-export const domainHandlers: DomainHandlers[] = [createTaskHandlers, createSearchDomain];
+export const domainHandlers: DomainHandlers[] = [createTaskHandlers, createIcdHandlers, createSearchDomain];

@@ -22,6 +22,23 @@ export interface TokenizerLike {
   readonly padId: number;
 }
 
+/** A task head in a folder beside the encoder (models/README.md), usable with run(..., { head: name }). */
+export interface TaskHeadInfo {
+  name: string;
+  task: 'token' | 'sequence';
+  /** label names in id2label order */
+  labels: string[];
+  /** e.g. the head was trained on a different encoder; it still runs */
+  warning?: string;
+  /** random weights (a test head): features that need a trained head switch off unless asked */
+  demo?: boolean;
+}
+
+export interface ModelRunOptions {
+  /** a head folder's name: its logits are computed from this batch's last_hidden_state and returned as "logits" */
+  head?: string;
+}
+
 export interface LoadedModel {
   info: ModelInfo;
   config: ModelConfig;
@@ -32,8 +49,11 @@ export interface LoadedModel {
    * Runs windows through the model in length-bucketed batches (padding removed
    * from the results): one record per window, keyed by output name
    * ('last_hidden_state' as [seq, hidden], 'logits' as [seq, labels] or [labels]).
+   * With opts.head, 'logits' come from that head folder instead of the checkpoint.
    */
-  run(windows: readonly (readonly number[])[], outputs: readonly string[], signal?: AbortSignal): Promise<Array<Record<string, TensorOut>>>;
+  run(windows: readonly (readonly number[])[], outputs: readonly string[], signal?: AbortSignal, opts?: ModelRunOptions): Promise<Array<Record<string, TensorOut>>>;
+  /** task heads found in the model folder's heads/ (absent: none) */
+  heads?: readonly TaskHeadInfo[];
   /** releases the inference session */
   dispose(): Promise<void>;
 }

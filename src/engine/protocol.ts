@@ -6,6 +6,7 @@
 import type { EngineErrorValue } from './errors';
 import type { CoreMethods } from './coreProtocol';
 import type { TaskMethods } from './tasks/protocol';
+import type { IcdMethods } from './icd/protocol';
 import type { SearchMethods } from './index/protocol';
 
 /** A method's params and result types. */
@@ -14,7 +15,7 @@ export interface MethodSpec<P, R> {
   result: R;
 }
 
-export type EngineMethods = CoreMethods & TaskMethods & SearchMethods;
+export type EngineMethods = CoreMethods & TaskMethods & IcdMethods & SearchMethods;
 export type MethodName = keyof EngineMethods;
 export type ParamsOf<M extends MethodName> = EngineMethods[M]['params'];
 export type ResultOf<M extends MethodName> = EngineMethods[M]['result'];

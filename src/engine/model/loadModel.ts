@@ -3,14 +3,17 @@
  * safetensors to ONNX when needed (cached), load the tokenizer, open a session.
  */
 import * as path from 'node:path';
-import type { EngineSettings, ModelInfo } from '../coreProtocol';
+import type { EngineSettings, ExecutionProviderName, ModelInfo } from '../coreProtocol';
 import type { LoadedModel } from '../host';
 import { inspectModelFolder } from './folder';
 import { ensureOnnx } from './convert/convert';
 import { loadTokenizerFromFolder } from '../text/loadTokenizer';
 import { effectiveWindowTokens, makeWindows } from '../text/windows';
 import { createSession } from './session';
-import { runWindows } from './runner';
+import { runWindows, type HeadSession } from './runner';
+import { inspectHeads, type HeadFolder } from './headFolder';
+import { ensureHeadOnnx } from './convert/headGraph';
+import { EngineError } from '../errors';
 import type { Progress } from '../protocol';
 
 export interface LoadOptions {
@@ -35,6 +38,25 @@ export async function loadModel(dir: string, settings: EngineSettings, opts: Loa
     threads: settings.threads,
     log: opts.log,
   });
+  const { heads, problems } = inspectHeads(folder);
+  for (const p of problems) opts.log?.('warn', `${p.message} The head is skipped.`);
+  for (const h of heads) if (h.warning) opts.log?.('warn', h.warning);
+  const headSessions = new Map<string, Promise<HeadSession>>();
+  // a head's graph is converted and its session opened on first use: most loads never need every head
+  const headSession = (name: string): Promise<HeadSession> => {
+    const head = heads.find((h) => h.name === name);
+    if (!head) {
+      const known = heads.map((h) => h.name).join(', ') || 'none';
+      return Promise.reject(new EngineError('bad-input', `The model folder has no usable task head "${name}" (heads: ${known}).`));
+    }
+    let s = headSessions.get(name);
+    if (!s) {
+      s = openHeadSession(head, settings, provider, opts.log);
+      headSessions.set(name, s);
+      s.catch(() => headSessions.delete(name));
+    }
+    return s;
+  };
   const windowOptions = effectiveWindowTokens({ windowTokens: settings.windowTokens, stride: settings.windowStride }, config.maxPositionEmbeddings);
   const limits = { vocabSize: config.vocabSize, maxPositions: config.maxPositionEmbeddings, inputNames: session.inputNames };
   const info: ModelInfo = {
@@ -52,6 +74,7 @@ export async function loadModel(dir: string, settings: EngineSettings, opts: Loa
     providerFailures: failures,
     outputs: [...session.outputNames],
     labels: config.id2label,
+    taskHeads: heads.map((h) => ({ name: h.name, task: h.task, labels: h.labels, ...(h.warning ? { warning: h.warning } : {}), ...(h.demo ? { demo: true } : {}) })),
     windowTokens: windowOptions.windowTokens,
     demo: folder.demo,
     onnxPath,
@@ -61,8 +84,22 @@ export async function loadModel(dir: string, settings: EngineSettings, opts: Loa
     config,
     tokenizer,
     windows: (text) => makeWindows(tokenizer.encode(text, { addSpecialTokens: false }), windowOptions, tokenizer),
-    run: (windows, outputs, signal) =>
-      runWindows(session, windows, outputs, { batchSize: settings.batchSize, padId: tokenizer.padId, limits, signal }),
-    dispose: () => session.release(),
+    heads: info.taskHeads,
+    run: async (windows, outputs, signal, runOpts) => {
+      const head = runOpts?.head !== undefined ? await headSession(runOpts.head) : undefined;
+      return runWindows(session, windows, outputs, { batchSize: settings.batchSize, padId: tokenizer.padId, limits, signal, head });
+    },
+    dispose: async () => {
+      const opened = await Promise.allSettled(headSessions.values());
+      for (const r of opened) if (r.status === 'fulfilled') await r.value.session.release();
+      await session.release();
+    },
   };
+}
+
+async function openHeadSession(head: HeadFolder, settings: EngineSettings, provider: ExecutionProviderName, log: LoadOptions['log']): Promise<HeadSession> {
+  const { onnxPath } = ensureHeadOnnx(head, { cacheDir: settings.cacheDir });
+  // the encoder's provider: the head reads its output without a copy between devices
+  const { session } = await createSession(onnxPath, { provider, threads: settings.threads, log });
+  return { name: head.name, session, hidden: head.spec.hidden };
 }

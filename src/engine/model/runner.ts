@@ -15,6 +15,15 @@ export interface RunOptions {
   /** false: batches in input order (for benchmarks) */
   bucketed?: boolean;
   signal?: AbortSignal;
+  /** a head folder's session: fed each batch's last_hidden_state and attention mask, its logits become the "logits" output */
+  head?: HeadSession;
+}
+
+export interface HeadSession {
+  name: string;
+  session: ort.InferenceSession;
+  /** the hidden size the head reads */
+  hidden: number;
 }
 
 /** Lets queued messages (a cancel) in between batches: session.run holds the thread while it computes. */
@@ -44,7 +53,10 @@ export async function runWindows(
   outputs: readonly string[],
   opts: RunOptions,
 ): Promise<Array<Record<string, TensorOut>>> {
-  for (const name of outputs) {
+  const head = opts.head;
+  // with a head, logits come from it and the encoder gives the hidden states it reads
+  const encoderOutputs = head ? [...new Set([...outputs.filter((n) => n !== 'logits'), 'last_hidden_state'])] : outputs;
+  for (const name of encoderOutputs) {
     if (!session.outputNames.includes(name)) {
       throw new EngineError('unsupported-model', `The model has no "${name}" output (it has ${session.outputNames.join(', ')}).`);
     }
@@ -62,7 +74,16 @@ export async function runWindows(
       opts.padId,
     );
     validateBatch(batch, opts.limits);
-    const out = await session.run(feedsFor(batch, session.inputNames), outputs as string[]);
+    const feeds = feedsFor(batch, session.inputNames);
+    const out: Record<string, ort.Tensor> = { ...(await session.run(feeds, encoderOutputs as string[])) };
+    if (head && outputs.includes('logits')) {
+      const hidden = out['last_hidden_state']!;
+      if (hidden.dims[2] !== head.hidden) {
+        throw new EngineError('unsupported-model', `Task head "${head.name}" reads hidden states of size ${head.hidden}, but the encoder produces ${hidden.dims[2]}.`);
+      }
+      const headOut = await head.session.run({ last_hidden_state: hidden, attention_mask: feeds['attention_mask']! }, ['logits']);
+      out['logits'] = headOut['logits']!;
+    }
     indices.forEach((windowIndex, b) => {
       const rec: Record<string, TensorOut> = {};
       for (const name of outputs) {
@@ -72,7 +93,7 @@ export async function runWindows(
       }
       results[windowIndex] = rec;
     });
-    for (const name of outputs) out[name].dispose?.();
+    for (const name of new Set([...encoderOutputs, ...outputs])) out[name]?.dispose?.();
     await yieldToEventLoop();
   }
   checkCancelled(opts.signal);

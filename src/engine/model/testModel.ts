@@ -98,7 +98,7 @@ function nameSeed(seed: number, name: string): number {
   return h >>> 0;
 }
 
-class TensorPlan {
+export class TensorPlan {
   readonly tensors: TensorToWrite[] = [];
   constructor(
     private readonly seed: number,

@@ -11,7 +11,7 @@
 import { EngineError } from '../errors';
 import type { LoadedModel, TensorOut } from '../host';
 import type { TokenWindow } from '../text/types';
-import { detectHead, HOW_TO_GET_A_SEQUENCE_HEAD, labelsOf } from './heads';
+import { chooseTaskHead, HOW_TO_GET_A_SEQUENCE_HEAD } from './heads';
 
 export interface ClassifyResult {
   label: string;
@@ -78,9 +78,10 @@ export function aggregateWindows(windows: readonly TokenWindow[], logits: readon
   return { label: labels[best]!, scores, windows: windows.length };
 }
 
-/** Classifies a note with the loaded model's sequence-classification head. */
-export async function classifyText(model: LoadedModel, text: string, signal?: AbortSignal): Promise<ClassifyResult> {
-  if (detectHead(model) !== 'sequence') {
+/** Classifies a note with the loaded model's sequence-classification head, or the named head folder (heads.ts). */
+export async function classifyText(model: LoadedModel, text: string, signal?: AbortSignal, headName?: string): Promise<ClassifyResult> {
+  const head = chooseTaskHead(model, 'sequence', headName);
+  if (!head) {
     throw new EngineError('unsupported-model', `The loaded model (${model.info.name}) has no sequence-classification head. ${HOW_TO_GET_A_SEQUENCE_HEAD}`);
   }
   if (text.trim().length === 0) throw new EngineError('bad-input', 'The note is empty: there is nothing to classify.');
@@ -89,6 +90,7 @@ export async function classifyText(model: LoadedModel, text: string, signal?: Ab
     windows.map((w) => w.ids),
     ['logits'],
     signal,
+    head.runOptions,
   );
   return aggregateWindows(
     windows,
@@ -97,6 +99,6 @@ export async function classifyText(model: LoadedModel, text: string, signal?: Ab
       if (!t) throw new EngineError('unsupported-model', `The model (${model.info.name}) produced no "logits" output. ${HOW_TO_GET_A_SEQUENCE_HEAD}`);
       return t;
     }),
-    labelsOf(model),
+    head.labels,
   );
 }

@@ -23,7 +23,7 @@ import { EngineError } from '../errors';
 import type { EngineHost, LoadedModel, TensorOut } from '../host';
 import type { TokenWindow } from '../text/types';
 import { AssertionContext, type Assertion } from './assertion';
-import { detectHead, HOW_TO_GET_A_TOKEN_HEAD, labelsOf } from './heads';
+import { chooseTaskHead, HOW_TO_GET_A_TOKEN_HEAD, type TaskHead } from './heads';
 import { mergeSpans, type Lexicon, type MergeMode } from './lexicon';
 import { decodeTokenLogits, type DecodedSpan } from './nerDecode';
 
@@ -55,6 +55,8 @@ export interface TagParams {
   useModel?: boolean;
   /** run a demo or random-weight model anyway (plumbing tests, benchmarks); the editor never sets it */
   allowDemo?: boolean;
+  /** a head folder (heads/NAME) to tag with; default: the tokenHead setting, the checkpoint's head, or the only token head folder */
+  head?: string;
 }
 
 export interface TagResult {
@@ -154,13 +156,13 @@ export class EntityTagger {
 
   async tag(p: TagParams, signal?: AbortSignal): Promise<TagResult> {
     if (typeof p.text !== 'string') throw new EngineError('bad-input', 'ner.tag needs the note text as a string.');
-    const { model, use, notice } = this.usableModel(p.useModel !== false, p.allowDemo === true);
+    const { model, head, use, notice } = this.usableModel(p.useModel !== false, p.allowDemo === true, p.head || this.host.settings().tokenHead || undefined);
     let modelSpans: DecodedSpan[] = [];
     let complete = use !== 'used';
     let blocksRun = 0;
     let blocksReused = 0;
-    if (model) {
-      const r = await this.modelSpans(model, p, signal);
+    if (model && head) {
+      const r = await this.modelSpans(model, head, p, signal);
       modelSpans = r.spans;
       complete = r.complete;
       blocksRun = r.run;
@@ -193,7 +195,7 @@ export class EntityTagger {
     };
   }
 
-  private usableModel(wanted: boolean, allowDemo: boolean): { model?: LoadedModel; use: ModelUse; notice?: string } {
+  private usableModel(wanted: boolean, allowDemo: boolean, headName: string | undefined): { model?: LoadedModel; head?: TaskHead; use: ModelUse; notice?: string } {
     if (!wanted) return { use: 'off' };
     let model: LoadedModel;
     try {
@@ -207,14 +209,25 @@ export class EntityTagger {
     if (model.info.demo && !allowDemo) {
       return { use: 'demo', notice: `The loaded model (${model.info.name}) is a demo or random-weight checkpoint, so model entities are off; lexicon terms are still highlighted.` };
     }
-    if (detectHead(model) !== 'token') {
+    let head: TaskHead | undefined;
+    try {
+      head = chooseTaskHead(model, 'token', headName);
+    } catch (e) {
+      // a misnamed or ambiguous head is a setting to fix, not a reason to stop lexicon highlighting
+      if (e instanceof EngineError) return { use: 'no-token-head', notice: `${e.message} Lexicon terms are still highlighted.` };
+      throw e;
+    }
+    if (!head) {
       return { use: 'no-token-head', notice: `The loaded model (${model.info.name}) has no token-classification head. ${HOW_TO_GET_A_TOKEN_HEAD}` };
     }
-    return { model, use: 'used' };
+    if (head.demo && !allowDemo) {
+      return { use: 'demo', notice: `The token head "${head.name}" has random weights (a test head), so model entities are off; lexicon terms are still highlighted.` };
+    }
+    return { model, head, use: 'used' };
   }
 
-  private async modelSpans(model: LoadedModel, p: TagParams, signal?: AbortSignal): Promise<{ spans: DecodedSpan[]; complete: boolean; run: number; reused: number }> {
-    const modelKey = `${model.info.path}\u0000${model.info.onnxPath}`;
+  private async modelSpans(model: LoadedModel, head: TaskHead, p: TagParams, signal?: AbortSignal): Promise<{ spans: DecodedSpan[]; complete: boolean; run: number; reused: number }> {
+    const modelKey = `${model.info.path}\u0000${model.info.onnxPath}\u0000${head.name ?? ''}`;
     const key = p.document;
     let cache = key !== undefined ? this.documents.get(key) : undefined;
     if (!cache || cache.modelKey !== modelKey) cache = { modelKey, blocks: new Map() };
@@ -236,8 +249,8 @@ export class EntityTagger {
     }
     if (todo.length > 0) {
       const all = todo.flatMap((t) => t.windows.map((w) => w.ids));
-      const outputs = await model.run(all, ['logits'], signal);
-      const labels = labelsOf(model);
+      const outputs = await model.run(all, ['logits'], signal, head.runOptions);
+      const labels = head.labels;
       let k = 0;
       for (const t of todo) {
         const logits: TensorOut[] = [];

@@ -32,8 +32,8 @@ export type TaskMethods = {
   'ner.forget': MethodSpec<{ document: string }, null>;
   /** assertion status of given spans */
   'ner.assert': MethodSpec<{ text: string; spans: Array<{ start: number; end: number }>; windowWords?: number }, Assertion[]>;
-  /** note classification with the loaded model's sequence head */
-  classify: MethodSpec<{ text: string }, ClassifyResult>;
+  /** note classification with the loaded model's sequence head, or a head folder by name (default: the sequenceHead setting) */
+  classify: MethodSpec<{ text: string; head?: string }, ClassifyResult>;
   /** loads the term lists of a folder (one file per entity type); '' unloads */
   'lexicon.load': MethodSpec<{ folder: string }, LexiconInfo>;
 };
@@ -50,9 +50,9 @@ export function createTaskHandlers(host: EngineHost): Handlers<TaskMethods> {
       if (typeof text !== 'string' || !Array.isArray(spans)) throw new EngineError('bad-input', 'ner.assert needs { text, spans: [{ start, end }] }.');
       return assertSpans(text, spans, { windowWords });
     },
-    classify: async ({ text }, ctx) => {
+    classify: async ({ text, head }, ctx) => {
       if (typeof text !== 'string') throw new EngineError('bad-input', 'classify needs the note text as a string.');
-      return classifyText(host.model(), text, ctx.signal);
+      return classifyText(host.model(), text, ctx.signal, head || host.settings().sequenceHead || undefined);
     },
     'lexicon.load': async ({ folder }) => {
       if (!folder) {

@@ -17,6 +17,7 @@ import {
 import { GraphBuilder } from './graphBuilder';
 import { OnnxDataType } from './onnxModel';
 import { chooseHead, type BuiltGraph, type BuildProgress } from './heads';
+import { appendClassifierHead } from './classifierHead';
 
 /** old checkpoints name LayerNorm parameters gamma/beta */
 function layerNormNames(w: CheckpointWeights, base: string): [string, string] {
@@ -80,7 +81,8 @@ export function buildBertGraph(cfg: ModelConfig, w: CheckpointWeights, progress:
     progress((i + 1) / cfg.numHiddenLayers, `layer ${i + 1} of ${cfg.numHiddenLayers}`);
   }
   g.scope = '';
-  g.output(toBatchSeq(g, x, inputs, H, 'hidden_3d'), 'last_hidden_state', OnnxDataType.Float, ['batch', 'sequence', H]);
+  const hidden3 = toBatchSeq(g, x, inputs, H, 'hidden_3d');
+  g.output(hidden3, 'last_hidden_state', OnnxDataType.Float, ['batch', 'sequence', H]);
 
   g.scope = 'head';
   let labels = 0;
@@ -96,17 +98,10 @@ export function buildBertGraph(cfg: ModelConfig, w: CheckpointWeights, progress:
     labels = word.shape[0];
     const logits = g.op('Gemm', gemmInputs, { transB: 1 }, 'mlm_logits');
     g.output(toBatchSeq(g, logits, inputs, labels, 'logits_3d'), 'logits', OnnxDataType.Float, ['batch', 'sequence', labels]);
-  } else if (head === 'token') {
-    labels = w.get('classifier.weight').shape[0]!;
-    const logits = linear(g, w, x, 'classifier.weight', 'classifier.bias', [labels, H]);
-    g.output(toBatchSeq(g, logits, inputs, labels, 'logits_3d'), 'logits', OnnxDataType.Float, ['batch', 'sequence', labels]);
-  } else if (head === 'sequence') {
-    labels = w.get('classifier.weight').shape[0]!;
-    const hidden3 = toBatchSeq(g, x, inputs, H, 'hidden_for_pool');
-    const cls = g.op('Gather', [hidden3, g.int64s('first', [0], [])], { axis: 1 }, 'cls_token');
-    const pooled = g.op('Tanh', [linear(g, w, cls, `${p}pooler.dense.weight`, `${p}pooler.dense.bias`, [H, H])], {}, 'pooled');
-    const logits = linear(g, w, pooled, 'classifier.weight', 'classifier.bias', [labels, H]);
-    g.output(logits, 'logits', OnnxDataType.Float, ['batch', labels]);
+  } else if (head === 'token' || head === 'sequence') {
+    labels = appendClassifierHead(g, w, { hidden2: x, hidden3, attentionMask: inputs.attentionMask, batchSeqShape: inputs.batchSeqShape }, {
+      task: head, architecture: head === 'token' ? 'linear' : 'bert-pooler', pooling: 'cls', hidden: H, poolerDense: `${p}pooler.dense`,
+    });
   }
   return { graph: g.build('bert'), head, labels, inputNames: ['input_ids', 'attention_mask', 'token_type_ids'] };
 }

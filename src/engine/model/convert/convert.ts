@@ -14,6 +14,7 @@ import { CheckpointWeights } from './checkpointWeights';
 import type { BuiltGraph, HeadKind } from './heads';
 import { buildModernBertGraph } from './modernbert';
 import { encodeModel, writeMessage } from './onnxModel';
+import type { ProtoMessage } from './protobufWriter';
 
 /** bump when the graph a checkpoint converts to changes, so cached files are rebuilt */
 export const converterVersion = '1';
@@ -41,16 +42,26 @@ interface Stamp {
   mtimeMs: number;
 }
 
-function sourceIdentity(folder: ModelFolder): Stamp {
-  if (!folder.safetensorsPath) throw new EngineError('missing-file', 'The model folder has no model.safetensors to convert.');
+/** What a converted file was made from: `source` names it, `files` are every file it was read from. */
+export interface ConversionSource {
+  source: string;
+  files: string[];
+}
+
+function sourceIdentity(src: ConversionSource): Stamp {
   let size = 0;
   let mtimeMs = 0;
-  for (const f of new Set([folder.safetensorsPath, ...folder.safetensorsFiles])) {
+  for (const f of new Set([src.source, ...src.files])) {
     const s = statSync(f);
     size += s.size;
     mtimeMs = Math.max(mtimeMs, s.mtimeMs);
   }
-  return { converterVersion, source: folder.safetensorsPath, size, mtimeMs };
+  return { converterVersion, source: src.source, size, mtimeMs };
+}
+
+function checkpointSource(folder: ModelFolder): ConversionSource {
+  if (!folder.safetensorsPath) throw new EngineError('missing-file', 'The model folder has no model.safetensors to convert.');
+  return { source: folder.safetensorsPath, files: folder.safetensorsFiles };
 }
 
 function stampPath(onnxPath: string): string {
@@ -59,6 +70,26 @@ function stampPath(onnxPath: string): string {
 
 function cancelled(): EngineError {
   return new EngineError('cancelled', 'Model conversion was cancelled.');
+}
+
+/**
+ * Writes an encoded ONNX model atomically: a temp file renamed into place, so an
+ * interrupted write never leaves a half-written model that a later load trusts.
+ */
+export function writeOnnxFile(model: ProtoMessage, outPath: string, onProgress: ConvertProgress = () => {}, signal?: AbortSignal): void {
+  if (model.byteLength > 2 ** 31 - 1) {
+    throw new EngineError('unsupported-model', `The converted model would be ${Math.round(model.byteLength / 2 ** 20)} MB, over ONNX's 2 GB single-file limit.`);
+  }
+  mkdirSync(dirname(outPath), { recursive: true });
+  const tmp = `${outPath}.${process.pid}.${Date.now()}.partial`;
+  try {
+    writeMessage(tmp, model, (done, total) => onProgress(done / total, `writing ${Math.round(done / 2 ** 20)} of ${Math.round(total / 2 ** 20)} MB`), signal);
+    renameSync(tmp, outPath);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    if ((e as Error)?.name === 'AbortError' || signal?.aborted) throw cancelled();
+    throw e;
+  }
 }
 
 export function convertCheckpoint(folder: ModelFolder, outPath: string, opts: ConvertOptions = {}): ConvertResult {
@@ -84,19 +115,7 @@ export function convertCheckpoint(folder: ModelFolder, outPath: string, opts: Co
     metadata: { model_type: cfg.modelType, head: built.head, converter_version: converterVersion },
   });
 
-  if (model.byteLength > 2 ** 31 - 1) {
-    throw new EngineError('unsupported-model', `The converted model would be ${Math.round(model.byteLength / 2 ** 20)} MB, over ONNX's 2 GB single-file limit.`);
-  }
-  mkdirSync(dirname(outPath), { recursive: true });
-  const tmp = `${outPath}.${process.pid}.${Date.now()}.partial`;
-  try {
-    writeMessage(tmp, model, (done, total) => onProgress(0.05 + buildShare + (1 - 0.05 - buildShare) * (done / total), `writing ${Math.round(done / 2 ** 20)} of ${Math.round(total / 2 ** 20)} MB`), signal);
-    renameSync(tmp, outPath);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    if ((e as Error)?.name === 'AbortError' || signal?.aborted) throw cancelled();
-    throw e;
-  }
+  writeOnnxFile(model, outPath, (f, m) => onProgress(0.05 + buildShare + (1 - 0.05 - buildShare) * f, m), signal);
   onProgress(1, 'converted');
   return {
     onnxPath: outPath,
@@ -113,8 +132,13 @@ export function convertCheckpoint(folder: ModelFolder, outPath: string, opts: Co
  * size and mtime, so read-only model folders work too.
  */
 export function onnxPathFor(folder: ModelFolder, cacheDir: string): string {
-  if (!cacheDir) return join(folder.dir, 'onnx', 'model.onnx');
-  const id = sourceIdentity(folder);
+  return cachedOnnxPath(checkpointSource(folder), join(folder.dir, 'onnx', 'model.onnx'), cacheDir);
+}
+
+/** `besideSource` when cacheDir is empty, else a file in cacheDir under a hash of the source's path, size and mtime */
+export function cachedOnnxPath(src: ConversionSource, besideSource: string, cacheDir: string): string {
+  if (!cacheDir) return besideSource;
+  const id = sourceIdentity(src);
   const key = createHash('sha256').update(`${id.source}\0${id.size}\0${id.mtimeMs}`).digest('hex').slice(0, 32);
   return join(cacheDir, key, 'model.onnx');
 }
@@ -147,10 +171,17 @@ export function ensureOnnx(folder: ModelFolder, opts: EnsureOnnxOptions = {}): {
     if (folder.onnxPath) return { onnxPath: folder.onnxPath, converted: false };
     throw new EngineError('missing-file', 'The model folder has neither model.safetensors nor onnx/model.onnx.');
   }
-  const target = onnxPathFor(folder, opts.cacheDir ?? '');
-  const stamp = sourceIdentity(folder);
-  if (!opts.force && existsSync(target) && stampIsCurrent(target, stamp)) return { onnxPath: target, converted: false };
-  convertCheckpoint(folder, target, opts);
+  return convertIfStale(checkpointSource(folder), onnxPathFor(folder, opts.cacheDir ?? ''), opts.force ?? false, (target) => convertCheckpoint(folder, target, opts));
+}
+
+/**
+ * The converted file at `target`, converting first when it is missing, or its
+ * stamp (written beside it) says the source changed or the converter did.
+ */
+export function convertIfStale(src: ConversionSource, target: string, force: boolean, convert: (target: string) => void): { onnxPath: string; converted: boolean } {
+  const stamp = sourceIdentity(src);
+  if (!force && existsSync(target) && stampIsCurrent(target, stamp)) return { onnxPath: target, converted: false };
+  convert(target);
   writeFileSync(stampPath(target), JSON.stringify(stamp, null, 2));
   return { onnxPath: target, converted: true };
 }

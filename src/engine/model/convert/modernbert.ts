@@ -14,6 +14,7 @@ import {
 import { GraphBuilder, type Value } from './graphBuilder';
 import { OnnxDataType } from './onnxModel';
 import { chooseHead, type BuiltGraph, type BuildProgress } from './heads';
+import { appendClassifierHead, modernBertHeadTransform } from './classifierHead';
 
 export interface ModernBertLayout {
   /** per layer: true when attention is local (sliding window) */
@@ -139,11 +140,12 @@ export function buildModernBertGraph(cfg: ModelConfig, w: CheckpointWeights, pro
   }
   g.scope = '';
   x = layerNorm(g, w, x, `${p}final_norm.weight`, normBias(`${p}final_norm`), H, eps);
-  g.output(toBatchSeq(g, x, inputs, H, 'hidden_3d'), 'last_hidden_state', OnnxDataType.Float, ['batch', 'sequence', H]);
+  const hidden3 = toBatchSeq(g, x, inputs, H, 'hidden_3d');
+  g.output(hidden3, 'last_hidden_state', OnnxDataType.Float, ['batch', 'sequence', H]);
 
   g.scope = 'head';
-  const predictionHead = (h: Value) =>
-    layerNorm(g, w, activation(g, linear(g, w, h, 'head.dense.weight', m.classifierBias ? 'head.dense.bias' : undefined, [H, H]), m.classifierActivation), 'head.norm.weight', normBias('head.norm'), H, eps);
+  const headSpec = { hidden: H, activation: m.classifierActivation, eps, denseBias: m.classifierBias, normBias: m.normBias };
+  const predictionHead = (h: Value) => modernBertHeadTransform(g, w, h, headSpec);
   let labels = 0;
   if (head === 'mlm') {
     const decoder = w.has('decoder.weight') ? g.weight('decoder', w.get('decoder.weight', [tok.shape[0]!, H]).data, [tok.shape[0]!, H]) : tokTable;
@@ -151,23 +153,10 @@ export function buildModernBertGraph(cfg: ModelConfig, w: CheckpointWeights, pro
     if (m.decoderBias && w.has('decoder.bias')) gemmInputs.push(g.weight('decoder_bias', w.get('decoder.bias', [tok.shape[0]!]).data, [tok.shape[0]!]));
     labels = tok.shape[0]!;
     g.output(toBatchSeq(g, g.op('Gemm', gemmInputs, { transB: 1 }, 'mlm_logits'), inputs, labels, 'logits_3d'), 'logits', OnnxDataType.Float, ['batch', 'sequence', labels]);
-  } else if (head === 'token') {
-    labels = w.get('classifier.weight').shape[0]!;
-    const logits = linear(g, w, predictionHead(x), 'classifier.weight', 'classifier.bias', [labels, H]);
-    g.output(toBatchSeq(g, logits, inputs, labels, 'logits_3d'), 'logits', OnnxDataType.Float, ['batch', 'sequence', labels]);
-  } else if (head === 'sequence') {
-    labels = w.get('classifier.weight').shape[0]!;
-    const hidden3 = toBatchSeq(g, x, inputs, H, 'hidden_for_pool');
-    let pooled: Value;
-    if (m.classifierPooling === 'cls') {
-      pooled = g.op('Gather', [hidden3, g.int64s('first', [0], [])], { axis: 1 }, 'cls_token');
-    } else {
-      const maskF = g.op('Cast', [inputs.attentionMask], { to: OnnxDataType.Float });
-      const summed = g.op('ReduceSum', [g.op('Mul', [hidden3, g.op('Unsqueeze', [maskF, g.int64s('axis2', [2])])]), g.int64s('axis1', [1])], { keepdims: 0 });
-      pooled = g.op('Div', [summed, g.op('ReduceSum', [maskF, g.int64s('axis1', [1])], { keepdims: 1 })], {}, 'mean_pool');
-    }
-    const logits = linear(g, w, predictionHead(pooled), 'classifier.weight', 'classifier.bias', [labels, H]);
-    g.output(logits, 'logits', OnnxDataType.Float, ['batch', labels]);
+  } else if (head === 'token' || head === 'sequence') {
+    labels = appendClassifierHead(g, w, { hidden2: x, hidden3, attentionMask: inputs.attentionMask, batchSeqShape: inputs.batchSeqShape }, {
+      task: head, architecture: 'modernbert-head', pooling: m.classifierPooling, ...headSpec,
+    });
   }
   return { graph: g.build('modernbert'), head, labels, inputNames: ['input_ids', 'attention_mask'] };
 }
