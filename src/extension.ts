@@ -11,6 +11,7 @@ import { registerModelCommands } from './features/model/commands';
 import { registerEntityFeatures } from './features/entities';
 import { registerClassifyFeatures } from './features/classify';
 import { registerIcdFeatures } from './features/icd';
+import { describeIndexState, registerSearchFeatures } from './features/search';
 
 let ctx: Ctx | undefined;
 
@@ -23,6 +24,18 @@ export function activate(context: vscode.ExtensionContext): void {
   const entities = registerEntityFeatures(ctx);
   registerClassifyFeatures(ctx);
   registerIcdFeatures(ctx);
+  const search = registerSearchFeatures(ctx);
+  const indexItem = vscode.window.createStatusBarItem('clinicalModernbert.indexStatus', vscode.StatusBarAlignment.Right, 99);
+  indexItem.name = 'Clinical Search index';
+  indexItem.command = 'clinicalModernbert.searchNotes';
+  const showIndex = () => {
+    const d = describeIndexState(search.indexState.state);
+    indexItem.text = d.text;
+    indexItem.tooltip = d.tooltip;
+  };
+  showIndex();
+  indexItem.show();
+  ctx.push(indexItem, search.indexState.onDidChange(showIndex));
   ctx.push(
     models.onDidChange((s) => {
       if (s.kind === 'loaded') entities.refresh();

@@ -13,6 +13,7 @@ import { makeTestModelFolder } from '../engine/model/testModelFolder';
 import { loadModel } from '../engine/model/loadModel';
 import { runAssert, runClassify, runNer, type TaskCliIO } from './tasks';
 import { runIcd, runIcdDetect } from './icd';
+import { runIndex, runSearch } from './search';
 import { runHeads } from './heads';
 
 const USAGE = `usage: cmb <command> [options]
@@ -27,6 +28,8 @@ const USAGE = `usage: cmb <command> [options]
   classify --model DIR          stdin {"text"} lines -> {"label","scores"}
   icd CODE... [--codesets DIR]  code, system, description, billable, parents
   icd-detect [--codesets DIR]   stdin {"text"} lines -> ICD codes found, with offsets
+  index DIR [--model DIR] [--db FILE]          index a folder of notes (incremental)
+  search DIR "query" [--k N] [--json]          hybrid search (words + meaning)
   heads --model DIR             task heads in the model folder's heads/ (models/README.md)
 
 common options: --provider auto|cuda|webgpu|cpu  --threads N  --window N  --stride N  --batch N  --pooling mean|cls  --cache DIR`;
@@ -164,6 +167,8 @@ const extraCommands: Record<string, Command> = {
   classify: (args, io) => runClassify(args, taskIo(io)),
   icd: (args, io) => runIcd(args, io),
   'icd-detect': (args, io) => runIcdDetect(args, io),
+  index: (args, io) => runIndex(args, io, { color: process.stdout.isTTY }),
+  search: (args, io) => runSearch(args, io, { color: process.stdout.isTTY }),
   heads: runHeads,
 };
 
