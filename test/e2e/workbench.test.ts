@@ -1,0 +1,155 @@
+/**
+ * The packaged extension in real VS Code (code-server + Chromium): it activates,
+ * the status bar shows model and provider, ICD codes have hovers, and every
+ * contributed command is in the palette and runs without an error notification.
+ * Run with `npm run test:e2e`; a screenshot per scenario lands in test-results/e2e/.
+ */
+import { after, before, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { startCodeServer, type CodeServer } from './harness/codeServer';
+import { launchBrowser, resultsDir, Workbench } from './harness/workbench';
+import { contributesIcd, icdFixtureCode, icdFixtureDir, makeWorkspace, manifest, modelUnderTest, vsixUnderTest } from './harness/fixtures';
+
+const icd = icdFixtureCode();
+const hoverNote = 'e2e-icd-hover.txt';
+
+let server: CodeServer | undefined;
+let browser: Browser | undefined;
+let wb: Workbench | undefined;
+let workspace = '';
+
+before(async () => {
+  const model = modelUnderTest();
+  workspace = makeWorkspace({
+    [hoverNote]: [
+      'PROGRESS NOTE (synthetic, for end-to-end tests)',
+      '',
+      `Assessment: ${icd?.code ?? 'E11.9'} on metformin; hx 250.00; s/p 0DTJ4ZZ.`,
+      'Patient denies chest pain.',
+      '',
+    ].join('\n'),
+  });
+  server = await startCodeServer({
+    vsix: vsixUnderTest(),
+    workspace,
+    settings: {
+      'security.workspace.trust.enabled': false,
+      'workbench.startupEditor': 'none',
+      'workbench.tips.enabled': false,
+      'workbench.enableExperiments': false,
+      'extensions.autoCheckUpdates': false,
+      'extensions.autoUpdate': false,
+      'extensions.ignoreRecommendations': true,
+      'telemetry.telemetryLevel': 'off',
+      'update.mode': 'none',
+      'editor.hover.delay': 150,
+      ...(model ? { 'clinicalModernbert.modelPath': model } : {}),
+      ...(existsSync(icdFixtureDir) ? { 'clinicalModernbert.icd.localFolder': icdFixtureDir } : {}),
+    },
+  });
+  browser = await launchBrowser();
+  wb = await Workbench.open(browser, server.url, workspace);
+});
+
+after(async () => {
+  await browser?.close().catch(() => undefined);
+  if (server) {
+    // The extension host log tells why a scenario failed; keep it beside the screenshots.
+    const logs = join(server.userDataDir, 'logs');
+    if (existsSync(logs)) {
+      mkdirSync(resultsDir, { recursive: true });
+      cpSync(logs, join(resultsDir, 'workbench-logs'), { recursive: true });
+    }
+    await server.stop();
+  }
+  if (workspace) rmSync(workspace, { recursive: true, force: true });
+});
+
+/** A scenario: a screenshot when it ends, another named *-failure when it fails. */
+function scenario(name: string, fn: (t: TestContext, wb: Workbench) => Promise<void>, skip?: string | false) {
+  test(name, { skip: skip || false }, async (t) => {
+    assert.ok(wb, `the workbench did not open${server ? `; code-server said:\n${server.log()}` : ''}`);
+    try {
+      await fn(t, wb);
+      const shot = await wb.screenshot(name);
+      t.diagnostic(`screenshot: ${shot}`);
+    } catch (e) {
+      const shot = await wb.screenshot(`${name}-failure`).catch(() => '(none)');
+      t.diagnostic(`failure screenshot: ${shot}`);
+      throw e;
+    }
+  });
+}
+
+scenario('the extension from the VSIX is installed and activates', async (t, wb) => {
+  // The Running Extensions editor lists activated extensions by display name and version.
+  const name = manifest.displayName ?? manifest.name;
+  assert.ok(await wb.runCommand('Developer: Show Running Extensions'), 'the palette has no "Developer: Show Running Extensions"');
+  const row = wb.page.locator('.runtime-extensions-editor .monaco-list-row', { hasText: name }).filter({ hasText: manifest.version }).first();
+  await row.waitFor({ timeout: 60_000 });
+  // "Activation: 17ms" (or "Startup Activation") once activate() has returned.
+  await row.filter({ hasText: /Activation: \d/ }).waitFor({ timeout: 60_000 });
+  t.diagnostic(`running extensions entry: ${(await row.innerText()).replace(/\s+/g, ' ')}`);
+  await wb.pressEscape();
+});
+
+scenario('the status bar shows the model and the execution provider', async (t, wb) => {
+  const text = await wb.waitForStatusBar(/CMB/, 90_000);
+  t.diagnostic(`status bar: ${text}`);
+  // "CMB: demo (cpu)": a model name and the provider in parentheses.
+  assert.match(text, /CMB\S*\s*:?\s*\S+.*\(.+\)/, `status bar entry "${text}" does not name a model and a provider`);
+});
+
+scenario(
+  'hovering an ICD code shows its description',
+  async (t, wb) => {
+    assert.ok(icd, 'no ICD fixture code found');
+    await wb.openFile(hoverNote);
+    const text = await wb.hover(icd.code, 60_000);
+    t.diagnostic(`hover over ${icd.code}: ${text.slice(0, 300)}`);
+    const words = icd.description.toLowerCase().split(/\s+/).slice(0, 3).join(' ');
+    assert.ok(text.toLowerCase().includes(words), `hover over ${icd.code} lacks "${words}": ${text}`);
+  },
+  !contributesIcd()
+    ? 'the extension does not contribute the ICD feature yet (no command with "icd" in package.json)'
+    : !icd
+      ? `no ICD fixture code sets in ${icdFixtureDir}`
+      : false,
+);
+
+scenario('every contributed command is in the command palette and runs without an error notification', async (t, wb) => {
+  const commands = manifest.contributes?.commands ?? [];
+  assert.ok(commands.length > 0, 'package.json contributes no commands');
+  const hidden = new Map((manifest.contributes?.menus?.commandPalette ?? []).map((m) => [m.command, m.when ?? '']));
+
+  // Commands that work on a note get one, with a selection.
+  await wb.openFile('03-ed-note-chest-pain.txt');
+  await wb.page.locator('.monaco-editor .view-lines').first().click();
+  await wb.page.keyboard.press('Control+Home');
+  await wb.page.keyboard.press('Shift+End');
+
+  const failures: string[] = [];
+  for (const c of commands) {
+    const label = c.category ? `${c.category}: ${c.title}` : c.title;
+    if (hidden.get(c.command) === 'false') {
+      t.diagnostic(`${c.command}: hidden from the palette by its manifest (when: false), not run`);
+      continue;
+    }
+    await wb.clearNotifications();
+    if (!(await wb.runCommand(label))) {
+      failures.push(`${c.command}: "${label}" is not in the command palette${hidden.has(c.command) ? ` (when: ${hidden.get(c.command)})` : ''}`);
+      continue;
+    }
+    await wb.page.waitForTimeout(2_000);
+    await wb.screenshot(`command-${c.command.split('.').pop()}`);
+    const errors = (await wb.notifications()).filter((n) => n.severity === 'error');
+    // Dialogs and commands that ask for input (a folder picker, a quick pick) are dismissed, not answered.
+    await wb.pressEscape(2);
+    for (const e of errors) failures.push(`${c.command}: error notification "${e.text}"`);
+    t.diagnostic(`${c.command}: ran${errors.length ? `, ${errors.length} error(s)` : ''}`);
+  }
+  assert.deepEqual(failures, []);
+});
