@@ -31,6 +31,12 @@ export interface TrustInputs {
   workspaceFolders: readonly string[];
   /** resolves symbolic links where the path exists (fs.realpathSync); identity by default */
   realpath?: (p: string) => string;
+  /**
+   * True when a workspace settings file names the setting. In an untrusted
+   * workspace VS Code hides a restricted setting's workspace value from
+   * inspect(), so only the files tell that the workspace tried to set it.
+   */
+  namedByWorkspaceFiles?: boolean;
 }
 
 function clean(v: string | undefined): string | undefined {
@@ -69,7 +75,7 @@ export function trustedFolder(input: TrustInputs): TrustedFolder {
   }
 
   const reasons: string[] = [];
-  if (fromWorkspace !== undefined && fromWorkspace !== fromUser) {
+  if ((fromWorkspace !== undefined && fromWorkspace !== fromUser) || (fromWorkspace === undefined && input.namedByWorkspaceFiles)) {
     reasons.push(`This workspace is not trusted, so the ${input.what} set in its workspace settings is ignored. Trust the workspace to use it.`);
   }
   if (fromUser === undefined) return reasons.length ? { path: '', ignoredReason: reasons[0] } : { path: '' };

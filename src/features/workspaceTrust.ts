@@ -25,6 +25,21 @@ function realpath(p: string): string {
   }
 }
 
+/** True when a local workspace settings file (.vscode/settings.json, the .code-workspace file) names `key`. */
+function workspaceFilesName(key: string): boolean {
+  const files = (vscode.workspace.workspaceFolders ?? []).map((f) => vscode.Uri.joinPath(f.uri, '.vscode', 'settings.json'));
+  if (vscode.workspace.workspaceFile) files.push(vscode.workspace.workspaceFile);
+  const pattern = new RegExp(`"${key.replace(/\./g, '\\.')}"\\s*:`);
+  return files.some((uri) => {
+    if (uri.scheme !== 'file') return false;
+    try {
+      return pattern.test(fs.readFileSync(uri.fsPath, 'utf8'));
+    } catch {
+      return false; // no settings file
+    }
+  });
+}
+
 /** The folder `setting` may name now, given the workspace's trust; '' when none. */
 export function effectiveFolder(setting: RestrictedFolderSetting): TrustedFolder {
   const layers = vscode.workspace.getConfiguration(SECTION).inspect<string>(setting);
@@ -37,6 +52,7 @@ export function effectiveFolder(setting: RestrictedFolderSetting): TrustedFolder
       workspaceFolderValue: layers?.workspaceFolderValue,
     },
     trusted: vscode.workspace.isTrusted,
+    namedByWorkspaceFiles: !vscode.workspace.isTrusted && workspaceFilesName(`${SECTION}.${setting}`),
     workspaceFolders: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
     realpath,
   });

@@ -4,26 +4,17 @@
  * contributed command is in the palette and runs without an error notification.
  * Run with `npm run test:e2e`; a screenshot per scenario lands in test-results/e2e/.
  */
-import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { startCodeServer, type CodeServer } from './harness/codeServer';
-import { launchBrowser, resultsDir, Workbench } from './harness/workbench';
+import { existsSync } from 'node:fs';
+import { session, quietSettings } from './harness/session';
 import { contributesIcd, icdFixtureCode, icdFixtureDir, makeWorkspace, manifest, modelUnderTest, vsixUnderTest } from './harness/fixtures';
 
 const icd = icdFixtureCode();
 const hoverNote = 'e2e-icd-hover.txt';
 
-let server: CodeServer | undefined;
-let browser: Browser | undefined;
-let wb: Workbench | undefined;
-let workspace = '';
-
-before(async () => {
+const { scenario } = session('workbench', () => {
   const model = modelUnderTest();
-  workspace = makeWorkspace({
+  const workspace = makeWorkspace({
     [hoverNote]: [
       'PROGRESS NOTE (synthetic, for end-to-end tests)',
       '',
@@ -32,57 +23,17 @@ before(async () => {
       '',
     ].join('\n'),
   });
-  server = await startCodeServer({
+  return {
     vsix: vsixUnderTest(),
     workspace,
     settings: {
+      ...quietSettings,
       'security.workspace.trust.enabled': false,
-      'workbench.startupEditor': 'none',
-      'workbench.tips.enabled': false,
-      'workbench.enableExperiments': false,
-      'extensions.autoCheckUpdates': false,
-      'extensions.autoUpdate': false,
-      'extensions.ignoreRecommendations': true,
-      'telemetry.telemetryLevel': 'off',
-      'update.mode': 'none',
-      'editor.hover.delay': 150,
       ...(model ? { 'clinicalModernbert.modelPath': model } : {}),
       ...(existsSync(icdFixtureDir) ? { 'clinicalModernbert.icd.localFolder': icdFixtureDir } : {}),
     },
-  });
-  browser = await launchBrowser();
-  wb = await Workbench.open(browser, server.url, workspace);
+  };
 });
-
-after(async () => {
-  await browser?.close().catch(() => undefined);
-  if (server) {
-    // The extension host log tells why a scenario failed; keep it beside the screenshots.
-    const logs = join(server.userDataDir, 'logs');
-    if (existsSync(logs)) {
-      mkdirSync(resultsDir, { recursive: true });
-      cpSync(logs, join(resultsDir, 'workbench-logs'), { recursive: true });
-    }
-    await server.stop();
-  }
-  if (workspace) rmSync(workspace, { recursive: true, force: true });
-});
-
-/** A scenario: a screenshot when it ends, another named *-failure when it fails. */
-function scenario(name: string, fn: (t: TestContext, wb: Workbench) => Promise<void>, skip?: string | false) {
-  test(name, { skip: skip || false }, async (t) => {
-    assert.ok(wb, `the workbench did not open${server ? `; code-server said:\n${server.log()}` : ''}`);
-    try {
-      await fn(t, wb);
-      const shot = await wb.screenshot(name);
-      t.diagnostic(`screenshot: ${shot}`);
-    } catch (e) {
-      const shot = await wb.screenshot(`${name}-failure`).catch(() => '(none)');
-      t.diagnostic(`failure screenshot: ${shot}`);
-      throw e;
-    }
-  });
-}
 
 scenario('the extension from the VSIX is installed and activates', async (t, wb) => {
   // The Running Extensions editor lists activated extensions by display name and version.

@@ -71,3 +71,9 @@ test('a sibling folder whose name starts like the workspace is not inside it', (
   assert.equal(isInside(path.join(ws, 'a'), [ws]), true);
   assert.equal(isInside(path.dirname(ws), [ws]), false);
 });
+
+test('an untrusted workspace whose settings file names the folder gets a notice even when VS Code hides the value', () => {
+  const r = trustedFolder({ what: 'model folder', layers: { globalValue: home }, trusted: false, workspaceFolders: [ws], namedByWorkspaceFiles: true });
+  assert.equal(r.path, home);
+  assert.match(r.ignoredReason ?? '', /set in its workspace settings is ignored/);
+});
