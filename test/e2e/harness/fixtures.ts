@@ -33,7 +33,12 @@ export function modelUnderTest(): string | undefined {
   return m && existsSync(join(m, 'config.json')) ? m : undefined;
 }
 
-export const icdFixtureDir = join(repoRoot, 'test', 'fixtures', 'icd');
+const icdFixtures = join(repoRoot, 'test', 'fixtures', 'icd');
+/**
+ * The fixture code sets as clinicalModernbert.icd.localFolder expects them: one
+ * release folder of official files (test/fixtures/icd/release/ when the fixtures have one).
+ */
+export const icdFixtureDir = existsSync(join(icdFixtures, 'release')) ? join(icdFixtures, 'release') : icdFixtures;
 
 /** True when the manifest contributes the ICD feature (a command whose id mentions icd). */
 export function contributesIcd(): boolean {
