@@ -70,7 +70,9 @@ if (!existsSync(join(model, 'config.json'))) {
   const r = step('making the demo model', () =>
     run(process.execPath, ['dist/cli.js', 'make-test-model', '--arch', 'modernbert', '--head', 'token', '--out', model]),
   );
-  if (r.status !== 0) console.warn('e2e: WARNING: could not make the demo model; the scenarios run without clinicalModernbert.modelPath');
+  if (r.status !== 0 || !existsSync(join(model, 'config.json'))) {
+    console.warn('e2e: WARNING: could not make the demo model (dist/cli.js make-test-model); the scenarios run without clinicalModernbert.modelPath');
+  }
 }
 
 const files = readdirSync(join(root, 'test', 'e2e'))

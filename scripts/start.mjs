@@ -84,7 +84,7 @@ async function main() {
 
   if (!opts.model && !existsSync(join(root, 'models', 'demo', 'config.json'))) {
     const r = run(process.execPath, ['dist/cli.js', 'make-test-model', '--arch', 'modernbert', '--head', 'token', '--out', 'models/demo']);
-    if (r.status !== 0) {
+    if (r.status !== 0 || !existsSync(join(root, 'models', 'demo', 'config.json'))) {
       console.warn('\nstart: WARNING: could not make the demo model (dist/cli.js make-test-model failed); the extension opens without a model.\n');
     }
   }
