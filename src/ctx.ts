@@ -5,11 +5,18 @@
 import * as vscode from 'vscode';
 import { EngineClient } from './engineClient';
 import { readConfig, type Config } from './config';
+import type { ModelInfo } from './engine/coreProtocol';
+import { EngineError } from './engine/errors';
 
 export class Ctx implements vscode.Disposable {
   readonly output: vscode.LogOutputChannel;
   readonly client: EngineClient;
   private readonly disposables: vscode.Disposable[] = [];
+  /**
+   * Loads the model on first use (set by activate to the model manager's);
+   * features that need the model call it before their request.
+   */
+  ensureModel: () => Promise<ModelInfo> = () => Promise.reject(new EngineError('not-loaded', 'No model is loaded.'));
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel('Clinical ModernBERT', { log: true });
@@ -19,11 +26,14 @@ export class Ctx implements vscode.Disposable {
         this.log('error', reason);
         void vscode.window.showWarningMessage(`Clinical ModernBERT: ${reason} It has been restarted.`);
       },
-    });
+    }, { storageDir: extension.globalStorageUri.fsPath });
   }
 
+  /** The settings, with converted ONNX files cached in the extension's storage (a model folder may be read-only). */
   config(): Config {
-    return readConfig();
+    const c = readConfig();
+    c.engine.cacheDir = vscode.Uri.joinPath(this.extension.globalStorageUri, 'onnx-cache').fsPath;
+    return c;
   }
 
   /** Log lines carry no note text: callers pass counts, paths and error messages only. */

@@ -38,6 +38,8 @@ export class EngineClient {
   constructor(
     private readonly workerPath: string,
     private readonly events: EngineClientEvents,
+    /** passed to the worker: where it may keep databases and caches */
+    private readonly workerData: { storageDir: string },
   ) {}
 
   /** called after the worker is (re)started, e.g. to reload the model */
@@ -83,7 +85,7 @@ export class EngineClient {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const w = new Worker(this.workerPath);
+    const w = new Worker(this.workerPath, { workerData: this.workerData });
     this.worker = w;
     w.on('message', (m: FromWorker) => this.onMessage(m));
     w.on('error', (e) => this.events.log('error', `Engine worker error: ${e.message}`));

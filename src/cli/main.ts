@@ -1,2 +1,199 @@
-// cmb entry (filled in next)
-export {};
+/**
+ * `cmb`: the engine without VS Code. JSON lines in, JSON lines out; bad input
+ * exits with code 2 and one clear line.
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Engine, directContext } from '../engine/engine';
+import { EngineError } from '../engine/errors';
+import { defaultEngineSettings, type EngineSettings, type Pooling, type ProviderSetting } from '../engine/coreProtocol';
+import { domainHandlers } from '../engine/domains';
+import { CliInputError, parseArgs, processIo, readJsonLines, requireFlag, stringFlag, textField, type CliIo, type ParsedArgs } from './io';
+import { makeTestModelFolder } from '../engine/model/testModelFolder';
+import { loadModel } from '../engine/model/loadModel';
+import { runAssert, runClassify, runNer, type TaskCliIO } from './tasks';
+
+const USAGE = `usage: cmb <command> [options]
+
+  info --model DIR              architecture, sizes, provider, vocabulary
+  convert --model DIR [--force] convert model.safetensors to ONNX (cached)
+  tokenize --model DIR          stdin {"text"} lines -> {"ids","offsets"}
+  embed --model DIR             stdin {"text"} lines -> {"embedding"}
+  make-test-model --arch bert|modernbert [--head mlm|token|sequence] [--size tiny|real] --out DIR
+  ner --model DIR [--lexicon DIR]  stdin {"text"} lines -> entity spans with assertion status
+  assert                        stdin {"text","start","end"} lines -> assertion status
+  classify --model DIR          stdin {"text"} lines -> {"label","scores"}
+
+common options: --provider auto|cuda|webgpu|cpu  --threads N  --window N  --stride N  --batch N  --pooling mean|cls  --cache DIR`;
+
+function intFlag(p: ParsedArgs, name: string, fallback: number): number {
+  const v = stringFlag(p, name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new CliInputError(`--${name} must be a non-negative integer`);
+  return n;
+}
+
+function settingsFrom(p: ParsedArgs): EngineSettings {
+  const provider = stringFlag(p, 'provider') ?? 'auto';
+  if (!['auto', 'cuda', 'webgpu', 'cpu'].includes(provider)) throw new CliInputError('--provider must be auto, cuda, webgpu or cpu');
+  const pooling = stringFlag(p, 'pooling') ?? 'mean';
+  if (pooling !== 'mean' && pooling !== 'cls') throw new CliInputError('--pooling must be mean or cls');
+  return {
+    executionProvider: provider as ProviderSetting,
+    windowTokens: intFlag(p, 'window', defaultEngineSettings.windowTokens),
+    windowStride: intFlag(p, 'stride', defaultEngineSettings.windowStride),
+    batchSize: Math.max(1, intFlag(p, 'batch', defaultEngineSettings.batchSize)),
+    threads: intFlag(p, 'threads', defaultEngineSettings.threads),
+    pooling: pooling as Pooling,
+    cacheDir: stringFlag(p, 'cache') ?? '',
+  };
+}
+
+export function createCliEngine(io: CliIo): Engine {
+  return new Engine(
+    {
+      storageDir: process.env.CMB_STORAGE_DIR || path.join(os.homedir(), '.cache', 'clinical-modernbert'),
+      log: (level, message) => {
+        // provider fallbacks are reported by `cmb info`; the stream stays one line per problem
+        if (level === 'error' || process.env.CMB_VERBOSE) io.err(`${level}: ${message}`);
+      },
+    },
+    domainHandlers,
+  );
+}
+
+/** Loads --model into the engine; progress goes to stderr when it is a terminal. */
+export async function loadCliModel(engine: Engine, p: ParsedArgs, io: CliIo): Promise<void> {
+  const dir = requireFlag(p, 'model', 'DIR (a model folder)');
+  await engine.call('model.load', { path: dir, settings: settingsFrom(p) }, directContext({
+    progress: (pr) => {
+      if (process.stderr.isTTY) io.err(`${pr.message}${pr.fraction !== undefined ? ` ${Math.round(pr.fraction * 100)}%` : ''}`);
+    },
+  }));
+}
+
+type Command = (args: string[], io: CliIo) => Promise<number>;
+
+const commands: Record<string, Command> = {
+  async info(args, io) {
+    const p = parseArgs(args);
+    const engine = createCliEngine(io);
+    try {
+      await loadCliModel(engine, p, io);
+      io.out(JSON.stringify(await engine.call('model.info', {}, directContext()), null, 2));
+      return 0;
+    } finally {
+      await engine.dispose();
+    }
+  },
+
+  async convert(args, io) {
+    const p = parseArgs(args, ['force']);
+    const engine = createCliEngine(io);
+    const dir = requireFlag(p, 'model', 'DIR (a model folder)');
+    const r = await engine.call('model.convert', { path: dir, settings: settingsFrom(p), force: p.flags.get('force') === true }, directContext({
+      progress: (pr) => io.err(`${pr.message}${pr.fraction !== undefined ? ` ${Math.round(pr.fraction * 100)}%` : ''}`),
+    }));
+    io.out(JSON.stringify(r));
+    return 0;
+  },
+
+  async tokenize(args, io) {
+    const p = parseArgs(args);
+    const engine = createCliEngine(io);
+    try {
+      await loadCliModel(engine, p, io);
+      for await (const { value, line } of readJsonLines(io.stdin)) {
+        const [r] = await engine.call('text.tokenize', { texts: [textField(value, line)] }, directContext());
+        io.out(JSON.stringify(r));
+      }
+      return 0;
+    } finally {
+      await engine.dispose();
+    }
+  },
+
+  async embed(args, io) {
+    const p = parseArgs(args);
+    const engine = createCliEngine(io);
+    try {
+      await loadCliModel(engine, p, io);
+      for await (const { value, line } of readJsonLines(io.stdin)) {
+        const r = await engine.call('embed', { texts: [textField(value, line)] }, directContext());
+        io.out(JSON.stringify({ embedding: Array.from(r.embeddings[0], (x) => Number(x.toPrecision(7))) }));
+      }
+      return 0;
+    } finally {
+      await engine.dispose();
+    }
+  },
+
+  async 'make-test-model'(args, io) {
+    const p = parseArgs(args);
+    const arch = requireFlag(p, 'arch', 'bert|modernbert');
+    if (arch !== 'bert' && arch !== 'modernbert') throw new CliInputError('--arch must be bert or modernbert');
+    const head = stringFlag(p, 'head');
+    if (head !== undefined && !['mlm', 'token', 'sequence'].includes(head)) throw new CliInputError('--head must be mlm, token or sequence');
+    const size = stringFlag(p, 'size') ?? 'tiny';
+    if (size !== 'tiny' && size !== 'real') throw new CliInputError('--size must be tiny or real');
+    const out = requireFlag(p, 'out', 'DIR');
+    makeTestModelFolder({ arch, head: head as 'mlm' | 'token' | 'sequence' | undefined, out, size });
+    io.out(JSON.stringify({ out: path.resolve(out), arch, head: head ?? null, size }));
+    return 0;
+  },
+};
+
+/** Switches (flags without a value) of any subcommand, so engine options parse around them. */
+const SWITCHES = ['force', 'json', 'allow-demo'];
+
+/** The task commands load a model in-process, with the same engine options as the others. */
+function taskIo(io: CliIo): TaskCliIO {
+  return { ...io, loadModel: (dir, args) => loadModel(dir, settingsFrom(parseArgs(args, SWITCHES))) };
+}
+
+/** Subcommands of the feature domains. */
+const extraCommands: Record<string, Command> = {
+  ner: (args, io) => runNer(args, taskIo(io)),
+  assert: (args, io) => runAssert(args, taskIo(io)),
+  classify: (args, io) => runClassify(args, taskIo(io)),
+};
+
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(USAGE);
+    return name ? 0 : 2;
+  }
+  const cmd = commands[name] ?? extraCommands[name];
+  if (!cmd) {
+    io.err(`cmb: unknown command "${name}"\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await cmd(rest, io);
+  } catch (e) {
+    if (e instanceof CliInputError) {
+      io.err(`cmb ${name}: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof EngineError) {
+      io.err(`cmb ${name}: ${e.message}`);
+      return e.code === 'bad-input' ? 2 : 1;
+    }
+    io.err(`cmb ${name}: ${(e as Error).stack ?? String(e)}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`cmb: ${String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

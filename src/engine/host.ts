@@ -33,7 +33,9 @@ export interface LoadedModel {
    * from the results): one record per window, keyed by output name
    * ('last_hidden_state' as [seq, hidden], 'logits' as [seq, labels] or [labels]).
    */
-  run(windows: number[][], outputs: string[], signal?: AbortSignal): Promise<Array<Record<string, TensorOut>>>;
+  run(windows: readonly (readonly number[])[], outputs: readonly string[], signal?: AbortSignal): Promise<Array<Record<string, TensorOut>>>;
+  /** releases the inference session */
+  dispose(): Promise<void>;
 }
 
 export interface EngineHost {

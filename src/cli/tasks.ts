@@ -1,0 +1,234 @@
+/**
+ * `cmb ner`, `cmb assert`, `cmb classify`: the task handlers without VS Code,
+ * one JSON line in, one JSON line out. Bad input stops the run with exit code
+ * 2 and one line naming the input line; engine errors exit 1.
+ *
+ *   cmb ner [--model DIR [--allow-demo]] [--lexicon DIR] [--merge modelFirst|lexiconFirst|modelOnly|lexiconOnly] [--assertion-window N]
+ *       stdin {"text"} -> stdout [{"start","end","type","score","negated","uncertain","historical","hypothetical","experiencer","source"}]
+ *   cmb assert [--assertion-window N]
+ *       stdin {"text","start","end"} -> stdout {"negated","uncertain","historical","hypothetical","experiencer"}
+ *   cmb classify --model DIR
+ *       stdin {"text"} -> stdout {"label","scores"}
+ *
+ * The engine's common options (--provider, --threads, --window, --stride,
+ * --batch, --pooling, --cache) are accepted and left to the loadModel hook,
+ * which receives every argument.
+ */
+import { EngineError } from '../engine/errors';
+import { defaultEngineSettings } from '../engine/coreProtocol';
+import type { EngineHost, LoadedModel } from '../engine/host';
+import type { RequestContext } from '../engine/handlers';
+import { AssertionContext } from '../engine/tasks/assertion';
+import { createTaskHandlers } from '../engine/tasks/protocol';
+import type { MergeMode } from '../engine/tasks/lexicon';
+
+/** The CLI's usual io (stdin, out, err) plus the hook that loads a model. */
+export interface TaskCliIO {
+  /** JSON lines, UTF-8 */
+  stdin: NodeJS.ReadableStream;
+  /** one line to stdout */
+  out(line: string): void;
+  /** one line to stderr */
+  err(line: string): void;
+  /**
+   * HOOK for the CLI entry: loads a model folder (config, tokenizer, ONNX) as
+   * the worker would; `args` are all of the command's arguments, for the
+   * engine's common options.
+   */
+  loadModel(dir: string, args: readonly string[]): Promise<LoadedModel>;
+}
+
+/** exit codes */
+const OK = 0;
+const FAILED = 1;
+const BAD_INPUT = 2;
+
+class UsageError extends Error {}
+
+interface Flags {
+  model?: string;
+  lexicon?: string;
+  merge?: MergeMode;
+  'assertion-window'?: number;
+  /** run a demo or random-weight model's NER anyway (plumbing checks) */
+  'allow-demo'?: boolean;
+}
+
+/** options for the model loader, each with one value */
+const ENGINE_FLAGS = ['provider', 'threads', 'window', 'stride', 'batch', 'pooling', 'cache'];
+
+const MERGE_MODES: readonly MergeMode[] = ['modelFirst', 'lexiconFirst', 'modelOnly', 'lexiconOnly'];
+
+function parseFlags(command: string, args: readonly string[], allowed: ReadonlyArray<keyof Flags>): Flags {
+  const flags: Flags = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const name = a.replace(/^--/, '') as keyof Flags;
+    if (a.startsWith('--') && allowed.includes('model') && ENGINE_FLAGS.includes(name)) {
+      i++;
+      continue;
+    }
+    if (name === 'allow-demo' && allowed.includes(name)) {
+      flags['allow-demo'] = true;
+      continue;
+    }
+    if (!a.startsWith('--') || !allowed.includes(name)) throw new UsageError(`cmb ${command}: unknown argument "${a}" (accepted: ${allowed.map((f) => `--${f}`).join(', ')}).`);
+    const value = args[++i];
+    if (value === undefined) throw new UsageError(`cmb ${command}: ${a} needs a value.`);
+    if (name === 'assertion-window') {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 0) throw new UsageError(`cmb ${command}: --assertion-window must be a whole number of words, 0 or more.`);
+      flags['assertion-window'] = n;
+    } else if (name === 'merge') {
+      if (!MERGE_MODES.includes(value as MergeMode)) throw new UsageError(`cmb ${command}: --merge must be one of ${MERGE_MODES.join(', ')}.`);
+      flags.merge = value as MergeMode;
+    } else if (name === 'model' || name === 'lexicon') flags[name] = value;
+  }
+  return flags;
+}
+
+/** the host the handlers see in a CLI run: one model (or none), logs to stderr */
+function cliHost(model: LoadedModel | undefined, io: TaskCliIO): EngineHost {
+  return {
+    settings: () => defaultEngineSettings,
+    model: () => {
+      if (!model) throw new EngineError('not-loaded', 'No model is loaded: pass --model DIR.');
+      return model;
+    },
+    storageDir: () => process.cwd(),
+    log: (level, message) => {
+      if (level !== 'info') io.err(`${level}: ${message}`);
+    },
+  };
+}
+
+function requestContext(): RequestContext {
+  return { signal: new AbortController().signal, progress: () => {}, log: () => {}, transfer: () => {} };
+}
+
+/** stdin split into lines (UTF-8; a trailing \r and a leading byte-order mark dropped) */
+async function* stdinLines(stdin: NodeJS.ReadableStream): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8');
+  let pending = '';
+  let first = true;
+  const clean = (line: string) => {
+    if (first && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+    first = false;
+    return line.endsWith('\r') ? line.slice(0, -1) : line;
+  };
+  for await (const chunk of stdin) {
+    pending += typeof chunk === 'string' ? chunk : decoder.decode(chunk as Uint8Array, { stream: true });
+    let nl: number;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      yield clean(pending.slice(0, nl));
+      pending = pending.slice(nl + 1);
+    }
+  }
+  pending += decoder.decode();
+  if (pending !== '') yield clean(pending);
+}
+
+/** Each non-blank input line parsed as a JSON object; the line number travels with it. */
+async function* jsonLines(io: TaskCliIO): AsyncGenerator<{ n: number; value: Record<string, unknown> }> {
+  let n = 0;
+  for await (const line of stdinLines(io.stdin)) {
+    n++;
+    if (line.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      throw new BadLine(n, 'not valid JSON');
+    }
+    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new BadLine(n, 'not a JSON object');
+    yield { n, value: value as Record<string, unknown> };
+  }
+}
+
+class BadLine extends Error {
+  constructor(
+    readonly line: number,
+    readonly why: string,
+  ) {
+    super(why);
+  }
+}
+
+function textOf(n: number, v: Record<string, unknown>): string {
+  if (typeof v['text'] !== 'string') throw new BadLine(n, '"text" must be a string');
+  return v['text'];
+}
+
+async function guarded(command: string, expected: string, io: TaskCliIO, body: () => Promise<void>): Promise<number> {
+  try {
+    await body();
+    return OK;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(e.message);
+      return BAD_INPUT;
+    }
+    if (e instanceof BadLine) {
+      io.err(`cmb ${command}: input line ${e.line}: ${e.why} (expected ${expected}).`);
+      return BAD_INPUT;
+    }
+    if (e instanceof EngineError && e.code === 'bad-input') {
+      io.err(`cmb ${command}: ${e.message}`);
+      return BAD_INPUT;
+    }
+    io.err(`cmb ${command}: ${e instanceof Error ? e.message : String(e)}`);
+    return FAILED;
+  }
+}
+
+export function runNer(args: readonly string[], io: TaskCliIO): Promise<number> {
+  return guarded('ner', '{"text": "..."}', io, async () => {
+    const flags = parseFlags('ner', args, ['model', 'lexicon', 'merge', 'assertion-window', 'allow-demo']);
+    if (!flags.model && !flags.lexicon) throw new UsageError('cmb ner: pass --model DIR (a token-classification checkpoint), --lexicon DIR (term lists), or both.');
+    const model = flags.model ? await io.loadModel(flags.model, args) : undefined;
+    const handlers = createTaskHandlers(cliHost(model, io));
+    if (flags.lexicon) await handlers['lexicon.load']({ folder: flags.lexicon }, requestContext());
+    let warned = false;
+    for await (const { n, value } of jsonLines(io)) {
+      const text = textOf(n, value);
+      const r = await handlers['ner.tag']({ text, merge: flags.merge, windowWords: flags['assertion-window'], useModel: model !== undefined, allowDemo: flags['allow-demo'] }, requestContext());
+      if (r.notice && model && !warned) {
+        io.err(`note: ${r.notice}`);
+        warned = true;
+      }
+      io.out(JSON.stringify(r.spans.map((s) => ({ start: s.start, end: s.end, type: s.type, score: s.score, negated: s.negated, uncertain: s.uncertain, historical: s.historical, hypothetical: s.hypothetical, experiencer: s.experiencer, source: s.source }))));
+    }
+  });
+}
+
+export function runAssert(args: readonly string[], io: TaskCliIO): Promise<number> {
+  return guarded('assert', '{"text": "...", "start": N, "end": N}', io, async () => {
+    const flags = parseFlags('assert', args, ['assertion-window']);
+    // batch files repeat one note for many entities: keep the last note's prepared context
+    let last: { text: string; ctx: AssertionContext } | undefined;
+    for await (const { n, value } of jsonLines(io)) {
+      const text = textOf(n, value);
+      const { start, end } = value;
+      if (typeof start !== 'number' || typeof end !== 'number' || !Number.isInteger(start) || !Number.isInteger(end)) {
+        throw new BadLine(n, '"start" and "end" must be whole numbers (UTF-16 offsets)');
+      }
+      if (start < 0 || end > text.length || end <= start) throw new BadLine(n, `span [${start}, ${end}) is not inside the text (length ${text.length})`);
+      if (!last || last.text !== text) last = { text, ctx: new AssertionContext(text, { windowWords: flags['assertion-window'] }) };
+      io.out(JSON.stringify(last.ctx.assert(start, end)));
+    }
+  });
+}
+
+export function runClassify(args: readonly string[], io: TaskCliIO): Promise<number> {
+  return guarded('classify', '{"text": "..."}', io, async () => {
+    const flags = parseFlags('classify', args, ['model']);
+    if (!flags.model) throw new UsageError('cmb classify: pass --model DIR (a sequence-classification checkpoint).');
+    const handlers = createTaskHandlers(cliHost(await io.loadModel(flags.model, args), io));
+    for await (const { n, value } of jsonLines(io)) {
+      const text = textOf(n, value);
+      if (text.trim() === '') throw new BadLine(n, '"text" is empty');
+      const r = await handlers.classify({ text }, requestContext());
+      io.out(JSON.stringify({ label: r.label, scores: r.scores }));
+    }
+  });
+}

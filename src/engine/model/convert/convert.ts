@@ -1,0 +1,156 @@
+/**
+ * safetensors checkpoint -> ONNX file, written atomically (temp file, then
+ * rename) so an interrupted conversion never leaves a half-written model that
+ * a later load would trust. A stamp beside the ONNX file records the source's
+ * size and mtime; a changed checkpoint is converted again.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { EngineError } from '../../errors';
+import type { ModelFolder } from '../folder';
+import { buildBertGraph } from './bert';
+import { CheckpointWeights } from './checkpointWeights';
+import type { BuiltGraph, HeadKind } from './heads';
+import { buildModernBertGraph } from './modernbert';
+import { encodeModel, writeMessage } from './onnxModel';
+
+/** bump when the graph a checkpoint converts to changes, so cached files are rebuilt */
+export const converterVersion = '1';
+
+export type ConvertProgress = (fraction: number, message: string) => void;
+
+export interface ConvertOptions {
+  onProgress?: ConvertProgress;
+  signal?: AbortSignal;
+}
+
+export interface ConvertResult {
+  onnxPath: string;
+  head: HeadKind;
+  /** logits width (vocabulary for mlm, labels for classifiers); 0 without a head */
+  labels: number;
+  inputNames: string[];
+  outputNames: string[];
+}
+
+interface Stamp {
+  converterVersion: string;
+  source: string;
+  size: number;
+  mtimeMs: number;
+}
+
+function sourceIdentity(folder: ModelFolder): Stamp {
+  if (!folder.safetensorsPath) throw new EngineError('missing-file', 'The model folder has no model.safetensors to convert.');
+  let size = 0;
+  let mtimeMs = 0;
+  for (const f of new Set([folder.safetensorsPath, ...folder.safetensorsFiles])) {
+    const s = statSync(f);
+    size += s.size;
+    mtimeMs = Math.max(mtimeMs, s.mtimeMs);
+  }
+  return { converterVersion, source: folder.safetensorsPath, size, mtimeMs };
+}
+
+function stampPath(onnxPath: string): string {
+  return `${onnxPath}.source.json`;
+}
+
+function cancelled(): EngineError {
+  return new EngineError('cancelled', 'Model conversion was cancelled.');
+}
+
+export function convertCheckpoint(folder: ModelFolder, outPath: string, opts: ConvertOptions = {}): ConvertResult {
+  const { onProgress = () => {}, signal } = opts;
+  if (folder.safetensorsFiles.length === 0) throw new EngineError('missing-file', 'The model folder has no model.safetensors to convert.');
+  const cfg = folder.config;
+  onProgress(0, 'reading weights');
+  const weights = CheckpointWeights.open(folder.safetensorsFiles);
+  if (signal?.aborted) throw cancelled();
+  const buildShare = 0.25;
+  const progress = (f: number, m: string) => {
+    if (signal?.aborted) throw cancelled();
+    onProgress(0.05 + buildShare * f, `building graph: ${m}`);
+  };
+  const built: BuiltGraph = cfg.modelType === 'bert' ? buildBertGraph(cfg, weights, progress) : buildModernBertGraph(cfg, weights, progress);
+  const model = encodeModel(built.graph, {
+    producerName: 'clinical-modernbert converter',
+    producerVersion: converterVersion,
+    docString:
+      `${cfg.modelType} encoder converted from safetensors` +
+      (cfg.modelType === 'bert' ? '; token_type_ids: pass zeros for single-segment text' : '') +
+      (built.head !== 'none' ? `; head: ${built.head}` : ''),
+    metadata: { model_type: cfg.modelType, head: built.head, converter_version: converterVersion },
+  });
+
+  if (model.byteLength > 2 ** 31 - 1) {
+    throw new EngineError('unsupported-model', `The converted model would be ${Math.round(model.byteLength / 2 ** 20)} MB, over ONNX's 2 GB single-file limit.`);
+  }
+  mkdirSync(dirname(outPath), { recursive: true });
+  const tmp = `${outPath}.${process.pid}.${Date.now()}.partial`;
+  try {
+    writeMessage(tmp, model, (done, total) => onProgress(0.05 + buildShare + (1 - 0.05 - buildShare) * (done / total), `writing ${Math.round(done / 2 ** 20)} of ${Math.round(total / 2 ** 20)} MB`), signal);
+    renameSync(tmp, outPath);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    if ((e as Error)?.name === 'AbortError' || signal?.aborted) throw cancelled();
+    throw e;
+  }
+  onProgress(1, 'converted');
+  return {
+    onnxPath: outPath,
+    head: built.head,
+    labels: built.labels,
+    inputNames: built.inputNames,
+    outputNames: built.graph.outputs.map((o) => o.name),
+  };
+}
+
+/**
+ * Where the converted file of a checkpoint lives: beside it (onnx/model.onnx)
+ * when cacheDir is empty, else in cacheDir under a hash of the source's path,
+ * size and mtime, so read-only model folders work too.
+ */
+export function onnxPathFor(folder: ModelFolder, cacheDir: string): string {
+  if (!cacheDir) return join(folder.dir, 'onnx', 'model.onnx');
+  const id = sourceIdentity(folder);
+  const key = createHash('sha256').update(`${id.source}\0${id.size}\0${id.mtimeMs}`).digest('hex').slice(0, 32);
+  return join(cacheDir, key, 'model.onnx');
+}
+
+function stampIsCurrent(onnxPath: string, expected: Stamp): boolean {
+  try {
+    const s = JSON.parse(readFileSync(stampPath(onnxPath), 'utf8')) as Stamp;
+    return s.converterVersion === expected.converterVersion && s.size === expected.size && s.mtimeMs === expected.mtimeMs && s.source === expected.source;
+  } catch {
+    return false;
+  }
+}
+
+export interface EnsureOnnxOptions extends ConvertOptions {
+  cacheDir?: string;
+  /** convert even when a current file exists */
+  force?: boolean;
+}
+
+/**
+ * The ONNX file to load for a folder: one shipped with the checkpoint (no
+ * stamp: not ours to replace), else our converted file, converting only when
+ * it is missing or older than the safetensors it came from.
+ */
+export function ensureOnnx(folder: ModelFolder, opts: EnsureOnnxOptions = {}): { onnxPath: string; converted: boolean } {
+  if (folder.onnxPath && !existsSync(stampPath(folder.onnxPath)) && !(opts.force && folder.safetensorsPath)) {
+    return { onnxPath: folder.onnxPath, converted: false };
+  }
+  if (!folder.safetensorsPath) {
+    if (folder.onnxPath) return { onnxPath: folder.onnxPath, converted: false };
+    throw new EngineError('missing-file', 'The model folder has neither model.safetensors nor onnx/model.onnx.');
+  }
+  const target = onnxPathFor(folder, opts.cacheDir ?? '');
+  const stamp = sourceIdentity(folder);
+  if (!opts.force && existsSync(target) && stampIsCurrent(target, stamp)) return { onnxPath: target, converted: false };
+  convertCheckpoint(folder, target, opts);
+  writeFileSync(stampPath(target), JSON.stringify(stamp, null, 2));
+  return { onnxPath: target, converted: true };
+}

@@ -1,0 +1,80 @@
+/**
+ * Runs windows through a session in length-bucketed batches and hands back each
+ * window's outputs with the padding cut off.
+ */
+import type * as ort from 'onnxruntime-node';
+import { EngineError } from '../errors';
+import type { TensorOut } from '../host';
+import { bucketByLength, padBatch } from './batching';
+import { feedsFor, validateBatch, type InputLimits } from './session';
+
+export interface RunOptions {
+  batchSize: number;
+  padId: number;
+  limits: InputLimits;
+  /** false: batches in input order (for benchmarks) */
+  bucketed?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Lets queued messages (a cancel) in between batches: session.run holds the thread while it computes. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function checkCancelled(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new EngineError('cancelled', 'Cancelled.');
+}
+
+/** Window b's slice of a batched output: [batch, seq, x] -> [len, x]; [batch, x] -> [x]. */
+export function sliceOutput(t: { data: Float32Array; dims: readonly number[] }, b: number, len: number): TensorOut {
+  if (t.dims.length === 3) {
+    const [, seq, width] = t.dims;
+    const start = b * seq * width;
+    return { data: t.data.slice(start, start + len * width), dims: [len, width] };
+  }
+  if (t.dims.length === 2) {
+    const width = t.dims[1];
+    return { data: t.data.slice(b * width, (b + 1) * width), dims: [width] };
+  }
+  throw new EngineError('internal', `Unexpected output rank ${t.dims.length}.`);
+}
+
+export async function runWindows(
+  session: ort.InferenceSession,
+  windows: readonly (readonly number[])[],
+  outputs: readonly string[],
+  opts: RunOptions,
+): Promise<Array<Record<string, TensorOut>>> {
+  for (const name of outputs) {
+    if (!session.outputNames.includes(name)) {
+      throw new EngineError('unsupported-model', `The model has no "${name}" output (it has ${session.outputNames.join(', ')}).`);
+    }
+  }
+  const results: Array<Record<string, TensorOut>> = new Array(windows.length);
+  const batches = bucketByLength(
+    windows.map((w) => w.length),
+    opts.batchSize,
+    opts.bucketed ?? true,
+  );
+  for (const indices of batches) {
+    checkCancelled(opts.signal);
+    const batch = padBatch(
+      indices.map((i) => windows[i]),
+      opts.padId,
+    );
+    validateBatch(batch, opts.limits);
+    const out = await session.run(feedsFor(batch, session.inputNames), outputs as string[]);
+    indices.forEach((windowIndex, b) => {
+      const rec: Record<string, TensorOut> = {};
+      for (const name of outputs) {
+        const t = out[name];
+        if (t.type !== 'float32') throw new EngineError('unsupported-model', `Output "${name}" is ${t.type}; float32 expected.`);
+        rec[name] = sliceOutput({ data: t.data as Float32Array, dims: t.dims }, b, windows[windowIndex].length);
+      }
+      results[windowIndex] = rec;
+    });
+    for (const name of outputs) out[name].dispose?.();
+    await yieldToEventLoop();
+  }
+  checkCancelled(opts.signal);
+  return results;
+}

@@ -1,0 +1,153 @@
+/**
+ * onnxruntime-node sessions: an execution-provider chain with honest fallback,
+ * and input validation before run(), because an onnxruntime abort inside the
+ * extension host would take every extension down with it.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { EngineError } from '../errors';
+import type { ExecutionProviderName, ProviderSetting } from '../coreProtocol';
+
+export interface SessionChoice {
+  session: ort.InferenceSession;
+  provider: ExecutionProviderName;
+  failures: Array<{ provider: ExecutionProviderName; reason: string }>;
+}
+
+/** The providers to try, in order, for a setting. `auto` ends with the CPU, which always loads. */
+export function providerChain(setting: ProviderSetting): ExecutionProviderName[] {
+  return setting === 'auto' ? ['cuda', 'webgpu', 'cpu'] : [setting];
+}
+
+/** A short reason from an onnxruntime error: its first line, without paths to shared libraries. */
+function shortReason(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return text.split('\n')[0].slice(0, 300);
+}
+
+/**
+ * On Linux, onnxruntime's WebGPU provider (Dawn) needs the Vulkan loader; without
+ * it the provider fails after printing native warnings to stderr. Checking for
+ * the library first gives the same answer quietly.
+ */
+export function webgpuUnavailableReason(platform = process.platform, env = process.env): string | undefined {
+  if (platform !== 'linux') return undefined;
+  const dirs = [
+    ...(env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
+    '/usr/lib/x86_64-linux-gnu',
+    '/usr/lib/aarch64-linux-gnu',
+    '/lib/x86_64-linux-gnu',
+    '/lib/aarch64-linux-gnu',
+    '/usr/lib64',
+    '/usr/lib',
+    '/usr/local/lib',
+  ];
+  return dirs.some((d) => fs.existsSync(path.join(d, 'libvulkan.so.1'))) ? undefined : 'no Vulkan loader (libvulkan.so.1) is installed, which WebGPU needs on Linux';
+}
+
+export interface CreateSessionOptions {
+  provider: ProviderSetting;
+  /** 0: onnxruntime decides */
+  threads: number;
+  log?(level: 'info' | 'warn' | 'error', message: string): void;
+  /** for tests: replaces InferenceSession.create */
+  create?: (path: string, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession>;
+}
+
+/**
+ * Creates a session with the first provider of the chain that loads. In Node,
+ * InferenceSession.create throws when a provider cannot load (no silent
+ * fallback), so each is tried on its own and the failures are reported.
+ */
+export async function createSession(onnxPath: string, opts: CreateSessionOptions): Promise<SessionChoice> {
+  // onnxruntime's own logger would print provider failures to stderr; they are
+  // caught, reported and logged here instead
+  if (!opts.create) ort.env.logLevel = 'fatal';
+  const create = opts.create ?? ((p, o) => ort.InferenceSession.create(p, o));
+  const failures: SessionChoice['failures'] = [];
+  for (const provider of providerChain(opts.provider)) {
+    const missing = provider === 'webgpu' && !opts.create ? webgpuUnavailableReason() : undefined;
+    if (missing) {
+      failures.push({ provider, reason: missing });
+      opts.log?.('warn', `Execution provider webgpu skipped: ${missing}.`);
+      continue;
+    }
+    const options: ort.InferenceSession.SessionOptions = {
+      executionProviders: [provider],
+      graphOptimizationLevel: 'all',
+      enableCpuMemArena: true,
+      logSeverityLevel: 3,
+    };
+    if (opts.threads > 0) {
+      options.intraOpNumThreads = opts.threads;
+      options.interOpNumThreads = 1;
+    }
+    try {
+      const session = await create(onnxPath, options);
+      opts.log?.('info', `Inference session on ${provider}.`);
+      return { session, provider, failures };
+    } catch (e) {
+      const reason = shortReason(e);
+      failures.push({ provider, reason });
+      opts.log?.('warn', `Execution provider ${provider} did not load: ${reason}`);
+    }
+  }
+  const detail = failures.map((f) => `${f.provider}: ${f.reason}`).join('; ');
+  throw new EngineError(
+    'provider-failed',
+    opts.provider === 'auto'
+      ? `The model could not be loaded on any execution provider (${detail}).`
+      : `The model could not be loaded on ${opts.provider} (${detail}). Set clinicalModernbert.executionProvider to "auto" or "cpu".`,
+  );
+}
+
+export interface BatchInputs {
+  inputIds: BigInt64Array;
+  attentionMask: BigInt64Array;
+  batch: number;
+  seqLen: number;
+}
+
+export interface InputLimits {
+  vocabSize: number;
+  maxPositions: number;
+  /** names of the graph's inputs, e.g. input_ids, attention_mask, token_type_ids */
+  inputNames: readonly string[];
+}
+
+/**
+ * Checks dtypes, shapes and ranges before a batch reaches onnxruntime: a token id
+ * past the embedding table or a sequence past the position table aborts natively.
+ */
+export function validateBatch(b: BatchInputs, limits: InputLimits): void {
+  const fail = (m: string): never => {
+    throw new EngineError('bad-input', `Invalid model input: ${m}`);
+  };
+  if (!(b.inputIds instanceof BigInt64Array) || !(b.attentionMask instanceof BigInt64Array)) fail('input_ids and attention_mask must be int64.');
+  if (!Number.isInteger(b.batch) || b.batch < 1 || !Number.isInteger(b.seqLen) || b.seqLen < 1) fail(`batch ${b.batch} x sequence ${b.seqLen} is empty.`);
+  const n = b.batch * b.seqLen;
+  if (b.inputIds.length !== n || b.attentionMask.length !== n) fail(`expected ${n} values for ${b.batch} x ${b.seqLen}, got ${b.inputIds.length} ids and ${b.attentionMask.length} mask values.`);
+  if (b.seqLen > limits.maxPositions) fail(`sequence of ${b.seqLen} tokens exceeds the model's ${limits.maxPositions} positions.`);
+  const vocab = BigInt(limits.vocabSize);
+  for (let i = 0; i < n; i++) {
+    const id = b.inputIds[i];
+    if (id < 0n || id >= vocab) fail(`token id ${id} is outside the vocabulary of ${limits.vocabSize}.`);
+    const m = b.attentionMask[i];
+    if (m !== 0n && m !== 1n) fail(`attention mask values must be 0 or 1, found ${m}.`);
+  }
+  for (const name of limits.inputNames) {
+    if (name !== 'input_ids' && name !== 'attention_mask' && name !== 'token_type_ids') fail(`the ONNX graph expects an input "${name}" this engine does not provide.`);
+  }
+}
+
+/** Builds the feeds for a validated batch; token_type_ids are zeros (one segment). */
+export function feedsFor(b: BatchInputs, inputNames: readonly string[]): Record<string, ort.Tensor> {
+  const dims = [b.batch, b.seqLen];
+  const feeds: Record<string, ort.Tensor> = {
+    input_ids: new ort.Tensor('int64', b.inputIds, dims),
+    attention_mask: new ort.Tensor('int64', b.attentionMask, dims),
+  };
+  if (inputNames.includes('token_type_ids')) feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(b.batch * b.seqLen), dims);
+  return feeds;
+}

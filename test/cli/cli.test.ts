@@ -1,0 +1,86 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+// The CLI as shipped: the bundle built by scripts/run-tests.mjs.
+const cli = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cmb-cli-'));
+
+function cmb(args: string[], input?: string | Buffer) {
+  const r = spawnSync(process.execPath, [cli, ...args], { input, env: { ...process.env, CMB_STORAGE_DIR: tmp } });
+  return { code: r.status, out: r.stdout.toString('utf8'), err: r.stderr.toString('utf8') };
+}
+
+const lines = (s: string) => s.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+
+for (const arch of ['bert', 'modernbert'] as const) {
+  test(`${arch}: make-test-model, info, tokenize and embed from the command line`, () => {
+    const dir = path.join(tmp, arch);
+    const made = cmb(['make-test-model', '--arch', arch, '--head', 'token', '--out', dir]);
+    assert.equal(made.code, 0, made.err);
+    const info = cmb(['info', '--model', dir, '--provider', 'cpu']);
+    assert.equal(info.code, 0, info.err);
+    const i = JSON.parse(info.out) as Record<string, unknown>;
+    assert.equal(i.architecture, arch);
+    assert.equal(i.provider, 'cpu');
+    assert.equal(i.demo, true);
+    assert.ok((i.outputs as string[]).includes('logits'));
+
+    const text = 'Pt denies chest pain. BP 120/80 ≥ µg é 🫀';
+    const tok = cmb(['tokenize', '--model', dir], JSON.stringify({ text }) + '\n' + JSON.stringify({ text: '' }) + '\n');
+    assert.equal(tok.code, 0, tok.err);
+    const [t, empty] = lines(tok.out) as Array<{ ids: number[]; offsets: Array<[number, number]> }>;
+    assert.equal(t.ids.length, t.offsets.length);
+    assert.deepEqual(empty.ids.length, 2); // [CLS] [SEP]
+    for (const [s, e] of t.offsets) assert.ok(s >= 0 && e <= text.length && s <= e);
+
+    const emb = cmb(['embed', '--model', dir], [text, '', 'Metformin 500 mg PO BID'].map((x) => JSON.stringify({ text: x })).join('\n'));
+    assert.equal(emb.code, 0, emb.err);
+    const vs = lines(emb.out).map((l) => l.embedding as number[]);
+    assert.equal(vs.length, 3);
+    for (const v of vs) {
+      assert.equal(v.length, 32);
+      assert.ok(Math.abs(Math.hypot(...v) - 1) < 1e-3, 'embeddings are L2-normalised');
+    }
+    assert.notDeepEqual(vs[0], vs[2]);
+  });
+}
+
+test('bad input exits with code 2 and one clear line', () => {
+  const dir = path.join(tmp, 'bad-input-model');
+  assert.equal(cmb(['make-test-model', '--arch', 'bert', '--out', dir]).code, 0);
+  const malformed = cmb(['embed', '--model', dir], '{"text":"ok"}\n{"text":\n');
+  assert.equal(malformed.code, 2);
+  assert.match(malformed.err, /line 2: not valid JSON/);
+  assert.equal(malformed.err.trim().split('\n').length, 1);
+  assert.equal(lines(malformed.out).length, 1, 'lines before the bad one are answered');
+
+  const notUtf8 = cmb(['tokenize', '--model', dir], Buffer.from([0x7b, 0x22, 0x74, 0x65, 0x78, 0x74, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d, 0x0a]));
+  assert.equal(notUtf8.code, 2);
+  assert.match(notUtf8.err, /line 1: input is not valid UTF-8/);
+
+  const wrongType = cmb(['embed', '--model', dir], '{"text": 5}\n');
+  assert.equal(wrongType.code, 2);
+  assert.match(wrongType.err, /"text" must be a string/);
+
+  assert.equal(cmb(['make-test-model', '--arch', 'gpt2', '--out', dir]).code, 2);
+  assert.equal(cmb(['frobnicate']).code, 2);
+  assert.equal(cmb(['embed']).code, 2);
+});
+
+test('a model folder problem is reported in one line with a non-zero exit', () => {
+  const r = cmb(['info', '--model', path.join(tmp, 'does-not-exist')]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.err, /does-not-exist|not found|no such/i);
+  const pickle = path.join(tmp, 'pickle');
+  fs.mkdirSync(pickle, { recursive: true });
+  fs.writeFileSync(path.join(pickle, 'config.json'), JSON.stringify({ model_type: 'bert', vocab_size: 10, hidden_size: 4, num_hidden_layers: 1, num_attention_heads: 1, intermediate_size: 4 }));
+  fs.writeFileSync(path.join(pickle, 'tokenizer.json'), '{}');
+  fs.writeFileSync(path.join(pickle, 'pytorch_model.bin'), 'not really');
+  const p = cmb(['info', '--model', pickle]);
+  assert.notEqual(p.code, 0);
+  assert.match(p.err, /pickle|execute/i);
+});

@@ -1,0 +1,207 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assertSpans, AssertionContext, type Assertion } from '../../../src/engine/tasks/assertion';
+import { expandPattern } from '../../../src/engine/tasks/assertionRules';
+import { EngineError } from '../../../src/engine/errors';
+
+/** The entity is written between [[ and ]]; expected fields that differ from an affirmed, current, patient finding. */
+type Case = [note: string, expected: Partial<Assertion>];
+
+const AFFIRMED: Assertion = { negated: false, uncertain: false, historical: false, hypothetical: false, experiencer: 'patient' };
+
+function check(note: string, expected: Partial<Assertion>, windowWords?: number): void {
+  const start = note.indexOf('[[');
+  const end = note.indexOf(']]') - 2;
+  assert.ok(start >= 0 && end > start, `case needs [[entity]]: ${note}`);
+  const text = note.replace('[[', '').replace(']]', '');
+  const [got] = assertSpans(text, [{ start, end }], { windowWords });
+  assert.deepEqual(got, { ...AFFIRMED, ...expected }, note);
+}
+
+const CASES: Record<string, Case[]> = {
+  'negation, forward': [
+    ['Patient denies [[chest pain]].', { negated: true }],
+    ['No [[fever]] today.', { negated: true }],
+    ['No fever, chills, or [[night sweats]].', { negated: true }],
+    ['She is without [[shortness of breath]].', { negated: true }],
+    ['Negative for [[pulmonary embolism]].', { negated: true }],
+    ['No evidence of [[intracranial hemorrhage]].', { negated: true }],
+    ['Abdomen free of [[rebound tenderness]].', { negated: true }],
+    ['He does not have [[diabetes]].', { negated: true }],
+    ['Pt w/o [[edema]].', { negated: true }],
+    ['Never had [[seizures]].', { negated: true }],
+  ],
+  'negation, backward': [
+    ['[[Pneumonia]] was ruled out.', { negated: true }],
+    ['[[Murmur]] not appreciated on exam.', { negated: true }],
+    ['[[Fracture]] not seen.', { negated: true }],
+    ['[[Blood cultures]] negative.', { negated: true }],
+    ['[[Fever]] denied.', { negated: true }],
+  ],
+  'pseudo-triggers do not negate': [
+    ['No increase in [[pleural effusion]].', {}],
+    ['No significant change in [[cardiomegaly]].', {}],
+    ['Gram negative [[rods]] in blood culture.', {}],
+    ['Gram-negative [[bacteremia]].', {}],
+    ['Not only [[cough]] but also wheezing.', {}],
+    ['Tolerated diet without difficulty; [[nausea]] persists.', {}],
+    ['[[MI]] has not been ruled out.', { uncertain: true }],
+    ['Cannot rule out [[appendicitis]].', { uncertain: true }],
+  ],
+  'terminators end a scope': [
+    ['No fever but has [[cough]].', {}],
+    ['Denies chest pain; reports [[dyspnea]].', {}],
+    ['No rash, however [[pruritus]] is present.', {}],
+    ['No edema although [[ascites]] noted.', {}],
+    ['Denies nausea, presents with [[abdominal pain]].', {}],
+  ],
+  'sentence ends and window limits end a scope': [
+    ['No fever. [[Cough]] for three days.', {}],
+    ['No cough.\n\n[[Wheezing]] on exam.', {}],
+    ['Denies:\n- fever\n- [[chills]]', { negated: true }],
+    ['No rash\n- [[itching]]', {}],
+    ['Denies fever, chills, sweats, weight loss, fatigue, malaise, myalgias, arthralgias, or [[rash]].', {}],
+    ['Negative for fever! [[Rash]] on arms.', {}],
+  ],
+  uncertainty: [
+    ['Possible [[pneumonia]].', { uncertain: true }],
+    ['r/o [[MI]]', { uncertain: true }],
+    ['Rule out [[pulmonary embolism]].', { uncertain: true }],
+    ['Findings concerning for [[malignancy]].', { uncertain: true }],
+    ['Likely [[viral syndrome]].', { uncertain: true }],
+    ['[[Sepsis]] is suspected.', { uncertain: true }],
+    ['[[Pneumonia]] versus atelectasis.', { uncertain: true }],
+    ['Questionable [[infiltrate]] at the left base.', { uncertain: true }],
+    ['[[Cholecystitis]]?', { uncertain: true }],
+    ['Pneumonia vs. [[atelectasis]].', { uncertain: true }],
+    ['Unclear if [[endocarditis]] is present.', { uncertain: true }],
+    ['Cough likely due to [[viral infection]].', { uncertain: true }],
+  ],
+  historical: [
+    ['History of [[MI]] in 2010.', { historical: true }],
+    ['s/p [[appendectomy]].', { historical: true }],
+    ['Status post [[CABG]].', { historical: true }],
+    ['[[Stroke]] 5 years ago.', { historical: true }],
+    ['PAST MEDICAL HISTORY: [[hypertension]], hyperlipidemia.', { historical: true }],
+    ['No history of [[asthma]].', { negated: true }],
+    ['History of present illness: [[chest pain]] since morning.', {}],
+    ['History of [[COPD]], now presents with pneumonia.', { historical: true }],
+    ['History of COPD, now presents with [[pneumonia]].', {}],
+  ],
+  hypothetical: [
+    ['Return if [[chest pain]] recurs.', { hypothetical: true }],
+    ['Call if [[fever]] develops.', { hypothetical: true }],
+    ['Should she develop [[shortness of breath]], return to ED.', { hypothetical: true }],
+    ['Tylenol as needed for [[pain]].', { hypothetical: true }],
+    ['Watch for [[bleeding]].', { hypothetical: true }],
+  ],
+  experiencer: [
+    ['FAMILY HISTORY: Mother with [[breast cancer]].', { experiencer: 'other' }],
+    ['Family history: [[colon cancer]] in father.', { experiencer: 'other' }],
+    ['Family history of [[diabetes]].', { experiencer: 'other' }],
+    ['[[Breast cancer]] in her mother.', { experiencer: 'other' }],
+    ['His brother has [[schizophrenia]].', { experiencer: 'other' }],
+    ['FAMILY HISTORY: noncontributory.\nASSESSMENT: [[pneumonia]].', {}],
+    ['Patient lives with her mother and has [[diabetes]].', {}],
+    ['Per his wife, patient had [[syncope]].', {}],
+    ['Family history: no [[heart disease]].', { experiencer: 'other', negated: true }],
+  ],
+  'entities that carry no status': [
+    ['Patient presents with [[chest pain]].', {}],
+    ['Chest x-ray shows [[right lower lobe pneumonia]].', {}],
+    ['Started [[ceftriaxone]] for pneumonia.', {}],
+    ['[[Chest pain]], likely musculoskeletal.', {}],
+  ],
+};
+
+for (const [group, cases] of Object.entries(CASES)) {
+  test(`assertion: ${group}`, () => {
+    for (const [note, expected] of cases) check(note, expected);
+  });
+}
+
+test('there are at least 40 hand-written assertion cases', () => {
+  assert.ok(Object.values(CASES).flat().length >= 40);
+});
+
+test('the window limit is a setting: a trigger 3 words away is out of a 2-word window', () => {
+  check('Denies fever, chills, or [[rigors]].', { negated: true });
+  check('Denies fever, chills, or [[rigors]].', {}, 2);
+});
+
+test('a trigger word inside the entity does not assert the entity', () => {
+  check('[[No reflow phenomenon]] observed after PCI.', {});
+});
+
+test('many entities of one note are asserted against one prepared context', () => {
+  const text = 'Denies fever. Possible pneumonia. History of MI.';
+  const ctx = new AssertionContext(text);
+  const at = (s: string) => ctx.assert(text.indexOf(s), text.indexOf(s) + s.length);
+  assert.equal(at('fever').negated, true);
+  assert.equal(at('pneumonia').uncertain, true);
+  assert.equal(at('pneumonia').negated, false);
+  assert.equal(at('MI').historical, true);
+});
+
+test('bad input: spans outside the note or empty are refused without echoing the text', () => {
+  const secret = 'Patient John has HIV.';
+  for (const span of [{ start: 5, end: 5 }, { start: -1, end: 3 }, { start: 0, end: 999 }, { start: 1.5, end: 3 }]) {
+    assert.throws(() => assertSpans(secret, [span]), (e: unknown) => e instanceof EngineError && e.code === 'bad-input' && !e.message.includes('John'));
+  }
+  assert.throws(() => assertSpans('x', [{ start: 0, end: 1 }], { windowWords: -1 }), EngineError);
+});
+
+test('pattern choices expand to every phrase', () => {
+  assert.deepEqual(expandPattern('[is|was|] ruled out'), ['is ruled out', 'was ruled out', 'ruled out']);
+});
+
+test('a whole note: sections, lists, terminators and triggers together', () => {
+  const note = [
+    'CHIEF COMPLAINT: chest pain.',
+    'HPI: 67 year old man with history of hypertension presents with chest pain. He denies shortness of breath, nausea, or diaphoresis but reports palpitations. No fever.',
+    'PAST MEDICAL HISTORY: hyperlipidemia, s/p appendectomy.',
+    'FAMILY HISTORY: Mother with breast cancer. Father died of MI at 60.',
+    'SOCIAL HISTORY: Former smoker, quit 10 years ago. Lives with his wife.',
+    'MEDICATIONS: aspirin, metoprolol.',
+    'ASSESSMENT: Chest pain, likely musculoskeletal; r/o ACS. Possible GERD. No evidence of heart failure.',
+    'PLAN: Serial troponins. Return if shortness of breath develops.',
+  ].join('\n');
+  const expectations: Array<[string, number, string]> = [
+    // [entity, occurrence, expected flags]
+    ['chest pain', 0, ''],
+    ['hypertension', 0, 'historical'],
+    ['chest pain', 1, ''],
+    ['shortness of breath', 0, 'negated'],
+    ['diaphoresis', 0, 'negated'],
+    ['palpitations', 0, ''],
+    ['fever', 0, 'negated'],
+    ['hyperlipidemia', 0, 'historical'],
+    ['appendectomy', 0, 'historical'],
+    ['breast cancer', 0, 'other'],
+    ['MI', 1, 'other'], // occurrence 0 is inside "FAMILY"
+    ['smoker', 0, 'historical'],
+    ['aspirin', 0, ''],
+    ['Chest pain', 0, ''],
+    ['ACS', 0, 'uncertain'],
+    ['GERD', 0, 'uncertain'],
+    ['heart failure', 0, 'negated'],
+    ['troponins', 0, ''],
+    ['shortness of breath', 1, 'hypothetical'],
+  ];
+  const spans = expectations.map(([term, nth]) => {
+    let at = -1;
+    for (let i = 0; i <= nth; i++) at = note.indexOf(term, at + 1);
+    assert.ok(at >= 0, term);
+    return { start: at, end: at + term.length };
+  });
+  const flags = assertSpans(note, spans).map((a) =>
+    Object.entries(a)
+      .filter(([, v]) => v === true || v === 'other')
+      .map(([k, v]) => (v === 'other' ? 'other' : k))
+      .join(' '),
+  );
+  assert.deepEqual(
+    flags.map((f, i) => `${expectations[i]![0]}: ${f}`),
+    expectations.map(([term, , f]) => `${term}: ${f}`),
+  );
+});
