@@ -13,6 +13,7 @@ import { trustedFolder, type TrustedFolder } from './trustedFolder';
 export const restrictedFolderSettings = {
   modelPath: 'model folder',
   'icd.localFolder': 'ICD code set folder',
+  lexiconFolder: 'lexicon folder',
 } as const;
 
 export type RestrictedFolderSetting = keyof typeof restrictedFolderSettings;
