@@ -196,6 +196,9 @@ export function packageVsix(opts) {
     writeFileSync(join(dst, 'package.json'), JSON.stringify(stagedManifest(name, readJson(join(src, 'package.json')), present), null, 2));
   }
 
+  // Everything staged belongs in the VSIX; the file only tells vsce that this was decided.
+  writeFileSync(join(stage, '.vscodeignore'), '# staged by scripts/package.mjs: every file here belongs in the VSIX\n');
+
   const staged = { ...manifest };
   delete staged.scripts;
   delete staged.devDependencies;
