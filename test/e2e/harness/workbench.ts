@@ -148,9 +148,10 @@ export class Workbench {
 
   /**
    * Hovers the first occurrence of `text` in the visible editor, at the middle of
-   * those characters (not of the whole line), and returns the hover widget's text.
+   * those characters (not of the whole line), and returns the hover widget's text
+   * once it matches `until` (default: any text but the "Loading..." placeholder).
    */
-  async hover(text: string, timeoutMs = 20_000): Promise<string> {
+  async hover(text: string, timeoutMs = 20_000, until: RegExp = /\S/): Promise<string> {
     const box = await this.page.evaluate((needle) => {
       for (const line of Array.from<any>(document.querySelectorAll('.monaco-editor .view-line'))) {
         const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
@@ -169,20 +170,29 @@ export class Workbench {
     }, text);
     if (!box) throw new Error(`"${text}" is not visible in the editor`);
     const deadline = Date.now() + timeoutMs;
+    // The workbench keeps hidden hover widgets around (class "hidden"); only a shown one counts.
+    const shown = this.page.locator('.monaco-hover:not(.hidden)');
+    const read = async () => (await shown.allInnerTexts()).join('\n').trim();
+    const ready = (t: string) => until.test(t) && !/^Loading\.\.\.$/.test(t);
     let last = '';
-    // Move off and back: the hover controller reacts to mouse moves, and providers may still be starting.
     while (Date.now() < deadline) {
+      // Move off and back: the hover controller reacts to mouse moves, and providers may still be starting.
       await this.page.mouse.move(box.x + box.width / 2, box.y - 40);
       await this.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 4 });
       try {
-        await this.page.locator('.monaco-hover').first().waitFor({ state: 'visible', timeout: 3_000 });
-        await this.page.waitForTimeout(600); // let every provider contribute
-        last = (await this.page.locator('.monaco-hover:visible').allInnerTexts()).join('\n').trim();
-        if (last) return last;
+        await shown.first().waitFor({ state: 'visible', timeout: 3_000 });
       } catch {
-        // no hover yet
+        continue; // no hover yet
+      }
+      // Providers answer one after another: wait until the text is ready and has settled.
+      const settle = Math.min(deadline, Date.now() + 5_000);
+      while (Date.now() < settle) {
+        const now = await read();
+        if (ready(now) && now === last) return now;
+        last = now;
+        await this.page.waitForTimeout(400);
       }
     }
-    throw new Error(`no hover over "${text}" within ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
+    throw new Error(`no hover over "${text}" matching ${until} within ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
   }
 }
