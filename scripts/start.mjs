@@ -68,6 +68,8 @@ function writeSettings(userDataDir, opts) {
     // first start, or a file edited into something that is not plain JSON: start over
   }
   settings['workbench.startupEditor'] ??= 'none';
+  // demo/ sits inside this repository; the Git extension would offer to open it
+  settings['git.openRepositoryInParentFolders'] ??= 'never';
   const demoModel = join(root, 'models', 'demo');
   const model = opts.model ?? (existsSync(join(demoModel, 'config.json')) ? demoModel : undefined);
   if (model) settings['clinicalModernbert.modelPath'] = model;
