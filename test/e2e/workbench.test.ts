@@ -6,11 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { session, quietSettings } from './harness/session';
 import { contributesIcd, icdFixtureCode, icdFixtureDir, makeWorkspace, manifest, modelUnderTest, vsixUnderTest } from './harness/fixtures';
 
 const icd = icdFixtureCode();
 const hoverNote = 'e2e-icd-hover.txt';
+const entityNote = 'e2e-entities.txt';
+let lexiconFolder = '';
 
 const { scenario } = session('workbench', () => {
   const model = modelUnderTest();
@@ -22,7 +25,17 @@ const { scenario } = session('workbench', () => {
       'Patient denies chest pain.',
       '',
     ].join('\n'),
+    [entityNote]: [
+      'ED NOTE (synthetic, for end-to-end tests)',
+      'Chest pain at rest since this morning; troponin pending.',
+      'Patient denies shortness of breath.',
+      '',
+    ].join('\n'),
+    // Term lists highlight without a trained model (the demo model's random head is not used for entities).
+    'lexicon/problem.txt': '# e2e\nchest pain\nshortness of breath\n',
+    'lexicon/test.txt': 'troponin\n',
   });
+  lexiconFolder = join(workspace, 'lexicon');
   return {
     vsix: vsixUnderTest(),
     workspace,
@@ -30,6 +43,7 @@ const { scenario } = session('workbench', () => {
       ...quietSettings,
       'security.workspace.trust.enabled': false,
       ...(model ? { 'clinicalModernbert.modelPath': model } : {}),
+      'clinicalModernbert.lexiconFolder': lexiconFolder,
       ...(existsSync(icdFixtureDir) ? { 'clinicalModernbert.icd.localFolder': icdFixtureDir } : {}),
     },
   };
@@ -75,6 +89,50 @@ scenario(
     : !icd
       ? `no ICD fixture code sets in ${icdFixtureDir}`
       : false,
+);
+
+/** A theme colour's default from the manifest, as the browser reports it ("rgba(229, 57, 53, 0.15)"). */
+function manifestColour(id: string, theme: 'dark' | 'light' | 'hc-dark' | 'hc-light'): [number, number, number, number] | undefined {
+  const key = { dark: 'dark', light: 'light', 'hc-dark': 'highContrast', 'hc-light': 'highContrastLight' }[theme];
+  const hex = (manifest.contributes?.colors ?? []).find((c) => c.id === id)?.defaults?.[key];
+  const m = hex ? /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})?$/i.exec(hex) : null;
+  if (!m) return undefined;
+  return [parseInt(m[1]!, 16), parseInt(m[2]!, 16), parseInt(m[3]!, 16), m[4] ? parseInt(m[4], 16) / 255 : 1];
+}
+
+function sameColour(css: string, want: [number, number, number, number]): boolean {
+  const m = /rgba?\((\d+), (\d+), (\d+)(?:, ([\d.]+))?\)/.exec(css);
+  if (!m) return false;
+  const got = [Number(m[1]), Number(m[2]), Number(m[3]), m[4] === undefined ? 1 : Number(m[4])];
+  return got[0] === want[0] && got[1] === want[1] && got[2] === want[2] && Math.abs(got[3]! - want[3]) < 0.01;
+}
+
+scenario(
+  'entities are highlighted in their type colours, negated ones struck through',
+  async (t, wb) => {
+    await wb.openFile(entityNote);
+    const deadline = Date.now() + 60_000;
+    let seen = await wb.decorationsAt('Chest pain');
+    while (seen.backgrounds.length === 0 && Date.now() < deadline) {
+      await wb.page.waitForTimeout(500);
+      seen = await wb.decorationsAt('Chest pain');
+    }
+    t.diagnostic(`theme ${seen.theme}; "Chest pain": ${JSON.stringify(seen)}`);
+    const problem = manifestColour('clinicalModernbert.entity.problem', seen.theme);
+    const test = manifestColour('clinicalModernbert.entity.test', seen.theme);
+    assert.ok(problem && test, 'the manifest has no default colours for problem and test entities');
+    assert.ok(seen.backgrounds.some((b) => sameColour(b, problem)), `"Chest pain" is not drawn in the problem colour: ${JSON.stringify(seen.backgrounds)}`);
+
+    const troponin = await wb.decorationsAt('troponin');
+    t.diagnostic(`"troponin": ${JSON.stringify(troponin)}`);
+    assert.ok(troponin.backgrounds.some((b) => sameColour(b, test)), `"troponin" is not drawn in the test colour: ${JSON.stringify(troponin.backgrounds)}`);
+
+    const negated = await wb.decorationsAt('shortness of breath');
+    t.diagnostic(`"shortness of breath": ${JSON.stringify(negated)}`);
+    assert.ok(negated.backgrounds.some((b) => sameColour(b, problem)), `"shortness of breath" is not drawn in the problem colour`);
+    assert.ok(negated.textDecorations.some((d) => /line-through/.test(d)), `negated "shortness of breath" is not struck through: ${JSON.stringify(negated.textDecorations)}`);
+  },
+  !(manifest.contributes?.colors ?? []).some((c) => c.id === 'clinicalModernbert.entity.problem') ? 'the extension contributes no entity colours yet' : false,
 );
 
 scenario('every contributed command is in the command palette and runs without an error notification', async (t, wb) => {

@@ -15,6 +15,7 @@ export interface Manifest {
   contributes?: {
     commands?: { command: string; title: string; category?: string }[];
     menus?: { commandPalette?: { command: string; when?: string }[] };
+    colors?: { id: string; defaults?: Record<string, string> }[];
   };
 }
 

@@ -12,6 +12,7 @@ import { repoRoot } from './codeServer';
 // library, so the few browser globals they use are declared loosely here.
 declare const document: any;
 declare const NodeFilter: any;
+declare function getComputedStyle(el: any): any;
 
 export const resultsDir = join(repoRoot, 'test-results', 'e2e');
 
@@ -194,5 +195,49 @@ export class Workbench {
       }
     }
     throw new Error(`no hover over "${text}" matching ${until} within ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
+  }
+
+  /**
+   * The decorations drawn over the first occurrence of `text` in the visible
+   * editor: background colours of the overlay layer (where backgroundColor
+   * decorations go) and the text-decoration lines of the inline spans (where
+   * textDecoration goes). Empty lists when nothing is drawn there.
+   */
+  async decorationsAt(text: string): Promise<{ backgrounds: string[]; textDecorations: string[]; theme: 'dark' | 'light' | 'hc-dark' | 'hc-light' }> {
+    return this.page.evaluate((needle) => {
+      // No named helpers in here: tsx would wrap them in __name(), which the browser lacks.
+      const body = document.querySelector('.monaco-workbench');
+      const cls: string = body?.className ?? '';
+      const theme = /hc-light/.test(cls) ? 'hc-light' : /hc-black/.test(cls) ? 'hc-dark' : /vs-dark/.test(cls) ? 'dark' : 'light';
+      for (const line of Array.from<any>(document.querySelectorAll('.monaco-editor .view-line'))) {
+        const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+        let node: any;
+        while ((node = walker.nextNode())) {
+          const at = (node.textContent ?? '').replace(/\u00a0/g, ' ').indexOf(needle);
+          if (at < 0) continue;
+          const range = document.createRange();
+          range.setStart(node, at);
+          range.setEnd(node, at + needle.length);
+          const r = range.getBoundingClientRect();
+          const editor = line.closest('.monaco-editor');
+          const backgrounds: string[] = [];
+          for (const el of Array.from<any>(editor.querySelectorAll('.view-overlays .cdr'))) {
+            const bg = getComputedStyle(el).backgroundColor;
+            const b = el.getBoundingClientRect();
+            const overlaps = b.left < r.right - 1 && r.left < b.right - 1 && b.top < r.bottom - 1 && r.top < b.bottom - 1;
+            if (bg && bg !== 'rgba(0, 0, 0, 0)' && overlaps) backgrounds.push(bg);
+          }
+          const textDecorations: string[] = [];
+          for (const span of Array.from<any>(line.querySelectorAll('span'))) {
+            const d = getComputedStyle(span).textDecorationLine;
+            const b = span.getBoundingClientRect();
+            const overlaps = b.left < r.right - 1 && r.left < b.right - 1 && b.top < r.bottom - 1 && r.top < b.bottom - 1;
+            if (d && d !== 'none' && overlaps) textDecorations.push(d);
+          }
+          return { backgrounds, textDecorations, theme };
+        }
+      }
+      throw new Error(`"${needle}" is not visible in the editor`);
+    }, text) as Promise<{ backgrounds: string[]; textDecorations: string[]; theme: 'dark' | 'light' | 'hc-dark' | 'hc-light' }>;
   }
 }
