@@ -75,6 +75,12 @@ if (!existsSync(join(model, 'config.json'))) {
   }
 }
 
+// A second tiny model with a sequence-classification head, for the classification scenario.
+const sequenceModel = join(root, '.e2e', 'models', 'demo-sequence');
+if (!existsSync(join(sequenceModel, 'config.json'))) {
+  run(process.execPath, ['dist/cli.js', 'make-test-model', '--arch', 'modernbert', '--head', 'sequence', '--out', sequenceModel], { stdio: 'ignore' });
+}
+
 const files = readdirSync(join(root, 'test', 'e2e'))
   .filter((f) => f.endsWith('.test.ts'))
   .map((f) => join('test', 'e2e', f))
@@ -91,7 +97,14 @@ const r = run(
     '--test-reporter=tap', `--test-reporter-destination=${tap}`,
     ...files,
   ],
-  { env: { ...process.env, E2E_VSIX: vsix, ...(existsSync(join(model, 'config.json')) ? { E2E_MODEL: model } : {}) } },
+  {
+    env: {
+      ...process.env,
+      E2E_VSIX: vsix,
+      ...(existsSync(join(model, 'config.json')) ? { E2E_MODEL: model } : {}),
+      ...(existsSync(join(sequenceModel, 'config.json')) ? { E2E_SEQUENCE_MODEL: sequenceModel } : {}),
+    },
+  },
 );
 console.log(`e2e: scenarios took ${((Date.now() - t0) / 1000).toFixed(1)} s; screenshots in ${join('test-results', 'e2e')}`);
 
