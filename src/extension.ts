@@ -10,6 +10,7 @@ import { createStatusBar } from './features/model/statusBar';
 import { registerModelCommands } from './features/model/commands';
 import { registerEntityFeatures } from './features/entities';
 import { registerClassifyFeatures } from './features/classify';
+import { registerIcdFeatures } from './features/icd';
 
 let ctx: Ctx | undefined;
 
@@ -21,6 +22,7 @@ export function activate(context: vscode.ExtensionContext): void {
   ctx.ensureModel = () => models.ensureLoaded();
   const entities = registerEntityFeatures(ctx);
   registerClassifyFeatures(ctx);
+  registerIcdFeatures(ctx);
   ctx.push(
     models.onDidChange((s) => {
       if (s.kind === 'loaded') entities.refresh();

@@ -12,6 +12,7 @@ import { CliInputError, parseArgs, processIo, readJsonLines, requireFlag, string
 import { makeTestModelFolder } from '../engine/model/testModelFolder';
 import { loadModel } from '../engine/model/loadModel';
 import { runAssert, runClassify, runNer, type TaskCliIO } from './tasks';
+import { runIcd, runIcdDetect } from './icd';
 
 const USAGE = `usage: cmb <command> [options]
 
@@ -23,6 +24,8 @@ const USAGE = `usage: cmb <command> [options]
   ner --model DIR [--lexicon DIR]  stdin {"text"} lines -> entity spans with assertion status
   assert                        stdin {"text","start","end"} lines -> assertion status
   classify --model DIR          stdin {"text"} lines -> {"label","scores"}
+  icd CODE... [--codesets DIR]  code, system, description, billable, parents
+  icd-detect [--codesets DIR]   stdin {"text"} lines -> ICD codes found, with offsets
 
 common options: --provider auto|cuda|webgpu|cpu  --threads N  --window N  --stride N  --batch N  --pooling mean|cls  --cache DIR`;
 
@@ -157,6 +160,8 @@ const extraCommands: Record<string, Command> = {
   ner: (args, io) => runNer(args, taskIo(io)),
   assert: (args, io) => runAssert(args, taskIo(io)),
   classify: (args, io) => runClassify(args, taskIo(io)),
+  icd: (args, io) => runIcd(args, io),
+  'icd-detect': (args, io) => runIcdDetect(args, io),
 };
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {

@@ -6,6 +6,7 @@
 import type { EngineErrorValue } from './errors';
 import type { CoreMethods } from './coreProtocol';
 import type { TaskMethods } from './tasks/protocol';
+import type { IcdMethods } from './icd/protocol';
 
 /** A method's params and result types. */
 export interface MethodSpec<P, R> {
@@ -13,7 +14,7 @@ export interface MethodSpec<P, R> {
   result: R;
 }
 
-export type EngineMethods = CoreMethods & TaskMethods;
+export type EngineMethods = CoreMethods & TaskMethods & IcdMethods;
 export type MethodName = keyof EngineMethods;
 export type ParamsOf<M extends MethodName> = EngineMethods[M]['params'];
 export type ResultOf<M extends MethodName> = EngineMethods[M]['result'];
