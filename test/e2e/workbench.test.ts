@@ -5,17 +5,32 @@
  * Run with `npm run test:e2e`; a screenshot per scenario lands in test-results/e2e/.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { after } from 'node:test';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { writeZip } from '../engine/icd/buildZip';
 import { session, quietSettings } from './harness/session';
-import { contributesIcd, icdFixtureCode, icdFixtureDir, makeWorkspace, manifest, modelUnderTest, vsixUnderTest } from './harness/fixtures';
+import { contributesIcd, folderFiles, icdFixtureCode, icdFixtureDir, makeWorkspace, manifest, modelUnderTest, vsixUnderTest } from './harness/fixtures';
 
 const icd = icdFixtureCode();
 const hoverNote = 'e2e-icd-hover.txt';
 const entityNote = 'e2e-entities.txt';
 let lexiconFolder = '';
 
-const { scenario } = session('workbench', () => {
+// "Install ICD Code Sets" downloads the official CMS zips; here it gets the fixture release,
+// zipped, from a server on 127.0.0.1 (clinicalModernbert.icd.downloadUrls), so it works offline.
+const releaseServer = createServer((req, res) => {
+  if (req.url !== '/icd-release.zip' || !existsSync(icdFixtureDir)) return void res.writeHead(404).end();
+  const zip = writeZip(folderFiles(icdFixtureDir).map((f) => ({ name: f.name, data: readFileSync(f.path) })));
+  res.writeHead(200, { 'content-type': 'application/zip', 'content-length': zip.length }).end(zip);
+});
+after(() => new Promise<void>((r) => releaseServer.close(() => r())));
+
+const { scenario } = session('workbench', async () => {
+  await new Promise<void>((r) => releaseServer.listen(0, '127.0.0.1', () => r()));
+  const releaseUrl = `http://127.0.0.1:${(releaseServer.address() as AddressInfo).port}/icd-release.zip`;
   const model = modelUnderTest();
   const workspace = makeWorkspace({
     [hoverNote]: [
@@ -44,7 +59,7 @@ const { scenario } = session('workbench', () => {
       'security.workspace.trust.enabled': false,
       ...(model ? { 'clinicalModernbert.modelPath': model } : {}),
       'clinicalModernbert.lexiconFolder': lexiconFolder,
-      ...(existsSync(icdFixtureDir) ? { 'clinicalModernbert.icd.localFolder': icdFixtureDir } : {}),
+      ...(existsSync(icdFixtureDir) ? { 'clinicalModernbert.icd.localFolder': icdFixtureDir, 'clinicalModernbert.icd.downloadUrls': [releaseUrl] } : {}),
     },
   };
 });

@@ -65,7 +65,8 @@ export function icdFixtureCode(preferred = 'E119'): { code: string; description:
   const lines = textFiles(icdFixtureDir).flatMap((f) => readFileSync(f, 'utf8').split(/\r?\n/));
   const parse = (line: string) => {
     const m = /^(?:\d{5}\s+)?([A-Z][0-9][0-9A-Z]{1,5})\s+(?:[01]\s+)?(\S.*)$/.exec(line.trim());
-    return m ? { raw: m[1]!, description: m[2]!.trim() } : undefined;
+    // GEM files ("E119 25000 10000") pair codes with codes: a title has words.
+    return m && /[A-Za-z]{3}/.test(m[2]!) ? { raw: m[1]!, description: m[2]!.trim() } : undefined;
   };
   const rows = lines.map(parse).filter((r): r is { raw: string; description: string } => r !== undefined);
   const row = rows.find((r) => r.raw === preferred) ?? rows.find((r) => r.raw.length >= 4 && r.raw.length <= 6);
@@ -84,4 +85,12 @@ export function makeWorkspace(extra: Record<string, string> = {}): string {
     writeFileSync(join(ws, rel), text);
   }
   return ws;
+}
+
+/** Every file of a folder, by its path relative to the folder (for serving a release as one zip). */
+export function folderFiles(dir: string, prefix = ''): { name: string; path: string }[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? folderFiles(p, `${prefix}${n}/`) : [{ name: `${prefix}${n}`, path: p }];
+  });
 }

@@ -33,7 +33,7 @@ export interface Session {
  * `setup` runs in before(): it makes the workspace and returns code-server's
  * options. With `skipAll`, nothing starts and every scenario is skipped with that reason.
  */
-export function session(name: string, setup: () => CodeServerOptions, skipAll?: string | false): Session {
+export function session(name: string, setup: () => CodeServerOptions | Promise<CodeServerOptions>, skipAll?: string | false): Session {
   if (skipAll) {
     return { scenario: (title) => test(title, { skip: skipAll }, () => undefined) };
   }
@@ -43,7 +43,7 @@ export function session(name: string, setup: () => CodeServerOptions, skipAll?: 
   let workspace = '';
 
   before(async () => {
-    const opts = setup();
+    const opts = await setup();
     workspace = opts.workspace;
     server = await startCodeServer(opts);
     browser = await launchBrowser();
