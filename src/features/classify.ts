@@ -102,6 +102,13 @@ export function registerClassifyFeatures(ctx: Ctx): void {
       } catch (e) {
         if (e instanceof EngineError && e.code === 'cancelled') return;
         const message = (e as Error).message;
+        // a model without a classification head is a missing capability, not a failure:
+        // say how to get one, as information
+        if (e instanceof EngineError && (e.code === 'unsupported-model' || e.code === 'not-loaded')) {
+          ctx.log('info', `Classify: ${message}`);
+          void vscode.window.showInformationMessage(`Clinical ModernBERT: ${message}`);
+          return;
+        }
         ctx.log('error', `Classify: ${message}`);
         void vscode.window.showErrorMessage(`Clinical ModernBERT: ${message}`);
       }

@@ -48,6 +48,5 @@ export function registerIcdFeatures(ctx: Ctx): void {
       if (affects(e, 'icd.localFolder')) void syncLocalFolder(ctx, onInstalled);
     }),
   );
-  // an untrusted workspace may not point the extension at its own files
-  if (vscode.workspace.isTrusted) void syncLocalFolder(ctx, onInstalled);
+  void syncLocalFolder(ctx, onInstalled);
 }

@@ -2,6 +2,7 @@
  * "Install ICD Code Sets" (download, with progress and cancel) and
  * "Use Local ICD Code Set Folder..." (sites without internet).
  */
+import { effectiveCodesetsFolder, noticeOnce } from '../workspaceTrust';
 import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
 import { EngineError } from '../../engine/errors';
@@ -77,7 +78,8 @@ export function useLocalFolderCommand(ctx: Ctx, onInstalled: () => void): () => 
 
 /** When the localFolder setting names a folder that is not the installed source, install from it. */
 export async function syncLocalFolder(ctx: Ctx, onInstalled: () => void): Promise<void> {
-  const { localFolder } = readIcdSettings();
+  // in an untrusted workspace a folder named by the workspace is not loaded (workspaceTrust.ts)
+  const localFolder = noticeOnce(effectiveCodesetsFolder(), (m) => ctx.log('warn', m)).path;
   if (!localFolder) return;
   try {
     const status = await ctx.client.request('icd.status', {});

@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
 import type { ModelInfo } from '../../engine/coreProtocol';
 import { EngineError } from '../../engine/errors';
-import { SECTION } from '../../config';
+import { effectiveModelPath, noticeOnce } from '../workspaceTrust';
 
 export type ModelState =
   | { kind: 'none'; reason: string }
@@ -24,33 +24,17 @@ export interface ModelChoice {
   ignored?: string;
 }
 
-/** True when `p` lies inside one of the workspace folders. */
-function insideWorkspace(p: string): boolean {
-  const resolved = path.resolve(p);
-  return (vscode.workspace.workspaceFolders ?? []).some((f) => {
-    const rel = path.relative(f.uri.fsPath, resolved);
-    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-  });
-}
-
 /**
  * The model folder to use. In an untrusted workspace a folder set by workspace
- * settings, or lying inside the workspace, is ignored: opening a folder must not
- * make the extension load (and so parse) files that folder supplies.
+ * settings, or lying inside the workspace, is ignored (workspaceTrust.ts):
+ * opening a folder must not make the extension load (and so parse) files that
+ * folder supplies. Without a setting, the bundled demo model when present.
  */
 export function chooseModelFolder(ctx: Ctx): ModelChoice {
-  const configured = ctx.config().modelPath;
   const demo = path.join(ctx.extension.extensionUri.fsPath, 'models', 'demo');
   const fallback = fs.existsSync(path.join(demo, 'config.json')) ? demo : undefined;
-  if (!configured) return { path: fallback };
-  if (!vscode.workspace.isTrusted) {
-    const inspected = vscode.workspace.getConfiguration(SECTION).inspect<string>('modelPath');
-    const fromWorkspace = inspected?.workspaceValue !== undefined || inspected?.workspaceFolderValue !== undefined;
-    if (fromWorkspace || insideWorkspace(configured)) {
-      return { path: fallback, ignored: 'This workspace is not trusted, so the model folder it names is not loaded. Trust the workspace to use it.' };
-    }
-  }
-  return { path: configured };
+  const chosen = effectiveModelPath();
+  return { path: chosen.path || fallback, ignored: chosen.ignoredReason };
 }
 
 export class ModelManager implements vscode.Disposable {
@@ -58,7 +42,6 @@ export class ModelManager implements vscode.Disposable {
   private loading: Promise<ModelInfo> | undefined;
   private readonly emitter = new vscode.EventEmitter<ModelState>();
   readonly onDidChange = this.emitter.event;
-  private noticeShown = false;
 
   constructor(private readonly ctx: Ctx) {
     this.refresh();
@@ -72,13 +55,7 @@ export class ModelManager implements vscode.Disposable {
   /** Re-reads the settings; an already loaded model is dropped if its folder changed. */
   refresh(): void {
     const choice = chooseModelFolder(this.ctx);
-    if (choice.ignored) {
-      this.ctx.log('warn', choice.ignored);
-      if (!this.noticeShown) {
-        this.noticeShown = true;
-        void vscode.window.showWarningMessage(`Clinical ModernBERT: ${choice.ignored}`);
-      }
-    }
+    if (choice.ignored) noticeOnce({ path: '', ignoredReason: choice.ignored }, (m) => this.ctx.log('warn', m));
     this.loading = undefined;
     this.set(choice.path ? { kind: 'idle', path: choice.path } : { kind: 'none', reason: 'No model folder is set.' });
   }
