@@ -13,9 +13,9 @@ export function statusText(s: ModelState): { text: string; tooltip: string } {
       return { text: `$(sync~spin) CMB: loading ${path.basename(s.path)}`, tooltip: 'Loading the model...' };
     case 'loaded': {
       const i = s.info;
-      const demo = i.demo ? ' demo' : '';
+      // a beaker marks a demo (random-weight) model; the tooltip says what that means
       return {
-        text: `$(pulse) CMB: ${i.name}${demo} (${i.provider})`,
+        text: `${i.demo ? '$(beaker)' : '$(pulse)'} CMB: ${i.name} (${i.provider})`,
         tooltip: `${i.architecture}, ${i.layers} layers, hidden ${i.hidden}, on ${i.provider}${i.demo ? '. Demo model with random weights: features that depend on model quality are off.' : ''}`,
       };
     }
