@@ -57,7 +57,7 @@ function note(tokens: number): string {
 }
 
 const host: EngineHost = {
-  settings: () => { throw new Error('unused'); },
+  settings: () => defaultEngineSettings,
   model: () => { throw new EngineError('not-loaded', 'none'); },
   storageDir: () => '/tmp',
   log: () => {},
