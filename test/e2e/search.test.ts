@@ -6,6 +6,9 @@
  * iframe (#active-frame), so its elements are reached through two frame locators.
  */
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from './harness/codeServer';
 import { makeWorkspace, manifest, modelUnderTest, vsixUnderTest } from './harness/fixtures';
 import { quietSettings, session } from './harness/session';
 
@@ -13,6 +16,7 @@ import { quietSettings, session } from './harness/session';
 const query = 'albuterol asthma';
 const expectedNote = '17-ed-note-asthma.txt';
 
+const demoNotes = readdirSync(join(repoRoot, 'demo', 'notes')).length;
 const contributesView = JSON.stringify(manifest.contributes ?? {}).includes('clinicalModernbert.searchView');
 
 const { scenario } = session(
@@ -53,6 +57,11 @@ scenario('search view finds and opens a note', async (t, wb) => {
   assert.match(status, /^\d+ notes?$/, 'the view does not say how many notes matched');
   assert.ok(await view.locator('#notice').isVisible(), 'the lexical-only notice is hidden');
   assert.match(notice, /^Lexical only: .*demo or random-weight model.*words only/i);
+
+  // Every demo note was indexed, by words: the index's status bar entry says so ("33 notes (words)").
+  const indexed = await wb.waitForStatusBar(/\d+ notes? \(/, 20_000);
+  t.diagnostic(`index status bar: ${indexed}`);
+  assert.match(indexed, new RegExp(`\\b${demoNotes} notes \\(words\\)`), `not all ${demoNotes} demo notes were indexed`);
 
   const paths = (await view.locator('li.result .path').allInnerTexts()).map((p) => p.trim());
   t.diagnostic(`results: ${JSON.stringify(paths.slice(0, 5))}`);
