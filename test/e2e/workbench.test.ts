@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { writeZip } from '../engine/icd/buildZip';
 import { session, quietSettings } from './harness/session';
 import { contributesIcd, folderFiles, icdFixtureCode, icdFixtureDir, makeWorkspace, manifest, modelUnderTest, vsixUnderTest } from './harness/fixtures';
+import { manifestColour, sameColour } from './harness/colours';
 
 const icd = icdFixtureCode();
 const hoverNote = 'e2e-icd-hover.txt';
@@ -105,22 +106,6 @@ scenario(
       ? `no ICD fixture code sets in ${icdFixtureDir}`
       : false,
 );
-
-/** A theme colour's default from the manifest, as the browser reports it ("rgba(229, 57, 53, 0.15)"). */
-function manifestColour(id: string, theme: 'dark' | 'light' | 'hc-dark' | 'hc-light'): [number, number, number, number] | undefined {
-  const key = { dark: 'dark', light: 'light', 'hc-dark': 'highContrast', 'hc-light': 'highContrastLight' }[theme];
-  const hex = (manifest.contributes?.colors ?? []).find((c) => c.id === id)?.defaults?.[key];
-  const m = hex ? /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})?$/i.exec(hex) : null;
-  if (!m) return undefined;
-  return [parseInt(m[1]!, 16), parseInt(m[2]!, 16), parseInt(m[3]!, 16), m[4] ? parseInt(m[4], 16) / 255 : 1];
-}
-
-function sameColour(css: string, want: [number, number, number, number]): boolean {
-  const m = /rgba?\((\d+), (\d+), (\d+)(?:, ([\d.]+))?\)/.exec(css);
-  if (!m) return false;
-  const got = [Number(m[1]), Number(m[2]), Number(m[3]), m[4] === undefined ? 1 : Number(m[4])];
-  return got[0] === want[0] && got[1] === want[1] && got[2] === want[2] && Math.abs(got[3]! - want[3]) < 0.01;
-}
 
 scenario(
   'entities are highlighted in their type colours, negated ones struck through',

@@ -38,6 +38,14 @@ export function registerEntityFeatures(ctx: Ctx): EntityFeatures {
   const view = vscode.window.createTreeView(ENTITIES_VIEW, { treeDataProvider: tree });
   const noticesShown = new Set<string>();
   let modelRequested = false;
+  /** while the first load runs, "no model is loaded" is held back: shown only if the load fails */
+  let modelLoading = false;
+  let heldNotice: string | undefined;
+  const showNotice = (model: string, notice: string) => {
+    if (noticesShown.has(model)) return;
+    noticesShown.add(model);
+    void vscode.window.showInformationMessage(`Clinical ModernBERT: ${notice}`);
+  };
 
   const wanted = (doc: vscode.TextDocument) =>
     enabled && settings.languages.includes(doc.languageId) && (doc.uri.scheme === 'file' || doc.uri.scheme === 'untitled');
@@ -75,7 +83,17 @@ export function registerEntityFeatures(ctx: Ctx): EntityFeatures {
       // and assertion results come at once, model entities after refresh()
       if (!modelRequested) {
         modelRequested = true;
-        ctx.ensureModel().catch(() => undefined);
+        modelLoading = true;
+        ctx.ensureModel().then(
+          () => {
+            modelLoading = false;
+            heldNotice = undefined;
+          },
+          () => {
+            modelLoading = false;
+            if (heldNotice) showNotice('none', heldNotice);
+          },
+        );
       }
       return ctx.client.request('ner.tag', params, { signal });
     },
@@ -84,10 +102,8 @@ export function registerEntityFeatures(ctx: Ctx): EntityFeatures {
       if (!doc || result.version !== doc.version) return;
       results.set(key, { version: doc.version, spans: result.spans, notice: result.notice });
       render(doc);
-      if (result.notice && result.model !== 'off' && !noticesShown.has(result.model)) {
-        noticesShown.add(result.model);
-        void vscode.window.showInformationMessage(`Clinical ModernBERT: ${result.notice}`);
-      }
+      if (result.notice && result.model === 'none' && modelLoading) heldNotice = result.notice;
+      else if (result.notice && result.model !== 'off') showNotice(result.model, result.notice);
     },
     failed: (_key, e) => ctx.log('warn', `Entity tagging failed: ${(e as Error).message ?? String(e)}`),
   });
