@@ -76,9 +76,24 @@ interface Block {
   text: string;
 }
 
-/** about one 128-token window of clinical text */
+/** default block bounds in characters; the tagger derives them from the model's window (blockSizeFor) */
 export const MIN_BLOCK_CHARS = 300;
 export const MAX_BLOCK_CHARS = 1200;
+
+export interface BlockSize {
+  minChars: number;
+  maxChars: number;
+}
+
+/**
+ * Block bounds for a window of `windowTokens`: clinical text runs about 4
+ * characters per token, so 3 characters per content token keeps most blocks
+ * inside one window, and an edit re-runs about one window's inference.
+ */
+export function blockSizeFor(windowTokens: number): BlockSize {
+  const maxChars = Math.max(120, (windowTokens - 2) * 3);
+  return { minChars: Math.floor(maxChars / 4), maxChars };
+}
 /** one cut candidate in CUT_ODDS ends a block (once MIN_BLOCK_CHARS is reached) */
 const CUT_ODDS = 3;
 
@@ -89,8 +104,8 @@ function unitHash(text: string, from: number, to: number): number {
 }
 
 /** Cuts one paragraph [from, to) at content-chosen unit ends (see the header). */
-function cutParagraph(text: string, from: number, to: number, out: Array<[number, number]>): void {
-  if (to - from <= MAX_BLOCK_CHARS) {
+function cutParagraph(text: string, from: number, to: number, out: Array<[number, number]>, size: BlockSize): void {
+  if (to - from <= size.maxChars) {
     out.push([from, to]);
     return;
   }
@@ -101,7 +116,7 @@ function cutParagraph(text: string, from: number, to: number, out: Array<[number
   for (let m = unitEnd.exec(text); m && m.index < to; m = unitEnd.exec(text)) {
     const end = m.index + m[0].length;
     const len = end - blockStart;
-    if ((len >= MIN_BLOCK_CHARS && unitHash(text, unitStart, end) % CUT_ODDS === 0) || len >= MAX_BLOCK_CHARS) {
+    if ((len >= size.minChars && unitHash(text, unitStart, end) % CUT_ODDS === 0) || len >= size.maxChars) {
       out.push([blockStart, end]);
       blockStart = end;
     }
@@ -111,15 +126,15 @@ function cutParagraph(text: string, from: number, to: number, out: Array<[number
 }
 
 /** Blocks of a note (see the header); blank-only blocks dropped. */
-export function splitBlocks(text: string): Block[] {
+export function splitBlocks(text: string, size: BlockSize = { minChars: MIN_BLOCK_CHARS, maxChars: MAX_BLOCK_CHARS }): Block[] {
   const ranges: Array<[number, number]> = [];
   const sep = /\n[ \t]*(?:\n[ \t]*)+/g;
   let from = 0;
   for (const m of text.matchAll(sep)) {
-    cutParagraph(text, from, m.index, ranges);
+    cutParagraph(text, from, m.index, ranges, size);
     from = m.index + m[0].length;
   }
-  cutParagraph(text, from, text.length, ranges);
+  cutParagraph(text, from, text.length, ranges, size);
   const blocks: Block[] = [];
   for (const [a, b] of ranges) {
     const t = text.slice(a, b);
@@ -231,7 +246,7 @@ export class EntityTagger {
     const key = p.document;
     let cache = key !== undefined ? this.documents.get(key) : undefined;
     if (!cache || cache.modelKey !== modelKey) cache = { modelKey, blocks: new Map() };
-    const blocks = splitBlocks(p.text);
+    const blocks = splitBlocks(p.text, blockSizeFor(model.info.windowTokens));
     const todo: Array<{ block: Block; windows: TokenWindow[] }> = [];
     let complete = true;
     let reused = 0;

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTaskHandlers } from '../../../src/engine/tasks/protocol';
-import { MAX_BLOCK_CHARS, splitBlocks } from '../../../src/engine/tasks/entityTagger';
+import { blockSizeFor, splitBlocks } from '../../../src/engine/tasks/entityTagger';
 import type { RequestContext } from '../../../src/engine/handlers';
 import { EngineError } from '../../../src/engine/errors';
 import { FakeModel, fakeHost, type PieceContext } from './fakeModel';
@@ -131,13 +131,15 @@ test('ner.assert and classify through the handlers; bad input is refused', async
 test('a long single-spaced note is cut into blocks at content-chosen line ends, so an edit reruns only nearby blocks', async () => {
   const lines = Array.from({ length: 120 }, (_, i) => `Line ${i}: fever ${i % 7} days, troponin pending, heparin drip at ${i} units.`);
   const text1 = lines.join('\n');
-  const blocks1 = splitBlocks(text1);
+  const model = new FakeModel({ tag });
+  // blocks are sized to the model's window, so an edit re-runs about one window
+  const size = blockSizeFor(model.info.windowTokens);
+  const blocks1 = splitBlocks(text1, size);
   assert.ok(blocks1.length >= 6, `${blocks1.length} blocks`);
   // a block ends at the first unit end at or past the maximum
   const longestLine = Math.max(...lines.map((l) => l.length + 1));
-  assert.ok(blocks1.every((b) => b.text.length < MAX_BLOCK_CHARS + longestLine));
+  assert.ok(blocks1.every((b) => b.text.length < size.maxChars + longestLine));
   assert.equal(blocks1.map((b) => b.text).join(''), text1.slice(blocks1[0]!.start), 'blocks tile the note');
-  const model = new FakeModel({ tag });
   const h = createTaskHandlers(fakeHost(model));
   await h['ner.tag']({ text: text1, document: 'long' }, ctx());
   // an edit in the middle of the note
