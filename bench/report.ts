@@ -6,7 +6,7 @@ import * as path from 'node:path';
 export function machineLine(): string {
   const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
   const mem = Math.round(os.totalmem() / 2 ** 30);
-  return `Machine: ${cpu}, ${os.cpus().length} cores, ${mem} GiB, Node ${process.version}, ${os.platform()}-${os.arch()}. Date: ${new Date().toISOString().slice(0, 10)}.`;
+  return `Machine: ${cpu}, ${os.cpus().length} cores, ${mem} GiB, load average ${os.loadavg()[0].toFixed(1)}, Node ${process.version}, ${os.platform()}-${os.arch()}. Date: ${new Date().toISOString().slice(0, 10)}.`;
 }
 
 export function appendBenchmark(title: string, body: string): void {
