@@ -52,7 +52,7 @@ export function registerClassifyFeatures(ctx: Ctx): void {
       try {
         const r = await classify(doc.getText(), ac.signal);
         if (ac.signal.aborted || doc.version !== version || vscode.window.activeTextEditor?.document !== doc) return;
-        status.text = `$(tag) ${r.label} ${(r.scores[r.label]! * 100).toFixed(0)}%`;
+        status.text = `$(tag) ${r.label} ${(r.scores[r.label]! * 100).toFixed(0)}%${r.demo ? ' (demo)' : ''}`;
         status.tooltip = ranked(r).map(([l, p]) => `${l}: ${(p * 100).toFixed(1)}%`).join('\n');
         status.show();
       } catch (e) {
@@ -96,7 +96,7 @@ export function registerClassifyFeatures(ctx: Ctx): void {
           detail: probabilityBar(p),
         }));
         await vscode.window.showQuickPick(items, {
-          title: `Note classification${sel.isEmpty ? '' : ' (selection)'}: ${r.label}${r.windows > 1 ? ` — ${r.windows} windows, token-weighted` : ''}`,
+          title: `${r.demo ? 'DEMO MODEL (random weights, labels are meaningless): ' : ''}Note classification${sel.isEmpty ? '' : ' (selection)'}: ${r.label}${r.windows > 1 ? ` — ${r.windows} windows, token-weighted` : ''}`,
           placeHolder: 'Label probabilities',
         });
       } catch (e) {

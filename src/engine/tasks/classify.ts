@@ -19,6 +19,8 @@ export interface ClassifyResult {
   scores: Record<string, number>;
   /** windows the note was split into */
   windows: number;
+  /** true when the model or head has random weights: the labels mean nothing */
+  demo?: boolean;
 }
 
 export function softmax(data: Float32Array | number[], offset = 0, n = data.length - offset): number[] {
@@ -92,7 +94,7 @@ export async function classifyText(model: LoadedModel, text: string, signal?: Ab
     signal,
     head.runOptions,
   );
-  return aggregateWindows(
+  const result = aggregateWindows(
     windows,
     out.map((o) => {
       const t = o['logits'];
@@ -101,4 +103,7 @@ export async function classifyText(model: LoadedModel, text: string, signal?: Ab
     }),
     head.labels,
   );
+  // honest degradation: random weights still produce probabilities; say so
+  if (model.info.demo || head.demo) result.demo = true;
+  return result;
 }
