@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { defaultEngineSettings, type EngineSettings, type Pooling, type ProviderSetting } from './engine/coreProtocol';
+import type { MergeMode } from './engine/tasks/protocol';
 
 export const SECTION = 'clinicalModernbert';
 
@@ -34,4 +35,83 @@ export function readConfig(): Config {
 /** true when a change event touches any of the given settings (names without the section). */
 export function affects(e: vscode.ConfigurationChangeEvent, ...names: string[]): boolean {
   return names.some((n) => e.affectsConfiguration(`${SECTION}.${n}`));
+}
+
+// Entities and classification (clinicalModernbert.entities.*, lexiconFolder, classify.*)
+
+export interface EntitySettings {
+  enabled: boolean;
+  languages: string[];
+  debounceMs: number;
+  merge: MergeMode;
+  assertionWindow: number;
+  /** '' when unset; relative paths are resolved against the first workspace folder */
+  lexiconFolder: string;
+  /** notes longer than this many characters are tagged in the visible range first */
+  longNoteChars: number;
+  classifyStatusBar: boolean;
+}
+
+export function readEntitySettings(): EntitySettings {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  return {
+    enabled: c.get<boolean>('entities.enabled', true),
+    languages: c.get<string[]>('entities.languages', ['plaintext', 'markdown']),
+    debounceMs: c.get<number>('entities.debounceMs', 300),
+    merge: c.get<MergeMode>('entities.lexiconMerge', 'modelFirst'),
+    assertionWindow: c.get<number>('entities.assertionWindow', 8),
+    lexiconFolder: c.get<string>('lexiconFolder', '').trim(),
+    longNoteChars: 20_000,
+    classifyStatusBar: c.get<boolean>('classify.statusBar', false),
+  };
+}
+
+// ICD code sets (clinicalModernbert.icd.*)
+
+/** The official FY2027 releases (effective October 1, 2026) and the final ICD-9-CM release (v32); same as package.json. */
+export const DEFAULT_DOWNLOAD_URLS = [
+  'https://www.cms.gov/files/zip/2027-code-descriptions-tabular-order.zip',
+  // the tabular list gives the blocks (E08-E13) between categories and chapters
+  'https://www.cms.gov/files/zip/2027-code-tables-tabular-index.zip',
+  'https://www.cms.gov/files/zip/2027-icd-10-pcs-order-file-long-abbreviated-titles.zip',
+  'https://www.cms.gov/medicare/coding/icd9providerdiagnosticcodes/downloads/icd-9-cm-v32-master-descriptions.zip',
+];
+
+export interface IcdSettings {
+  downloadUrls: string[];
+  /** '' when unset */
+  localFolder: string;
+  /** language ids beyond plaintext and markdown */
+  languages: string[];
+}
+
+export function readIcdSettings(): IcdSettings {
+  const c = vscode.workspace.getConfiguration(`${SECTION}.icd`);
+  const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.trim() !== '').map((x) => x.trim()) : []);
+  return {
+    downloadUrls: strings(c.get('downloadUrls', DEFAULT_DOWNLOAD_URLS)),
+    localFolder: c.get<string>('localFolder', '').trim(),
+    languages: strings(c.get('languages', [])),
+  };
+}
+
+// Semantic search (clinicalModernbert.search.*)
+
+export interface SearchConfig {
+  include: string[];
+  exclude: string[];
+  maxFileSizeMB: number;
+}
+
+export const searchSettingNames = ['search.include', 'search.exclude', 'search.maxFileSizeMB', 'modelPath'];
+
+export function readSearchConfig(): SearchConfig {
+  const c = vscode.workspace.getConfiguration(`${SECTION}.search`);
+  const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.trim() !== '') : []);
+  const max = c.get<number>('maxFileSizeMB', 5);
+  return {
+    include: list(c.get('include')),
+    exclude: list(c.get('exclude')),
+    maxFileSizeMB: Number.isFinite(max) && max > 0 ? max : 5,
+  };
 }

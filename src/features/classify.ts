@@ -5,10 +5,9 @@
  */
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
-import { affects } from '../config';
+import { affects, readEntitySettings } from '../config';
 import { EngineError } from '../engine/errors';
 import type { ClassifyResult } from '../engine/tasks/protocol';
-import { readEntitySettings } from './entities/entitySettings';
 
 export const CLASSIFY_COMMAND = 'clinicalModernbert.classifyNote';
 

@@ -6,11 +6,10 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
-import { affects } from '../../config';
+import { affects, readEntitySettings, type EntitySettings } from '../../config';
 import type { EntitySpan, TagResult } from '../../engine/tasks/protocol';
 import { EntityDecorations } from './decorations';
 import { entityHover, spanAt } from './entityHover';
-import { readEntitySettings, type EntitySettings } from './entitySettings';
 import { EntityTree, REVEAL_COMMAND } from './entityTree';
 import { TagScheduler, type TaggedDocument } from './tagScheduler';
 

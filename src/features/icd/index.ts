@@ -4,17 +4,22 @@
  */
 import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
-import { affects } from '../../config';
+import { affects, readIcdSettings, type IcdSettings } from '../../config';
 import { CodesInNoteView, REVEAL_COMMAND, revealCode } from './codesView';
 import { findCodeCommand } from './findCode';
 import { IcdHoverProvider } from './hover';
 import { INSTALL_COMMAND, LOCAL_FOLDER_COMMAND } from './hoverText';
 import { installCommand, syncLocalFolder, useLocalFolderCommand } from './install';
 import { NoteCodes } from './noteCodes';
-import { icdDocumentSelector, readIcdSettings } from './settings';
 
 export const FIND_CODE_COMMAND = 'clinicalModernbert.icd.findCode';
 export const CODES_VIEW = 'clinicalModernbert.icdCodes';
+
+/** plaintext, markdown and the languages the setting adds */
+function icdDocumentSelector(s: IcdSettings): vscode.DocumentSelector {
+  const ids = new Set(['plaintext', 'markdown', ...s.languages]);
+  return [...ids].map((language) => ({ language }));
+}
 
 export function registerIcdFeatures(ctx: Ctx): void {
   const notes = new NoteCodes(ctx);

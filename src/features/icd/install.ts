@@ -7,8 +7,7 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
 import { EngineError } from '../../engine/errors';
 import type { IcdInstallSource, IcdStatus } from '../../engine/icd/protocol';
-import { SECTION } from '../../config';
-import { readIcdSettings } from './settings';
+import { SECTION, readIcdSettings } from '../../config';
 
 function summary(s: IcdStatus): string {
   return s.systems.map((x) => `${x.name} ${x.codes.toLocaleString('en-US')}`).join(', ');

@@ -9,7 +9,7 @@ import { IndexRunner } from './indexRunner';
 import { describeIndexState, IndexStateTracker, type IndexState } from './indexState';
 import { watchNotes } from './noteWatcher';
 import { SEARCH_VIEW_ID, SearchViewProvider } from './searchView';
-import { searchSettingNames } from './searchConfig';
+import { searchSettingNames } from '../../config';
 
 export { describeIndexState, type IndexState };
 

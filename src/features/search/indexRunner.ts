@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { createHash } from 'node:crypto';
 import type { Ctx } from '../../ctx';
 import type { IndexUpdateResult } from '../../engine/index/protocol';
-import { readSearchConfig } from './searchConfig';
+import { readSearchConfig } from '../../config';
 import type { IndexStateTracker } from './indexState';
 
 export class IndexRunner {
