@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import '../src/engine/model/telemetryOff'; // before onnxruntime-node: telemetry off
 import * as ort from 'onnxruntime-node';
 import { makeTestModel } from '../src/engine/model/testModel';
 import { inspectModelFolder } from '../src/engine/model/folder';

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import '../src/engine/model/telemetryOff'; // before onnxruntime-node: telemetry off
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '../src/engine/model/convert/graphBuilder';
 import { OnnxDataType, encodeModel, writeMessage } from '../src/engine/model/convert/onnxModel';

@@ -5,6 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { EngineError, type EngineErrorValue } from './engine/errors';
+import { disableOnnxRuntimeTelemetry } from './engine/model/telemetryOff';
 import type { FromWorker, MethodName, ParamsOf, Progress, ResultOf, ToWorker } from './engine/protocol';
 
 export interface RequestOptions {
@@ -85,6 +86,8 @@ export class EngineClient {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
+    // the worker loads onnxruntime-node, which reads this from the process environment
+    disableOnnxRuntimeTelemetry();
     const w = new Worker(this.workerPath, { workerData: this.workerData });
     this.worker = w;
     w.on('message', (m: FromWorker) => this.onMessage(m));

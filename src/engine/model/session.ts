@@ -5,6 +5,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+// must come before onnxruntime-node: it switches the library's telemetry off
+import './telemetryOff';
 import * as ort from 'onnxruntime-node';
 import { EngineError } from '../errors';
 import type { ExecutionProviderName, ProviderSetting } from '../coreProtocol';

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import '../../../src/engine/model/telemetryOff'; // before onnxruntime-node: telemetry off
 import * as ort from 'onnxruntime-node';
 import { parseConfig } from '../../../src/engine/model/config';
 import { convertCheckpoint } from '../../../src/engine/model/convert/convert';

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readSafetensors, tensorAsFloat32, writeSafetensors } from '../../../../src/engine/model/safetensors';
 import { convertTestModel, diffFromReference, padBatch, runModel, sampleIds, type Converted } from './convertedModel';
+import '../../../../src/engine/model/telemetryOff'; // before onnxruntime-node: telemetry off
 import * as ort from 'onnxruntime-node';
 import { join } from 'node:path';
 import { ensureOnnx } from '../../../../src/engine/model/convert/convert';

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { readSafetensors, tensorAsFloat32, writeSafetensors } from '../../../../src/engine/model/safetensors';
 import { join } from 'node:path';
+import '../../../../src/engine/model/telemetryOff'; // before onnxruntime-node: telemetry off
 import * as ort from 'onnxruntime-node';
 import { EngineError } from '../../../../src/engine/errors';
 import { convertCheckpoint, ensureOnnx, onnxPathFor } from '../../../../src/engine/model/convert/convert';

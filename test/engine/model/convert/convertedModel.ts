@@ -2,6 +2,7 @@
  * Test support: generate a tiny checkpoint, convert it, run it in
  * onnxruntime-node, and compare with the float64 reference.
  */
+import '../../../../src/engine/model/telemetryOff'; // before onnxruntime-node: telemetry off
 import * as ort from 'onnxruntime-node';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
