@@ -1,0 +1,42 @@
+/**
+ * Labelled datasets as every reader produces them and every consumer (training,
+ * evaluation, export, the labelling feature) takes them. Offsets are UTF-16
+ * `[start, end)` into `text`, as everywhere in the engine. Types only.
+ */
+
+export interface LabelledSpan {
+  start: number;
+  end: number;
+  label: string;
+}
+
+export interface LabelledDocument {
+  /** stable within a dataset: file path (relative to the dataset root) plus line or sentence number */
+  id: string;
+  text: string;
+  /** entity spans (NER); absent when the format carries none */
+  spans?: LabelledSpan[];
+  /** document label (classification); absent when the format carries none */
+  label?: string;
+}
+
+export type DatasetFormat = 'conll' | 'brat' | 'jsonl-spans' | 'jsonl-labels' | 'csv-labels';
+
+/** Something in the input that could not be used as it stands: never dropped silently. */
+export interface DatasetProblem {
+  /** document id, or the file when no document could be formed */
+  doc: string;
+  /** 1-based line in the source file, when the format has lines */
+  line?: number;
+  start?: number;
+  end?: number;
+  message: string;
+}
+
+export interface Dataset {
+  documents: LabelledDocument[];
+  /** spans or documents left out, each with where and why */
+  problems: DatasetProblem[];
+  /** the format of each source read */
+  formats: DatasetFormat[];
+}
