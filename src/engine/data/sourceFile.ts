@@ -13,8 +13,8 @@ export const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }); // keeps a BOM so that brat offsets can be shifted past it
 
-function megabytes(n: number): string {
-  return `${Math.round((n / (1024 * 1024)) * 10) / 10} MB`;
+function size(n: number): string {
+  return n < 1024 * 1024 ? `${Math.ceil(n / 1024)} KB` : `${Math.round((n / (1024 * 1024)) * 10) / 10} MB`;
 }
 
 function firstBadLine(bytes: Buffer): number {
@@ -42,9 +42,9 @@ export interface SourceText {
 
 /** `display` names the file in problems (relative to the dataset root). */
 export async function readSourceText(file: string, display: string, maxBytes: number, problems: DatasetProblem[]): Promise<SourceText | undefined> {
-  const size = (await fs.promises.stat(file)).size;
-  if (size > maxBytes) {
-    problems.push({ doc: display, file: display, message: `file is ${megabytes(size)}, over the ${megabytes(maxBytes)} limit for one dataset file: left out (split it into smaller files)` });
+  const bytesOnDisk = (await fs.promises.stat(file)).size;
+  if (bytesOnDisk > maxBytes) {
+    problems.push({ doc: display, file: display, message: `file is ${size(bytesOnDisk)}, over the ${size(maxBytes)} limit for one dataset file: left out (split it into smaller files)` });
     return undefined;
   }
   const bytes = await fs.promises.readFile(file);

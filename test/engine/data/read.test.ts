@@ -75,7 +75,7 @@ test('unreadable files are left out whole with one problem: binary, UTF-16, inva
     'bin.jsonl: file looks binary (it has NUL bytes), not UTF-8 text: left out',
     'utf16.jsonl: file is UTF-16 text: left out (save it as UTF-8)',
     'latin1.jsonl:2: file has bytes that are not UTF-8 on this line: left out whole (save it as UTF-8)',
-    'big.jsonl: file is 0 MB, over the 0 MB limit for one dataset file: left out (split it into smaller files)',
+    'big.jsonl: file is 7 KB, over the 2 KB limit for one dataset file: left out (split it into smaller files)',
   ]);
 });
 
