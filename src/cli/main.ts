@@ -15,6 +15,7 @@ import { runAssert, runClassify, runNer, type TaskCliIO } from './tasks';
 import { runIcd, runIcdDetect } from './icd';
 import { runIndex, runSearch } from './search';
 import { runHeads } from './heads';
+import { runConvertData } from './data';
 
 const USAGE = `usage: cmb <command> [options]
 
@@ -31,6 +32,8 @@ const USAGE = `usage: cmb <command> [options]
   index DIR [--model DIR] [--db FILE]          index a folder of notes (incremental)
   search DIR "query" [--k N] [--json]          hybrid search (words + meaning)
   heads --model DIR             task heads in the model folder's heads/ (models/README.md)
+  convert-data --from PATH [--from PATH...] --to FILE_OR_DIR [--format conll|brat|jsonl|csv] [--strict] [--force]
+                                convert labelled datasets (CoNLL, brat, JSONL, CSV); docs/datasets.md
 
 common options: --provider auto|cuda|webgpu|cpu  --threads N  --window N  --stride N  --batch N  --pooling mean|cls  --cache DIR`;
 
@@ -170,6 +173,7 @@ const extraCommands: Record<string, Command> = {
   index: (args, io) => runIndex(args, io, { color: process.stdout.isTTY }),
   search: (args, io) => runSearch(args, io, { color: process.stdout.isTTY }),
   heads: runHeads,
+  'convert-data': runConvertData,
 };
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
