@@ -12,6 +12,7 @@ import { modelEmbedder } from '../engine/index/modelEmbedder';
 import { loadModel } from '../engine/model/loadModel';
 import { embedTexts } from '../engine/tasks/embed';
 import type { CliIo } from './io';
+import { MAX_GLOB_CHARS } from '../engine/index/glob';
 import { indexFolder } from '../engine/index/indexer';
 import { defaultDbPath, progressMessage } from '../engine/index/protocol';
 import { findSimilar, searchIndex, type SearchResponse } from '../engine/index/search';
@@ -76,6 +77,13 @@ export function parseArgs(args: string[]): ParsedArgs {
 
 class UsageError extends Error {}
 
+/** over-long globs are refused before any work: the matcher's cost grows with the pattern */
+function checkPatterns(a: ParsedArgs): void {
+  for (const name of ['--glob', '--include', '--exclude']) {
+    for (const g of a.options.get(name) ?? []) if (g.length > MAX_GLOB_CHARS) throw new UsageError(`${name} takes a pattern of at most ${MAX_GLOB_CHARS} characters`);
+  }
+}
+
 /** the same file the engine uses for this folder, under CMB_STORAGE_DIR or ~/.cache/clinical-modernbert */
 export function cliDefaultDbPath(folder: string): string {
   const base = process.env.CMB_STORAGE_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'clinical-modernbert');
@@ -87,6 +95,7 @@ export async function runIndex(args: string[], io: SearchCliIo, hooks: SearchCli
     const a = parseArgs(args);
     if (a.flags.has('--help')) return usage(io, indexUsage, 0);
     if (a.positional.length !== 1) return usage(io, indexUsage, 2);
+    checkPatterns(a);
     const folder = resolve(a.positional[0]);
     const { embedder, note } = await embedderFor(a, hooks);
     if (note) io.err(note);
@@ -133,6 +142,7 @@ export async function runSearch(args: string[], io: SearchCliIo, hooks: SearchCl
     if (a.flags.has('--help')) return usage(io, searchUsage, 0);
     const similarTo = a.options.get('--similar-to')?.[0];
     if (a.positional.length !== (similarTo ? 1 : 2)) return usage(io, searchUsage, 2);
+    checkPatterns(a);
     const folder = resolve(a.positional[0]);
     const kText = a.options.get('--k')?.[0];
     const k = kText === undefined ? 10 : Number(kText);

@@ -135,3 +135,21 @@ test('without --db the CLI uses the engine\'s file for the folder, under CMB_STO
   assert.ok(existsSync(expected));
   assert.match(a.out.join(''), new RegExp(`Index: ${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
 });
+
+test('a hostile --glob answers at once; an over-long one is refused with exit 2', { timeout: 120_000 }, async (t) => {
+  const ws = workspace(t);
+  ws.write(`${'a'.repeat(200)}.txt`, 'amiodarone started');
+  assert.equal(await runIndex([ws.notes, '--db', ws.db], io().io), 0);
+  // a backtracking matcher spun for minutes on this pattern and name
+  const x = io();
+  assert.equal(await runSearch([ws.notes, 'amiodarone', '--db', ws.db, '--json', '--glob', '*a*a*a*a*a*a*a*a*a*a*a*a*a*b'], x.io), 0);
+  assert.deepEqual(JSON.parse(x.out.join('')).results, []);
+  for (const args of [[ws.notes, 'q', '--db', ws.db, '--glob', 'a'.repeat(501)], [ws.notes, 'q', '--db', ws.db, '--glob', '*'.repeat(600)]]) {
+    const y = io();
+    assert.equal(await runSearch(args, y.io), 2);
+    assert.match(y.err.join(''), /--glob takes a pattern of at most 500 characters/);
+  }
+  const z = io();
+  assert.equal(await runIndex([ws.notes, '--db', ws.db, '--exclude', '{'.repeat(501)], z.io), 2);
+  assert.match(z.err.join(''), /--exclude takes a pattern/);
+});

@@ -9,7 +9,7 @@ import { promises as fs, type Dirent, type Stats } from 'node:fs';
 import { join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { EngineError } from '../errors';
 import { hasVectors, type ChunkEmbedder } from './embedder';
-import { defaultExcludes, defaultIncludes, excludesDirectory, matchesAny } from './glob';
+import { checkGlob, defaultExcludes, defaultIncludes, excludesDirectory, matchesAny } from './glob';
 import { decodeNote, looksBinary } from './noteText';
 import type { DocumentRow, IndexStore } from './store';
 
@@ -67,6 +67,7 @@ export async function indexFolder(store: IndexStore, embedder: ChunkEmbedder, op
   const exclude = opts.exclude ?? defaultExcludes;
   const maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const log = opts.log ?? (() => undefined);
+  for (const g of [...include, ...exclude]) checkGlob(g, 'include or exclude pattern');
   const counts: IndexCounts = {
     scanned: 0, indexed: 0, unchanged: 0, removed: 0, skippedBinary: 0, skippedLarge: 0,
     unreadable: 0, latin1: 0, changedDuringRun: 0, failed: 0, chunks: 0, tokens: 0,

@@ -5,7 +5,7 @@
  * is quoted, so punctuation and operators (AND, NEAR, *, ") are just text.
  */
 import { hasVectors, type ChunkEmbedder } from './embedder';
-import { globToRegExp } from './glob';
+import { compileGlob } from './glob';
 import type { IndexStore } from './store';
 
 /** reciprocal rank fusion constant (Cormack et al. 2009) */
@@ -196,7 +196,7 @@ async function vectorAvailability(store: IndexStore, embedder: ChunkEmbedder, no
 
 async function docFilter(store: IndexStore, glob: string | undefined): Promise<Set<number> | undefined> {
   if (!glob?.trim()) return undefined;
-  const re = globToRegExp(glob);
+  const re = compileGlob(glob);
   const ids = new Set<number>();
   await store.db.each<{ id: number; path: string }>("SELECT id, path FROM documents WHERE status = 'indexed'", [], (r) => {
     if (re.test(r.path)) ids.add(r.id);

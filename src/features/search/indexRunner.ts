@@ -9,6 +9,7 @@ import type { Ctx } from '../../ctx';
 import type { IndexUpdateResult } from '../../engine/index/protocol';
 import { readSearchConfig } from '../../config';
 import type { IndexStateTracker } from './indexState';
+import { effectiveList, noticeOnce } from '../workspaceTrust';
 
 export class IndexRunner {
   private indexedOnce = new Set<string>();
@@ -84,8 +85,9 @@ export class IndexRunner {
       const params = {
         folder: folder.uri.fsPath,
         dbPath: this.dbPath(folder),
-        include: cfg.include,
-        exclude: cfg.exclude,
+        // in an untrusted workspace its own settings do not decide which files are read
+        include: noticeOnce(effectiveList('search.include'), (m) => this.ctx.log('warn', m)).value,
+        exclude: noticeOnce(effectiveList('search.exclude'), (m) => this.ctx.log('warn', m)).value,
         maxFileSizeMB: cfg.maxFileSizeMB,
       };
       const onProgress = (p: { message: string }) => {
