@@ -149,7 +149,7 @@ export async function runSearch(args: string[], io: SearchCliIo, hooks: SearchCl
     if (!Number.isInteger(k) || k < 1) throw new UsageError('--k needs a whole number of at least 1');
     const { embedder, note } = await embedderFor(a, hooks);
     const dbPath = dbPathFor(a, folder, hooks);
-    const { store, notice } = await IndexStore.open(dbPath, folder);
+    const { store, notice } = await IndexStore.open(dbPath, folder, { forSearch: true });
     try {
       if (notice) io.err(notice);
       if ((await store.counts()).documents === 0) io.err(`The index is empty; run: cmb index ${a.positional[0]}`);
