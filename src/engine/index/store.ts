@@ -176,7 +176,9 @@ export class IndexStore {
     const db = await Database.open(file);
     try {
       // the busy timeout first: a second process starting at the same moment waits for the first one's lock
-      await db.exec('PRAGMA busy_timeout=5000; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;');
+      await db.exec('PRAGMA busy_timeout=5000;');
+      await enterWal(db);
+      await db.exec('PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;');
       const check = await db.get<{ quick_check: string }>('PRAGMA quick_check');
       if (check?.quick_check !== 'ok') throw Object.assign(new Error('quick_check failed'), { code: 'SQLITE_CORRUPT' });
       await migrate(db);
@@ -404,6 +406,23 @@ export class IndexStore {
     index.remove(removed);
     for (const a of added) index.add(a.chunkId, docId, a.v);
     // PRAGMA data_version ignores this connection's own commits, so the cached index stays valid
+  }
+}
+
+/**
+ * Switches a new database to WAL. Two connections switching at once both hold a
+ * read lock and want the write lock, so sqlite answers one of them BUSY at once
+ * instead of waiting (it would deadlock): that one tries again shortly.
+ */
+async function enterWal(db: Database): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await db.exec('PRAGMA journal_mode=WAL;');
+      return;
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'SQLITE_BUSY' || attempt >= 50) throw e;
+      await new Promise((r) => setTimeout(r, 10 + Math.random() * 40));
+    }
   }
 }
 
