@@ -13,7 +13,7 @@ import { loadModel } from '../engine/model/loadModel';
 import { embedTexts } from '../engine/tasks/embed';
 import type { CliIo } from './io';
 import { MAX_GLOB_CHARS } from '../engine/index/glob';
-import { indexFolder } from '../engine/index/indexer';
+import { indexFolder, vectorsWouldBeLost } from '../engine/index/indexer';
 import { defaultDbPath, progressMessage } from '../engine/index/protocol';
 import { findSimilar, searchIndex, type SearchResponse } from '../engine/index/search';
 import { IndexStore } from '../engine/index/store';
@@ -49,9 +49,9 @@ interface ParsedArgs {
 }
 
 const valueOptions = new Set(['--model', '--db', '--k', '--glob', '--include', '--exclude', '--max-file-mb', '--similar-to', '--provider', '--threads', '--window', '--stride', '--batch', '--pooling', '--cache']);
-const flagOptions = new Set(['--json', '--help']);
+const flagOptions = new Set(['--json', '--help', '--rebuild']);
 
-export const indexUsage = 'usage: cmb index DIR [--model DIR] [--db FILE] [--include GLOB]... [--exclude GLOB]... [--max-file-mb N] [--json] [model options: --provider --threads --window --stride --batch --pooling]';
+export const indexUsage = 'usage: cmb index DIR [--model DIR] [--db FILE] [--rebuild] [--include GLOB]... [--exclude GLOB]... [--max-file-mb N] [--json] [model options: --provider --threads --window --stride --batch --pooling]';
 export const searchUsage = 'usage: cmb search DIR "query" [--k N] [--json] [--model DIR] [--db FILE] [--glob PATTERN]\n       cmb search DIR --similar-to FILE [--k N] [--json] --model DIR';
 
 export function parseArgs(args: string[]): ParsedArgs {
@@ -104,12 +104,21 @@ export async function runIndex(args: string[], io: SearchCliIo, hooks: SearchCli
     const { store, notice } = await IndexStore.open(dbPathFor(a, folder, hooks), folder);
     try {
       if (notice) io.err(notice);
+      const rebuild = a.flags.has('--rebuild');
+      const lost = rebuild ? undefined : await vectorsWouldBeLost(store, embedder);
+      if (lost) {
+        // hours of embedding would go: the user says so with --rebuild, or gives the model
+        io.err(`cmb: this index was built with the model in ${lost.model}; give --model ${lost.model} to update it, or --rebuild to rebuild it by words only.`);
+        return 1;
+      }
+      if (rebuild) await store.clear();
       let last = 0;
       const r = await indexFolder(store, embedder, {
         folder,
         include: a.options.get('--include'),
         exclude: a.options.get('--exclude'),
         maxFileBytes: maxMB ? Math.round(Number(maxMB) * 1048576) : undefined,
+        dropVectors: rebuild,
         signal: hooks.signal,
         log: (level, m) => io.err(`${level}: ${m}`),
         onProgress: (c) => {
@@ -123,7 +132,8 @@ export async function runIndex(args: string[], io: SearchCliIo, hooks: SearchCli
       else {
         io.out(
           `${r.cancelled ? 'Cancelled' : 'Indexed'} ${folder}: ${r.indexed} notes indexed, ${r.unchanged} unchanged, ${r.removed} removed; ` +
-            `skipped ${r.skippedBinary} binary, ${r.skippedLarge} too large, ${r.unreadable} unreadable; ` +
+            `skipped ${r.skippedBinary} binary, ${r.skippedLarge} too large, ${r.unreadable} unreadable${r.badNames ? `, ${r.badNames} named in other than UTF-8` : ''}; ` +
+            (r.notChecked ? `${r.notChecked} notes in unreadable folders kept as they were; ` : '') +
             `${r.chunks} passages, ${r.tokens} tokens in ${(r.ms / 1000).toFixed(1)} s${r.lexicalOnly ? ' (words only, no vectors)' : ''}.\n` +
             `Index: ${store.file}`,
         );
@@ -140,6 +150,7 @@ export async function runSearch(args: string[], io: SearchCliIo, hooks: SearchCl
   return guarded(io, searchUsage, async () => {
     const a = parseArgs(args);
     if (a.flags.has('--help')) return usage(io, searchUsage, 0);
+    if (a.flags.has('--rebuild')) throw new UsageError('unknown option --rebuild');
     const similarTo = a.options.get('--similar-to')?.[0];
     if (a.positional.length !== (similarTo ? 1 : 2)) return usage(io, searchUsage, 2);
     checkPatterns(a);
@@ -153,7 +164,8 @@ export async function runSearch(args: string[], io: SearchCliIo, hooks: SearchCl
     try {
       if (notice) io.err(notice);
       if ((await store.counts()).documents === 0) io.err(`The index is empty; run: cmb index ${a.positional[0]}`);
-      const noVectorsReason = note ?? undefined;
+      const lost = a.options.has('--model') ? undefined : await vectorsWouldBeLost(store, embedder);
+      const noVectorsReason = lost ? `No --model given, so notes are matched by words only; the index was built with the model in ${lost.model}: give --model ${lost.model} to search by meaning too.` : note;
       let res: SearchResponse;
       if (similarTo) {
         const { readFile } = await import('node:fs/promises');

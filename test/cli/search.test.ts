@@ -153,3 +153,34 @@ test('a hostile --glob answers at once; an over-long one is refused with exit 2'
   assert.equal(await runIndex([ws.notes, '--db', ws.db, '--exclude', '{'.repeat(501)], z.io), 2);
   assert.match(z.err.join(''), /--exclude takes a pattern/);
 });
+
+test('cmb index without --model refuses to drop the vectors of an index built with a model; --rebuild does it on purpose', async (t) => {
+  const ws = workspace(t);
+  const modelDir = join(ws.root, 'models', 'clinical');
+  const hook: SearchCliHooks = { loadEmbedder: async (dir) => ({ ...fakeEmbedder(), source: dir }) };
+  assert.equal(await runIndex([ws.notes, '--model', modelDir, '--db', ws.db], io().io, hook), 0);
+  const stats = async () => {
+    const { IndexStore } = await import('../../src/engine/index/store');
+    const { store } = await IndexStore.open(ws.db);
+    const c = await store.counts();
+    await store.close();
+    return c;
+  };
+  const vectors = (await stats()).vectors;
+  assert.ok(vectors >= 6);
+  const a = io();
+  assert.equal(await runIndex([ws.notes, '--db', ws.db], a.io), 1);
+  const line = a.err.filter((l) => l.startsWith('cmb: '));
+  assert.equal(line.length, 1);
+  assert.match(line[0], new RegExp(`built with the model in ${modelDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; give --model .* or --rebuild`));
+  assert.equal((await stats()).vectors, vectors, 'the vectors are still there');
+  const s = io();
+  assert.equal(await runSearch([ws.notes, 'amiodarone', '--db', ws.db, '--json'], s.io), 0);
+  assert.match(JSON.parse(s.out.join('')).reason, /built with the model in .*give --model/);
+  const b = io();
+  assert.equal(await runIndex([ws.notes, '--db', ws.db, '--rebuild', '--json'], b.io), 0, b.err.join('\n'));
+  assert.equal(JSON.parse(b.out.join('')).indexed, 6);
+  assert.equal((await stats()).vectors, 0);
+  const c = io();
+  assert.equal(await runSearch([ws.notes, 'q', '--db', ws.db, '--rebuild'], c.io), 2, 'search has no --rebuild');
+});

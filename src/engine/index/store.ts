@@ -136,11 +136,11 @@ export class IndexStore {
     try {
       return { store: await IndexStore.openChecked(abs) };
     } catch (e) {
-      if (!isCorruptionError(e)) throw storeError(e, abs);
+      if (!isCorruptionError(e)) throw describeStoreError(e, abs);
       const aside = `${abs}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
       for (const suffix of ['', '-wal', '-shm']) if (existsSync(abs + suffix)) renameSync(abs + suffix, aside + suffix);
       pruneDamagedCopies(abs, aside);
-      const store = await IndexStore.openChecked(abs).catch((e2) => Promise.reject(storeError(e2, abs)));
+      const store = await IndexStore.openChecked(abs).catch((e2) => Promise.reject(describeStoreError(e2, abs)));
       return { store, notice: `The search index was damaged; it was moved to ${aside} and will be rebuilt. That copy holds note text: delete it when you no longer need it.` };
     }
   }
@@ -155,7 +155,7 @@ export class IndexStore {
     try {
       db = await Database.open(uri, { readOnly: true });
     } catch (e) {
-      throw storeError(e, file);
+      throw describeStoreError(e, file);
     }
     try {
       const version = await schemaVersion(db);
@@ -165,7 +165,7 @@ export class IndexStore {
       return new IndexStore(db, file);
     } catch (e) {
       await db.close().catch(() => undefined);
-      throw storeError(e, file);
+      throw describeStoreError(e, file);
     }
   }
 
@@ -515,16 +515,19 @@ function errnoWords(e: unknown): string {
   return code ?? 'error';
 }
 
-/** sqlite's open errors name no file; say which one and what to do */
-function storeError(e: unknown, file: string): unknown {
+/** sqlite's errors name no file; say which one and what to do, in one line */
+export function describeStoreError(e: unknown, file: string): unknown {
   if (e instanceof EngineError) return e;
   const code = (e as { code?: string } | null)?.code;
   if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') {
     return new EngineError('bad-input', `The search index ${file} cannot be opened for writing; check that it and its folder are yours and writable.`);
   }
-  if (code === 'SQLITE_FULL') return new EngineError('bad-input', `The disk holding the search index ${file} is full; free some space and try again.`);
+  if (code === 'SQLITE_FULL') {
+    return new EngineError('bad-input', `The disk holding the search index ${file} is full: indexing stopped, and the notes indexed so far are kept. Free some space and update the index again.`);
+  }
+  if (code === 'SQLITE_IOERR') return new EngineError('bad-input', `The disk holding the search index ${file} failed to read or write; check the disk, then update the index again.`);
   if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return new EngineError('bad-input', `The search index ${file} is locked by another program; try again when it has finished.`);
-  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') return new EngineError('bad-input', `The search index ${file} is damaged and cannot be replaced; delete it to start a new one.`);
+  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') return new EngineError('bad-input', `The search index ${file} is damaged; update the index to move it aside and start a new one, or delete it.`);
   return e;
 }
 
