@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultDbPath } from '../../src/engine/index/protocol';
+import { IndexStore } from '../../src/engine/index/store';
 import { cliDefaultDbPath, loadModelEmbedder, runIndex, runSearch, type SearchCliHooks, type SearchCliIo } from '../../src/cli/search';
 import { makeTestModelFolder } from '../../src/engine/model/testModelFolder';
 import { clinicalNotes, tempWorkspace } from '../engine/index/notesFixture';
@@ -160,7 +161,6 @@ test('cmb index without --model refuses to drop the vectors of an index built wi
   const hook: SearchCliHooks = { loadEmbedder: async (dir) => ({ ...fakeEmbedder(), source: dir }) };
   assert.equal(await runIndex([ws.notes, '--model', modelDir, '--db', ws.db], io().io, hook), 0);
   const stats = async () => {
-    const { IndexStore } = await import('../../src/engine/index/store');
     const { store } = await IndexStore.open(ws.db);
     const c = await store.counts();
     await store.close();

@@ -4,6 +4,7 @@ import { chmodSync, mkdirSync, promises as fsp, renameSync, rmSync, symlinkSync,
 import { join } from 'node:path';
 import { indexFolder, type IndexOptions } from '../../../src/engine/index/indexer';
 import { lexicalOnlyEmbedder } from '../../../src/engine/index/wordChunker';
+import type { ChunkEmbedder } from '../../../src/engine/index/embedder';
 import { IndexStore } from '../../../src/engine/index/store';
 import { EngineError } from '../../../src/engine/errors';
 import { clinicalNotes, tempWorkspace, type TempWorkspace } from './notesFixture';
@@ -20,7 +21,7 @@ async function setup(t: { after(fn: () => unknown): void }, notes: Record<string
   return { ws, store };
 }
 
-const run = (store: IndexStore, ws: TempWorkspace, e = fakeEmbedder(), o: Partial<IndexOptions> = {}) => indexFolder(store, e, { folder: ws.notes, ...o });
+const run = (store: IndexStore, ws: TempWorkspace, e: ChunkEmbedder = fakeEmbedder(), o: Partial<IndexOptions> = {}) => indexFolder(store, e, { folder: ws.notes, ...o });
 
 test('a folder is indexed once; a second run finds nothing changed and embeds nothing', async (t) => {
   const { ws, store } = await setup(t);
