@@ -346,23 +346,25 @@ export class IndexStore {
 
   /**
    * The k passages nearest to q: int8 candidates from memory, re-scored with
-   * the float32 vectors from the database, best first.
+   * the float32 vectors from the database, best first; at most `perDoc` of one
+   * note when given.
    */
-  async nearest(q: Float32Array, k: number, allowDoc?: (docId: number) => boolean): Promise<VectorHit[]> {
+  async nearest(q: Float32Array, k: number, allowDoc?: (docId: number) => boolean, perDoc?: number): Promise<VectorHit[]> {
     const index = await this.vectorIndex();
     if (!index || q.length !== index.dims) return [];
-    const candidates = index.search(q, Math.max(RESCORE_MIN, RESCORE_FACTOR * k), { allowDoc });
+    // twice the cap among the candidates: re-scoring may reorder a note's passages
+    const candidates = index.search(q, Math.max(RESCORE_MIN, RESCORE_FACTOR * k), { allowDoc, perDoc: perDoc ? perDoc * RESCORE_FACTOR : undefined });
     if (!candidates.length) return [];
     const rows = await this.db.all<{ chunk_id: number; embedding: Buffer }>(
       `SELECT chunk_id, embedding FROM vectors WHERE chunk_id IN (${candidates.map(() => '?').join(',')})`,
       candidates.map((c) => c.chunkId),
     );
     const exact = new Map(rows.map((r) => [r.chunk_id, dot(blobVector(r.embedding), q)]));
-    return candidates
+    const rescored = candidates
       .filter((c) => exact.has(c.chunkId)) // deleted since the candidates were picked
       .map((c) => ({ ...c, score: exact.get(c.chunkId)! }))
-      .sort((a, b) => b.score - a.score || a.chunkId - b.chunkId)
-      .slice(0, k);
+      .sort((a, b) => b.score - a.score || a.chunkId - b.chunkId);
+    return (perDoc ? capPerNote(rescored, perDoc, (h) => h.docId) : rescored).slice(0, k);
   }
 
   async counts(): Promise<{ documents: number; indexed: number; chunks: number; vectors: number; tokens: number; binary: number; tooLarge: number; empty: number; latin1: number }> {
@@ -456,6 +458,16 @@ async function migrate(db: Database): Promise<void> {
 
 function newerSchema(version: number): EngineError {
   return new EngineError('bad-input', `The search index was written by a newer version of the extension (schema ${version}); rebuild the index or update the extension.`);
+}
+
+/** the items in order, at most `cap` of one note */
+export function capPerNote<T>(items: T[], cap: number, noteOf: (item: T) => number): T[] {
+  const seen = new Map<number, number>();
+  return items.filter((item) => {
+    const n = seen.get(noteOf(item)) ?? 0;
+    seen.set(noteOf(item), n + 1);
+    return n < cap;
+  });
 }
 
 function vectorBlob(v: Float32Array): Buffer {
