@@ -97,9 +97,8 @@ export function readIcdSettings(): IcdSettings {
 
 // Semantic search (clinicalModernbert.search.*)
 
+/** include/exclude are restricted in untrusted workspaces: read them with effectiveList (features/workspaceTrust.ts) */
 export interface SearchConfig {
-  include: string[];
-  exclude: string[];
   maxFileSizeMB: number;
 }
 
@@ -107,11 +106,8 @@ export const searchSettingNames = ['search.include', 'search.exclude', 'search.m
 
 export function readSearchConfig(): SearchConfig {
   const c = vscode.workspace.getConfiguration(`${SECTION}.search`);
-  const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.trim() !== '') : []);
   const max = c.get<number>('maxFileSizeMB', 5);
   return {
-    include: list(c.get('include')),
-    exclude: list(c.get('exclude')),
     maxFileSizeMB: Number.isFinite(max) && max > 0 ? max : 5,
   };
 }

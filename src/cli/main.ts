@@ -29,7 +29,7 @@ const USAGE = `usage: cmb <command> [options]
   classify --model DIR          stdin {"text"} lines -> {"label","scores"}
   icd CODE... [--codesets DIR]  code, system, description, billable, parents
   icd-detect [--codesets DIR]   stdin {"text"} lines -> ICD codes found, with offsets
-  index DIR [--model DIR] [--db FILE]          index a folder of notes (incremental)
+  index DIR [--model DIR] [--db FILE] [--rebuild]  index a folder of notes (incremental)
   search DIR "query" [--k N] [--json]          hybrid search (words + meaning)
   heads --model DIR             task heads in the model folder's heads/ (models/README.md)
   convert-data --from PATH [--from PATH...] --to FILE_OR_DIR [--format conll|brat|jsonl|csv] [--strict] [--force]
