@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { defaultEngineSettings, type EngineSettings, type Pooling, type ProviderSetting } from '../engine/coreProtocol';
 import { EngineError } from '../engine/errors';
+import { readRegularTextFile } from '../engine/regularFile';
 import type { ChunkEmbedder } from '../engine/index/embedder';
 import { modelEmbedder } from '../engine/index/modelEmbedder';
 import { loadModel } from '../engine/model/loadModel';
@@ -137,6 +138,8 @@ export async function runSearch(args: string[], io: SearchCliIo, hooks: SearchCl
     const kText = a.options.get('--k')?.[0];
     const k = kText === undefined ? 10 : Number(kText);
     if (!Number.isInteger(k) || k < 1) throw new UsageError('--k needs a whole number of at least 1');
+    // read first: a pipe or a device named here must not hang or fill memory, and needs no model loaded to refuse
+    const similarText = similarTo ? readRegularTextFile(resolve(similarTo), `--similar-to ${similarTo}`) : undefined;
     const { embedder, note } = await embedderFor(a, hooks);
     const dbPath = dbPathFor(a, folder, hooks);
     const { store, notice } = await IndexStore.open(dbPath, folder);
@@ -145,10 +148,9 @@ export async function runSearch(args: string[], io: SearchCliIo, hooks: SearchCl
       if ((await store.counts()).documents === 0) io.err(`The index is empty; run: cmb index ${a.positional[0]}`);
       const noVectorsReason = note ?? undefined;
       let res: SearchResponse;
-      if (similarTo) {
-        const { readFile } = await import('node:fs/promises');
+      if (similarTo && similarText !== undefined) {
         const abs = resolve(similarTo);
-        const text = (await readFile(abs)).toString('utf8');
+        const text = similarText;
         const rel = abs.startsWith(folder + '/') ? abs.slice(folder.length + 1) : undefined;
         res = await findSimilar(store, embedder, { text, k, excludePath: rel, pathGlob: a.options.get('--glob')?.[0], signal: hooks.signal, noVectorsReason });
       } else {

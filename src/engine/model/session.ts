@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import './telemetryOff';
 import * as ort from 'onnxruntime-node';
 import { EngineError } from '../errors';
+import { requireRegularFile } from '../regularFile';
 import type { ExecutionProviderName, ProviderSetting } from '../coreProtocol';
 
 export interface SessionChoice {
@@ -65,7 +66,11 @@ export interface CreateSessionOptions {
 export async function createSession(onnxPath: string, opts: CreateSessionOptions): Promise<SessionChoice> {
   // onnxruntime's own logger would print provider failures to stderr; they are
   // caught, reported and logged here instead
-  if (!opts.create) ort.env.logLevel = 'fatal';
+  if (!opts.create) {
+    ort.env.logLevel = 'fatal';
+    // onnxruntime would block on a pipe and read a device without end
+    requireRegularFile(onnxPath, `The ONNX file ${onnxPath}`);
+  }
   const create = opts.create ?? ((p, o) => ort.InferenceSession.create(p, o));
   const failures: SessionChoice['failures'] = [];
   for (const provider of providerChain(opts.provider)) {
