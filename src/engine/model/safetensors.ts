@@ -92,6 +92,19 @@ export function parseSafetensors(bytes: Buffer, path: string): SafetensorsFile {
     const cur = ranges[i]!;
     if (cur[0] < prev[1] && cur[1] > cur[0]) throw corrupt(path, `tensors "${prev[2]}" and "${cur[2]}" overlap`);
   }
+  // As the reference library: the tensors tile the data section exactly. A header
+  // length off by one still parses (the header ends in padding spaces) but shifts
+  // every tensor by a byte, which only this check notices.
+  let covered = 0;
+  for (const [begin, end, name] of ranges) {
+    if (begin !== covered) {
+      throw corrupt(path, `tensor "${name}" starts at byte ${begin} of the data section where ${covered} was expected (is the header length field wrong?)`);
+    }
+    covered = end;
+  }
+  if (covered !== dataLength) {
+    throw corrupt(path, `the tensors cover ${covered} of the data section's ${dataLength} bytes (is the header length field wrong?)`);
+  }
   return { path, metadata, tensors, bytes };
 }
 

@@ -26,7 +26,16 @@ export function providerChain(setting: ProviderSetting): ExecutionProviderName[]
 /** A short reason from an onnxruntime error: its first line, without paths to shared libraries. */
 function shortReason(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
-  return text.split('\n')[0].slice(0, 300);
+  return shortOrtReason(text.split('\n')[0]);
+}
+
+/** onnxruntime's message without the source paths and C++ signatures it carries */
+export function shortOrtReason(reason: string): string {
+  return reason
+    .replace(/\/onnxruntime_src\/\S+:\d+\s+(\S+::)*\S+\([^)]*\)\s*/g, '')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 300);
 }
 
 /**
@@ -100,13 +109,26 @@ export async function createSession(onnxPath: string, opts: CreateSessionOptions
       opts.log?.('warn', `Execution provider ${provider} did not load: ${reason}`);
     }
   }
-  const detail = failures.map((f) => `${f.provider}: ${f.reason}`).join('; ');
+  // a file onnxruntime cannot parse fails on every provider: say so first, not as the last of three provider reasons
+  const damaged = failures.map((f) => damagedOnnxReason(f.reason)).find((r) => r !== undefined);
+  if (damaged) {
+    throw new EngineError('corrupt-weights', `The ONNX file ${onnxPath} is damaged or is not an ONNX model (${damaged}). Download it again, or delete it so that model.safetensors is converted instead.`);
+  }
+  const last = failures.at(-1);
+  const others = failures.slice(0, -1).map((f) => `${f.provider}: ${f.reason}`).join('; ');
   throw new EngineError(
     'provider-failed',
     opts.provider === 'auto'
-      ? `The model could not be loaded on any execution provider (${detail}).`
-      : `The model could not be loaded on ${opts.provider} (${detail}). Set clinicalModernbert.executionProvider to "auto" or "cpu".`,
+      ? `The model could not be loaded: ${last ? last.reason : 'no execution provider'}${others ? ` (also tried ${others})` : ''}.`
+      : `The model could not be loaded on ${opts.provider} (${last ? last.reason : 'unknown reason'}). Set clinicalModernbert.executionProvider to "auto" or "cpu".`,
   );
+}
+
+/** What onnxruntime says about a file it cannot read as a model, in words, or undefined for other failures. */
+export function damagedOnnxReason(reason: string): string | undefined {
+  if (/protobuf parsing failed|INVALID_PROTOBUF/i.test(reason)) return 'onnxruntime cannot parse it';
+  if (/does not have a graph|no graph was found/i.test(reason)) return 'it holds no model graph';
+  return undefined;
 }
 
 export interface BatchInputs {

@@ -47,6 +47,23 @@ export class CheckpointWeights {
         `${basename(file.path)}: tensor "${name}" has shape [${shape.join(', ')}] but config.json implies [${expectedShape.join(', ')}].`,
       );
     }
-    return { data: tensorAsFloat32(file, name), shape };
+    const data = tensorAsFloat32(file, name);
+    const bad = firstNonFinite(data);
+    if (bad >= 0) {
+      // one NaN weight makes every output NaN: embeddings would be null and search hits meaningless
+      throw new EngineError(
+        'corrupt-weights',
+        `${basename(file.path)}: tensor "${name}" holds ${Number.isNaN(data[bad]) ? 'NaN' : 'infinite'} values (first at element ${bad}); the checkpoint is damaged or was saved after training diverged. Download or export it again.`,
+      );
+    }
+    return { data, shape };
   }
+}
+
+function firstNonFinite(data: Float32Array): number {
+  for (let i = 0; i < data.length; i++) {
+    // x - x is 0 for every finite x and NaN for NaN and both infinities
+    if (data[i]! - data[i]! !== 0) return i;
+  }
+  return -1;
 }

@@ -68,6 +68,11 @@ function stampPath(onnxPath: string): string {
   return `${onnxPath}.source.json`;
 }
 
+/** true when `onnxPath` was written by this converter (a stamp lies beside it), so it may be rebuilt from its source */
+export function isConvertedFile(onnxPath: string): boolean {
+  return existsSync(stampPath(onnxPath));
+}
+
 function cancelled(): EngineError {
   return new EngineError('cancelled', 'Model conversion was cancelled.');
 }
