@@ -11,6 +11,7 @@ import { readRegularTextFile } from '../engine/regularFile';
 import type { ChunkEmbedder } from '../engine/index/embedder';
 import { modelEmbedder } from '../engine/index/modelEmbedder';
 import { loadModel } from '../engine/model/loadModel';
+import { clampThreads } from '../engine/model/threads';
 import { embedTexts } from '../engine/tasks/embed';
 import type { CliIo } from './io';
 import { indexFolder } from '../engine/index/indexer';
@@ -89,7 +90,7 @@ export async function runIndex(args: string[], io: SearchCliIo, hooks: SearchCli
     if (a.flags.has('--help')) return usage(io, indexUsage, 0);
     if (a.positional.length !== 1) return usage(io, indexUsage, 2);
     const folder = resolve(a.positional[0]);
-    const { embedder, note } = await embedderFor(a, hooks);
+    const { embedder, note } = await embedderFor(a, hooks, io);
     if (note) io.err(note);
     const maxMB = a.options.get('--max-file-mb')?.[0];
     if (maxMB !== undefined && !(Number(maxMB) > 0)) throw new UsageError('--max-file-mb needs a positive number');
@@ -140,7 +141,7 @@ export async function runSearch(args: string[], io: SearchCliIo, hooks: SearchCl
     if (!Number.isInteger(k) || k < 1) throw new UsageError('--k needs a whole number of at least 1');
     // read first: a pipe or a device named here must not hang or fill memory, and needs no model loaded to refuse
     const similarText = similarTo ? readRegularTextFile(resolve(similarTo), `--similar-to ${similarTo}`) : undefined;
-    const { embedder, note } = await embedderFor(a, hooks);
+    const { embedder, note } = await embedderFor(a, hooks, io);
     const dbPath = dbPathFor(a, folder, hooks);
     const { store, notice } = await IndexStore.open(dbPath, folder);
     try {
@@ -206,14 +207,14 @@ function highlighted(s: string, hs: Array<[number, number]>, color: boolean): st
   return out + s.slice(at);
 }
 
-async function embedderFor(a: ParsedArgs, hooks: SearchCliHooks): Promise<{ embedder: CliEmbedder; note?: string }> {
+async function embedderFor(a: ParsedArgs, hooks: SearchCliHooks, io: Pick<CliIo, 'err'>): Promise<{ embedder: CliEmbedder; note?: string }> {
   const model = a.options.get('--model')?.[0];
   if (!model) return { embedder: lexicalOnlyEmbedder(), note: 'No --model given, so notes are matched by words only.' };
-  const embedder = await (hooks.loadEmbedder ?? loadModelEmbedder)(resolve(model), modelSettings(a));
+  const embedder = await (hooks.loadEmbedder ?? loadModelEmbedder)(resolve(model), modelSettings(a, io));
   return { embedder, note: embedder.demo ? 'The model is a demo or random-weight model, so notes are matched by words only.' : undefined };
 }
 
-function modelSettings(a: ParsedArgs): EngineSettings {
+function modelSettings(a: ParsedArgs, io: Pick<CliIo, 'err'>): EngineSettings {
   const one = (name: string) => a.options.get(name)?.at(-1);
   const int = (name: string, fallback: number) => {
     const v = one(name);
@@ -231,10 +232,16 @@ function modelSettings(a: ParsedArgs): EngineSettings {
     windowTokens: int('--window', defaultEngineSettings.windowTokens),
     windowStride: int('--stride', defaultEngineSettings.windowStride),
     batchSize: Math.max(1, int('--batch', defaultEngineSettings.batchSize)),
-    threads: int('--threads', defaultEngineSettings.threads),
+    threads: clampedThreads(int('--threads', defaultEngineSettings.threads), io),
     pooling: pooling as Pooling,
     cacheDir: one('--cache') ?? '',
   };
+}
+
+function clampedThreads(requested: number, io: Pick<CliIo, 'err'>): number {
+  const { threads, notice } = clampThreads(requested, '--threads');
+  if (notice) io.err(`cmb: ${notice}`);
+  return threads;
 }
 
 function dbPathFor(a: ParsedArgs, folder: string, hooks: SearchCliHooks): string {

@@ -10,6 +10,7 @@ import './telemetryOff';
 import * as ort from 'onnxruntime-node';
 import { EngineError } from '../errors';
 import { requireRegularFile } from '../regularFile';
+import { clampThreads } from './threads';
 import type { ExecutionProviderName, ProviderSetting } from '../coreProtocol';
 
 export interface SessionChoice {
@@ -82,6 +83,9 @@ export async function createSession(onnxPath: string, opts: CreateSessionOptions
   }
   const create = opts.create ?? ((p, o) => ort.InferenceSession.create(p, o));
   const failures: SessionChoice['failures'] = [];
+  // the CLI and the settings clamp already; this guards every other caller
+  const { threads, notice } = clampThreads(opts.threads, 'threads');
+  if (notice) opts.log?.('warn', notice);
   for (const provider of providerChain(opts.provider)) {
     const missing = provider === 'webgpu' && !opts.create ? webgpuUnavailableReason() : undefined;
     if (missing) {
@@ -95,8 +99,8 @@ export async function createSession(onnxPath: string, opts: CreateSessionOptions
       enableCpuMemArena: true,
       logSeverityLevel: 3,
     };
-    if (opts.threads > 0) {
-      options.intraOpNumThreads = opts.threads;
+    if (threads > 0) {
+      options.intraOpNumThreads = threads;
       options.interOpNumThreads = 1;
     }
     try {
