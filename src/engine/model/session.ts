@@ -116,7 +116,7 @@ export async function createSession(onnxPath: string, opts: CreateSessionOptions
   // a file onnxruntime cannot parse fails on every provider: say so first, not as the last of three provider reasons
   const damaged = failures.map((f) => damagedOnnxReason(f.reason)).find((r) => r !== undefined);
   if (damaged) {
-    throw new EngineError('corrupt-weights', `The ONNX file ${onnxPath} is damaged or is not an ONNX model (${damaged}). Download it again, or delete it so that model.safetensors is converted instead.`);
+    throw new EngineError('corrupt-weights', `The ONNX file ${onnxPath} is damaged or is not an ONNX model (${damaged}). Download it again (or, where model.safetensors lies beside it, delete it to convert that instead).`);
   }
   const last = failures.at(-1);
   const others = failures.slice(0, -1).map((f) => `${f.provider}: ${f.reason}`).join('; ');
