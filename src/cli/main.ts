@@ -11,6 +11,7 @@ import { domainHandlers } from '../engine/domains';
 import { CliInputError, parseArgs, processIo, readJsonLines, requireFlag, stringFlag, textField, type CliIo, type ParsedArgs } from './io';
 import { makeTestModelFolder } from '../engine/model/testModelFolder';
 import { loadModel } from '../engine/model/loadModel';
+import { clampThreads } from '../engine/model/threads';
 import { runAssert, runClassify, runNer, type TaskCliIO } from './tasks';
 import { runIcd, runIcdDetect } from './icd';
 import { runIndex, runSearch } from './search';
@@ -45,7 +46,14 @@ function intFlag(p: ParsedArgs, name: string, fallback: number): number {
   return n;
 }
 
-function settingsFrom(p: ParsedArgs): EngineSettings {
+/** --threads above the machine's cores is lowered to them, with a notice on stderr */
+function threadsFlag(p: ParsedArgs, io: Pick<CliIo, 'err'>): number {
+  const { threads, notice } = clampThreads(intFlag(p, 'threads', defaultEngineSettings.threads), '--threads');
+  if (notice) io.err(`cmb: ${notice}`);
+  return threads;
+}
+
+function settingsFrom(p: ParsedArgs, io: Pick<CliIo, 'err'>): EngineSettings {
   const provider = stringFlag(p, 'provider') ?? 'auto';
   if (!['auto', 'cuda', 'webgpu', 'cpu'].includes(provider)) throw new CliInputError('--provider must be auto, cuda, webgpu or cpu');
   const pooling = stringFlag(p, 'pooling') ?? 'mean';
@@ -55,7 +63,7 @@ function settingsFrom(p: ParsedArgs): EngineSettings {
     windowTokens: intFlag(p, 'window', defaultEngineSettings.windowTokens),
     windowStride: intFlag(p, 'stride', defaultEngineSettings.windowStride),
     batchSize: Math.max(1, intFlag(p, 'batch', defaultEngineSettings.batchSize)),
-    threads: intFlag(p, 'threads', defaultEngineSettings.threads),
+    threads: threadsFlag(p, io),
     pooling: pooling as Pooling,
     cacheDir: stringFlag(p, 'cache') ?? '',
   };
@@ -77,7 +85,7 @@ export function createCliEngine(io: CliIo): Engine {
 /** Loads --model into the engine; progress goes to stderr when it is a terminal. */
 export async function loadCliModel(engine: Engine, p: ParsedArgs, io: CliIo): Promise<void> {
   const dir = requireFlag(p, 'model', 'DIR (a model folder)');
-  await engine.call('model.load', { path: dir, settings: settingsFrom(p) }, directContext({
+  await engine.call('model.load', { path: dir, settings: settingsFrom(p, io) }, directContext({
     progress: (pr) => {
       if (process.stderr.isTTY) io.err(`${pr.message}${pr.fraction !== undefined ? ` ${Math.round(pr.fraction * 100)}%` : ''}`);
     },
@@ -103,7 +111,7 @@ const commands: Record<string, Command> = {
     const p = parseArgs(args, ['force']);
     const engine = createCliEngine(io);
     const dir = requireFlag(p, 'model', 'DIR (a model folder)');
-    const r = await engine.call('model.convert', { path: dir, settings: settingsFrom(p), force: p.flags.get('force') === true }, directContext({
+    const r = await engine.call('model.convert', { path: dir, settings: settingsFrom(p, io), force: p.flags.get('force') === true }, directContext({
       progress: (pr) => io.err(`${pr.message}${pr.fraction !== undefined ? ` ${Math.round(pr.fraction * 100)}%` : ''}`),
     }));
     io.out(JSON.stringify(r));
@@ -160,7 +168,7 @@ const SWITCHES = ['force', 'json', 'allow-demo'];
 
 /** The task commands load a model in-process, with the same engine options as the others. */
 function taskIo(io: CliIo): TaskCliIO {
-  return { ...io, loadModel: (dir, args) => loadModel(dir, settingsFrom(parseArgs(args, SWITCHES))) };
+  return { ...io, loadModel: (dir, args) => loadModel(dir, settingsFrom(parseArgs(args, SWITCHES), io)) };
 }
 
 /** Subcommands of the feature domains. */

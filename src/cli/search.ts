@@ -7,9 +7,11 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { defaultEngineSettings, type EngineSettings, type Pooling, type ProviderSetting } from '../engine/coreProtocol';
 import { EngineError } from '../engine/errors';
+import { readRegularTextFile } from '../engine/regularFile';
 import type { ChunkEmbedder } from '../engine/index/embedder';
 import { modelEmbedder } from '../engine/index/modelEmbedder';
 import { loadModel } from '../engine/model/loadModel';
+import { clampThreads } from '../engine/model/threads';
 import { embedTexts } from '../engine/tasks/embed';
 import type { CliIo } from './io';
 import { MAX_GLOB_CHARS } from '../engine/index/glob';
@@ -97,7 +99,7 @@ export async function runIndex(args: string[], io: SearchCliIo, hooks: SearchCli
     if (a.positional.length !== 1) return usage(io, indexUsage, 2);
     checkPatterns(a);
     const folder = resolve(a.positional[0]);
-    const { embedder, note } = await embedderFor(a, hooks);
+    const { embedder, note } = await embedderFor(a, hooks, io);
     if (note) io.err(note);
     const maxMB = a.options.get('--max-file-mb')?.[0];
     if (maxMB !== undefined && !(Number(maxMB) > 0)) throw new UsageError('--max-file-mb needs a positive number');
@@ -158,7 +160,9 @@ export async function runSearch(args: string[], io: SearchCliIo, hooks: SearchCl
     const kText = a.options.get('--k')?.[0];
     const k = kText === undefined ? 10 : Number(kText);
     if (!Number.isInteger(k) || k < 1) throw new UsageError('--k needs a whole number of at least 1');
-    const { embedder, note } = await embedderFor(a, hooks);
+    // read first: a pipe or a device named here must not hang or fill memory, and needs no model loaded to refuse
+    const similarText = similarTo ? readRegularTextFile(resolve(similarTo), `--similar-to ${similarTo}`) : undefined;
+    const { embedder, note } = await embedderFor(a, hooks, io);
     const dbPath = dbPathFor(a, folder, hooks);
     const { store, notice } = await IndexStore.open(dbPath, folder, { forSearch: true });
     try {
@@ -167,10 +171,9 @@ export async function runSearch(args: string[], io: SearchCliIo, hooks: SearchCl
       const lost = a.options.has('--model') ? undefined : await vectorsWouldBeLost(store, embedder);
       const noVectorsReason = lost ? `No --model given, so notes are matched by words only; the index was built with the model in ${lost.model}: give --model ${lost.model} to search by meaning too.` : note;
       let res: SearchResponse;
-      if (similarTo) {
-        const { readFile } = await import('node:fs/promises');
+      if (similarTo && similarText !== undefined) {
         const abs = resolve(similarTo);
-        const text = (await readFile(abs)).toString('utf8');
+        const text = similarText;
         const rel = abs.startsWith(folder + '/') ? abs.slice(folder.length + 1) : undefined;
         res = await findSimilar(store, embedder, { text, k, excludePath: rel, pathGlob: a.options.get('--glob')?.[0], signal: hooks.signal, noVectorsReason });
       } else {
@@ -226,14 +229,14 @@ function highlighted(s: string, hs: Array<[number, number]>, color: boolean): st
   return out + s.slice(at);
 }
 
-async function embedderFor(a: ParsedArgs, hooks: SearchCliHooks): Promise<{ embedder: CliEmbedder; note?: string }> {
+async function embedderFor(a: ParsedArgs, hooks: SearchCliHooks, io: Pick<CliIo, 'err'>): Promise<{ embedder: CliEmbedder; note?: string }> {
   const model = a.options.get('--model')?.[0];
   if (!model) return { embedder: lexicalOnlyEmbedder(), note: 'No --model given, so notes are matched by words only.' };
-  const embedder = await (hooks.loadEmbedder ?? loadModelEmbedder)(resolve(model), modelSettings(a));
+  const embedder = await (hooks.loadEmbedder ?? loadModelEmbedder)(resolve(model), modelSettings(a, io));
   return { embedder, note: embedder.demo ? 'The model is a demo or random-weight model, so notes are matched by words only.' : undefined };
 }
 
-function modelSettings(a: ParsedArgs): EngineSettings {
+function modelSettings(a: ParsedArgs, io: Pick<CliIo, 'err'>): EngineSettings {
   const one = (name: string) => a.options.get(name)?.at(-1);
   const int = (name: string, fallback: number) => {
     const v = one(name);
@@ -251,10 +254,16 @@ function modelSettings(a: ParsedArgs): EngineSettings {
     windowTokens: int('--window', defaultEngineSettings.windowTokens),
     windowStride: int('--stride', defaultEngineSettings.windowStride),
     batchSize: Math.max(1, int('--batch', defaultEngineSettings.batchSize)),
-    threads: int('--threads', defaultEngineSettings.threads),
+    threads: clampedThreads(int('--threads', defaultEngineSettings.threads), io),
     pooling: pooling as Pooling,
     cacheDir: one('--cache') ?? '',
   };
+}
+
+function clampedThreads(requested: number, io: Pick<CliIo, 'err'>): number {
+  const { threads, notice } = clampThreads(requested, '--threads');
+  if (notice) io.err(`cmb: ${notice}`);
+  return threads;
 }
 
 function dbPathFor(a: ParsedArgs, folder: string, hooks: SearchCliHooks): string {

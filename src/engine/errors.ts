@@ -15,6 +15,7 @@ export type EngineErrorCode =
   | 'cancelled' // the caller cancelled the request
   | 'worker-crashed' // the engine worker died; it is restarted
   | 'not-loaded' // a request needs a model and none is loaded
+  | 'write-failed' // a converted model could not be written (disk full, read-only folder)
   | 'internal';
 
 export class EngineError extends Error {

@@ -6,9 +6,10 @@
  * command writes its heads here. The format is specified in models/README.md.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { EngineError } from '../errors';
+import { notRegularFileReason, readRegularTextFile, somethingAt } from '../regularFile';
 import type { ModelConfig } from './config';
 import type { ModelFolder } from './folder';
 import { checkHeadSpec, headArchitectures, type ClassifierHeadSpec, type ClassifierTask, type HeadArchitecture, type HeadPooling } from './convert/classifierHead';
@@ -128,10 +129,12 @@ export function inspectHeadFolder(dir: string, encoder: { config: ModelConfig; f
   const name = basename(dir);
   const configPath = join(dir, 'config.json');
   const weightsPath = join(dir, 'model.safetensors');
-  if (!existsSync(configPath)) fail('missing-file', name, `the folder ${dir} has no config.json.`);
+  if (!somethingAt(configPath)) fail('missing-file', name, `the folder ${dir} has no config.json.`);
+  const configProblem = notRegularFileReason(configPath);
+  if (configProblem) fail('missing-file', name, `its config.json ${configProblem}.`);
   let raw: Record<string, unknown>;
   try {
-    const parsed: unknown = JSON.parse(readFileSync(configPath, 'utf8'));
+    const parsed: unknown = JSON.parse(readRegularTextFile(configPath, 'config.json'));
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
     raw = parsed as Record<string, unknown>;
   } catch (e) {
@@ -157,7 +160,7 @@ export function inspectHeadFolder(dir: string, encoder: { config: ModelConfig; f
   const labels = parseLabels(name, raw['id2label']);
   const activation = typeof raw['activation'] === 'string' ? raw['activation'] : 'gelu';
   const eps = typeof raw['norm_eps'] === 'number' ? raw['norm_eps'] : 1e-5;
-  if (!existsSync(weightsPath)) fail('missing-file', name, `the folder has no model.safetensors (the head's weights).`);
+  if (!somethingAt(weightsPath)) fail('missing-file', name, `the folder has no model.safetensors (the head's weights).`);
   let weights: CheckpointWeights;
   try {
     weights = CheckpointWeights.open([weightsPath]);

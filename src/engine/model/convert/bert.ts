@@ -33,6 +33,10 @@ export function buildBertGraph(cfg: ModelConfig, w: CheckpointWeights, progress:
   if (positionType !== undefined && positionType !== 'absolute') {
     throw new EngineError('unsupported-model', `config.json asks for position_embedding_type "${String(positionType)}"; the converter supports BERT's "absolute" position embeddings only.`);
   }
+  if (cfg.raw['is_decoder'] === true) {
+    // transformers gives a decoder BERT a causal (left-to-right) mask; converting it with the encoder's bidirectional one would be silently wrong
+    throw new EngineError('unsupported-model', 'config.json sets "is_decoder": true, a left-to-right (causal) BERT; the converter builds bidirectional encoders only. Use an encoder checkpoint (is_decoder false).');
+  }
   if (p === undefined) {
     throw new EngineError('corrupt-weights', 'The checkpoint has no BERT word embeddings (bert.embeddings.word_embeddings.weight); config.json says model_type "bert". Are the weights from a different architecture?');
   }

@@ -5,7 +5,7 @@
  * Semantics follow transformers' padded (sdpa/eager) path.
  */
 import { EngineError } from '../../errors';
-import type { ModelConfig } from '../config';
+import { modernBertRopeThetas, type ModelConfig } from '../config';
 import type { CheckpointWeights } from './checkpointWeights';
 import {
   activation, additiveMask, declareInputs, flatten, layerNorm, linear, paddingKeysVisible, scaledDotProductAttention, splitHeads, toBatchSeq,
@@ -25,18 +25,6 @@ export interface ModernBertLayout {
   halfWindow: number;
 }
 
-function ropeTheta(raw: Record<string, unknown>, kind: 'full_attention' | 'sliding_attention'): number | undefined {
-  const params = raw['rope_parameters'];
-  if (!params || typeof params !== 'object') return undefined;
-  const entry = (params as Record<string, unknown>)[kind];
-  const type = entry && typeof entry === 'object' ? (entry as Record<string, unknown>)['rope_type'] : undefined;
-  if (type !== undefined && type !== 'default') {
-    throw new EngineError('unsupported-model', `config.json asks for rope_type "${String(type)}" on ${kind} layers; the converter supports the default rotary embedding only.`);
-  }
-  const theta = entry && typeof entry === 'object' ? (entry as Record<string, unknown>)['rope_theta'] : undefined;
-  return typeof theta === 'number' ? theta : undefined;
-}
-
 /**
  * Reads the layer pattern from config.json: newer transformers save
  * `layer_types` and `rope_parameters`, older ones global_attn_every_n_layers
@@ -46,14 +34,14 @@ export function modernBertLayout(cfg: ModelConfig): ModernBertLayout {
   const m = cfg.modernbert;
   if (!m) throw new EngineError('bad-config', 'config.json lacks the ModernBERT fields.');
   const raw = cfg.raw;
+  // read from raw again, not from cfg.modernbert: the converter refuses what it cannot build even when handed an edited config
+  const { globalRopeTheta, localRopeTheta } = modernBertRopeThetas(raw);
   const types = Array.isArray(raw['layer_types']) ? (raw['layer_types'] as unknown[]) : undefined;
-  const local = Array.from({ length: cfg.numHiddenLayers }, (_, i) =>
-    types && types.length === cfg.numHiddenLayers ? types[i] === 'sliding_attention' : i % m.globalAttnEveryNLayers !== 0,
-  );
+  const local = Array.from({ length: cfg.numHiddenLayers }, (_, i) => (types ? types[i] === 'sliding_attention' : i % m.globalAttnEveryNLayers !== 0));
   return {
     local,
-    globalTheta: ropeTheta(raw, 'full_attention') ?? m.globalRopeTheta,
-    localTheta: ropeTheta(raw, 'sliding_attention') ?? m.localRopeTheta,
+    globalTheta: globalRopeTheta,
+    localTheta: localRopeTheta,
     halfWindow: Math.floor(m.localAttention / 2),
   };
 }

@@ -78,3 +78,14 @@ test('ModernBERT layout: layer pattern and rotary thetas come from config.json, 
   })));
   assert.deepEqual(modern, { local: [false, true, true, false], globalTheta: 11, localTheta: 13, halfWindow: 64 });
 });
+
+test('ModernBERT: local_rope_theta null converts like local_rope_theta = global_rope_theta (transformers falls back to the global theta)', async () => {
+  const nullLocal = await convertTestModel({ arch: 'modernbert', configOverrides: { global_rope_theta: 5000, local_rope_theta: null } });
+  const explicit = await convertTestModel({ arch: 'modernbert', configOverrides: { global_rope_theta: 5000, local_rope_theta: 5000 } });
+  const other = await convertTestModel({ arch: 'modernbert', configOverrides: { global_rope_theta: 5000, local_rope_theta: 10000 } });
+  const b = padBatch([sampleIds(20, 7)]);
+  const hidden = async (c: typeof explicit) => (await runModel(c, b))['last_hidden_state']!.data as Float32Array;
+  const [a, e, o] = [await hidden(nullLocal), await hidden(explicit), await hidden(other)];
+  assert.ok(a.every((x, i) => Math.abs(x - e[i]!) < 1e-6), 'null local theta differs from the global theta');
+  assert.ok(a.some((x, i) => Math.abs(x - o[i]!) > 1e-4), 'the local theta has no effect in this test');
+});
