@@ -29,6 +29,10 @@ async function showModelInfo(ctx: Ctx, models: ModelManager): Promise<void> {
     { label: info.name, description: info.demo ? 'demo model: random weights' : info.architectures.join(', '), detail: info.path },
     { label: `Architecture: ${info.architecture}`, description: `${info.layers} layers, hidden ${info.hidden}, ${info.heads} heads, intermediate ${info.intermediate}` },
     { label: `Execution provider: ${info.provider}`, description: info.providerFailures.map((f) => `${f.provider} unavailable`).join(', ') },
+    {
+      label: `Precision: ${info.precision ?? 'fp32'}`,
+      description: `${info.precisionReason ?? ''}${info.threads ? `; ${info.threads} threads` : ''}${info.batchTokens ? `; batches of up to ${info.batchTokens} tokens` : ''}`,
+    },
     { label: `Vocabulary: ${info.vocabSize}`, description: `max positions ${info.maxPositions}, window ${info.windowTokens} tokens` },
     { label: `Outputs: ${info.outputs.join(', ')}`, description: info.labels.length ? `labels: ${info.labels.join(', ')}` : '' },
     { label: '$(folder-opened) Choose another model folder...', alwaysShow: true },

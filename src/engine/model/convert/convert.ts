@@ -206,6 +206,12 @@ export interface EnsureOnnxOptions extends ConvertOptions {
   force?: boolean;
   /** which variant (default fp32, the reference graph) */
   precision?: Precision;
+  /**
+   * A folder that ships onnx/model.onnx but not the variant asked for runs its
+   * own file rather than one converted from its safetensors (precision auto:
+   * the user's files first; an explicit precision converts).
+   */
+  keepShipped?: boolean;
 }
 
 export interface EnsuredOnnx {
@@ -238,6 +244,12 @@ export function ensureOnnx(folder: ModelFolder, opts: EnsureOnnxOptions = {}): E
   const shipped = shippedVariant(folder, precision);
   if (shipped && !existsSync(stampPath(shipped)) && !(opts.force && folder.safetensorsPath)) {
     return { onnxPath: shipped, converted: false, precision };
+  }
+  if (opts.keepShipped && precision !== 'fp32' && folder.onnxPath && !existsSync(stampPath(folder.onnxPath)) && !opts.force) {
+    return {
+      onnxPath: folder.onnxPath, converted: false, precision: 'fp32',
+      fallback: `the folder ships its own ONNX file, which auto runs as given (set the precision to ${precision} to convert model.safetensors instead)`,
+    };
   }
   if (!folder.safetensorsPath) {
     if (shipped) return { onnxPath: shipped, converted: false, precision };
