@@ -70,6 +70,8 @@ export interface CreateSessionOptions {
   /** 0: one thread per physical core (defaultThreads) */
   threads: number;
   log?(level: 'info' | 'warn' | 'error', message: string): void;
+  /** false: idle threads sleep instead of spinning (benchmarks count CPU time with it) */
+  spinning?: boolean;
   /** for tests: replaces InferenceSession.create */
   create?: (model: string | Uint8Array, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession>;
 }
@@ -94,6 +96,7 @@ export async function createSession(fileFor: ModelFileFor, opts: CreateSessionOp
   // onnxruntime's own logger would print provider failures to stderr; they are
   // caught, reported and logged here instead
   if (!opts.create) ort.env.logLevel = 'fatal';
+  // one call per overload: onnxruntime's typings take a path or bytes, not either
   const create = opts.create ?? ((p, o) => (typeof p === 'string' ? ort.InferenceSession.create(p, o) : ort.InferenceSession.create(p, o)));
   const failures: SessionChoice['failures'] = [];
   // the CLI and the settings clamp already; this guards every other caller
@@ -115,7 +118,7 @@ export async function createSession(fileFor: ModelFileFor, opts: CreateSessionOp
       enableCpuMemArena: true,
       logSeverityLevel: 3,
       // int8 matrix kernels of x64 CPUs without VNNI can saturate; onnxruntime then switches the weights to uint8 (exact, slower). No effect elsewhere.
-      extra: { session: { x64quantprecision: '1' } },
+      extra: { session: { x64quantprecision: '1', ...(opts.spinning === false ? { intra_op: { allow_spinning: '0' } } : {}) } },
     };
     if (threads > 0) {
       options.intraOpNumThreads = threads;

@@ -18,7 +18,11 @@ import type { ModelFolder } from '../../../src/engine/model/folder';
 import type { GraphVariant } from '../../../src/engine/model/convert/variant';
 
 /** the reference graph, and the fused one (onnxruntime's attention and LayerNorm kernels), which must be as exact */
-const graphs: Array<[string, GraphVariant | undefined]> = [['', undefined], [' (fused kernels)', { precision: 'fp32', fused: true, int8Route: 'contrib' }]];
+const graphs: Array<[string, GraphVariant | undefined]> = [
+  ['', undefined],
+  [' (fused kernels)', { precision: 'fp32', fused: true, int8Route: 'contrib' }],
+  [' (fused kernels and SkipLayerNormalization)', { precision: 'fp32', fused: true, skipLayerNorm: true, int8Route: 'contrib' }],
+];
 
 const fixturesDir = process.env['CMB_FIDELITY_DIR'] ?? resolve(__dirname, '../../fixtures/fidelity');
 const tolerance = 1e-4;
@@ -71,7 +75,7 @@ for (const name of fixtures) for (const [label, variant] of graphs) {
       dir, config, configPath: join(dir, 'config.json'), tokenizerPath: '', safetensorsPath: join(dir, 'model.safetensors'),
       safetensorsFiles: [join(dir, 'model.safetensors')], demo: false,
     };
-    const converted = convertCheckpoint(folder, join(out, name, variant ? 'model_fused.onnx' : 'model.onnx'), { variant });
+    const converted = convertCheckpoint(folder, join(out, name, variant ? `model_fused${variant.skipLayerNorm ? '_skip_norm' : ''}.onnx` : 'model.onnx'), { variant });
     const session = await ort.InferenceSession.create(converted.onnxPath, { executionProviders: ['cpu'] });
     const [B, S] = [expected.input_ids.length, expected.input_ids[0]!.length];
     const tensor = (rows: number[][]) => new ort.Tensor('int64', BigInt64Array.from(rows.flat().map(BigInt)), [B, S]);

@@ -84,6 +84,14 @@ export function buildBertGraph(cfg: ModelConfig, w: CheckpointWeights, progress:
   let x = layerNorm(g, w, flatten(g, x3, H), lnW, lnB, H, eps);
 
   const mask = variant.fused ? undefined : additiveMask(g, paddingKeysVisible(g, inputs));
+  /** LayerNorm(residual + x W^T + b): one SkipLayerNormalization, or Gemm, Add and LayerNormalization */
+  const residualNorm = (g: GraphBuilder, w: CheckpointWeights, residual: Value, input: Value, dense: string, dims: [number, number], lnW: string, lnB: string): Value => {
+    if (variant.skipLayerNorm) {
+      const out = linear(g, w, input, `${dense}.weight`, undefined, dims, q8);
+      return skipLayerNorm(g, w, out, residual, lnW, lnB, H, eps, { addBias: w.get(`${dense}.bias`, [dims[0]]) }).normed;
+    }
+    return layerNorm(g, w, g.op('Add', [linear(g, w, input, `${dense}.weight`, `${dense}.bias`, dims, q8), residual]), lnW, lnB, H, eps);
+  };
   const keyPadding = variant.fused ? keyPaddingMask(g, inputs) : undefined;
   for (let i = 0; i < cfg.numHiddenLayers; i++) {
     const l = `${p}encoder.layer.${i}`;
@@ -92,14 +100,12 @@ export function buildBertGraph(cfg: ModelConfig, w: CheckpointWeights, progress:
       const { W, b } = joinedQkv(w, l, H);
       const [q, k, v] = g.opMulti('Split', [linearFrom(g, x, W, b, `${l}.attention.self.qkv`, q8)], 3, { axis: -1 }, 'qkv');
       const ctx = fusedAttention(g, to3d(g, q!, inputs, H), to3d(g, k!, inputs, H), to3d(g, v!, inputs, H), { keyPadding }, heads);
-      const attnOut = linear(g, w, ctx, `${l}.attention.output.dense.weight`, undefined, [H, H], q8);
       [lnW, lnB] = layerNormNames(w, `${l}.attention.output.LayerNorm`);
-      x = skipLayerNorm(g, w, attnOut, x, lnW, lnB, H, eps, { addBias: w.get(`${l}.attention.output.dense.bias`, [H]) }).normed;
+      x = residualNorm(g, w, x, ctx, `${l}.attention.output.dense`, [H, H], lnW, lnB);
       const interBias = w.get(`${l}.intermediate.dense.bias`, [I]);
       const inter = fusedActivation(g, linear(g, w, x, `${l}.intermediate.dense.weight`, undefined, [I, H], q8), cfg.hiddenAct, g.weight(`${l}.intermediate.dense.bias`, interBias.data, [I]));
-      const out = linear(g, w, inter, `${l}.output.dense.weight`, undefined, [H, I], q8);
       [lnW, lnB] = layerNormNames(w, `${l}.output.LayerNorm`);
-      x = skipLayerNorm(g, w, out, x, lnW, lnB, H, eps, { addBias: w.get(`${l}.output.dense.bias`, [H]) }).normed;
+      x = residualNorm(g, w, x, inter, `${l}.output.dense`, [H, I], lnW, lnB);
     } else {
       const q = splitHeads(g, linear(g, w, x, `${l}.attention.self.query.weight`, `${l}.attention.self.query.bias`, [H, H], q8), inputs, heads);
       const k = splitHeads(g, linear(g, w, x, `${l}.attention.self.key.weight`, `${l}.attention.self.key.bias`, [H, H], q8), inputs, heads);

@@ -6,7 +6,7 @@
 import { EngineError } from '../../errors';
 import type { CheckpointWeights, Tensor } from './checkpointWeights';
 import type { GraphBuilder, Value } from './graphBuilder';
-import { OnnxDataType } from './onnxModel';
+import { msDomain, OnnxDataType } from './onnxModel';
 import { quantizePerOutputChannel } from './quantize';
 import type { Int8Route } from './variant';
 
@@ -204,7 +204,7 @@ export function skipLayerNorm(
   inputs.push(biasName !== undefined ? g.weight(biasName, w.get(biasName, [hidden]).data, [hidden]) : '');
   if (opts.addBias) inputs.push(g.weight(`${weightName}.residual_bias`, opts.addBias.data, [hidden]));
   while (inputs.at(-1) === '') inputs.pop();
-  const [normed, , , sum] = g.node('SkipLayerNormalization', inputs, [true, false, false, opts.keepSum ?? false], { epsilon: { float: eps } }, 'skip_layer_norm', 'com.microsoft');
+  const [normed, , , sum] = g.node('SkipLayerNormalization', inputs, [true, false, false, opts.keepSum ?? false], { epsilon: { float: eps } }, 'skip_layer_norm', msDomain);
   return { normed: normed!, ...(opts.keepSum ? { sum: sum! } : {}) };
 }
 

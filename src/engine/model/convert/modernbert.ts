@@ -125,6 +125,12 @@ export function buildModernBertGraph(cfg: ModelConfig, w: CheckpointWeights, pro
   const localRope = needsLocal ? ropeTables(g, inputs, layout.localTheta, heads.headDim, 'local') : globalRope;
   const positionOffset = variant.fused ? g.int64s('position_offset', [0], [1]) : '';
 
+  /** LayerNorm(residual + x), and the sum (the next residual): one SkipLayerNormalization, or Add and LayerNormalization */
+  const residualNorm = (residual: Value, input: Value, norm: string, keepSum: boolean): { normed: Value; sum?: Value } => {
+    if (variant.skipLayerNorm) return skipLayerNorm(g, w, input, residual, `${norm}.weight`, normBias(norm), H, eps, { keepSum });
+    const sum = g.op('Add', [residual, input], {}, 'residual');
+    return { normed: layerNorm(g, w, sum, `${norm}.weight`, normBias(norm), H, eps), sum };
+  };
   // layer 0's attention norm is the identity (the embedding norm just ran) unless the checkpoint has one
   let normed: Value = variant.fused && w.has(`${p}layers.0.attn_norm.weight`) ? layerNorm(g, w, x, `${p}layers.0.attn_norm.weight`, normBias(`${p}layers.0.attn_norm`), H, eps) : x;
   for (let i = 0; i < cfg.numHiddenLayers; i++) {
@@ -133,14 +139,14 @@ export function buildModernBertGraph(cfg: ModelConfig, w: CheckpointWeights, pro
     const isLocal = layout.local[i]!;
     const [cos, sin] = isLocal ? localRope : globalRope;
     if (variant.fused) {
-      // normed is this layer's attention input: the embedding norm's output for layer 0, else the previous SkipLayerNormalization's
+      // normed is this layer's attention input: the embedding norm's output for layer 0, else the previous layer's residual norm
       const qkv = linear(g, w, normed, `${l}.attn.Wqkv.weight`, m.attentionBias ? `${l}.attn.Wqkv.bias` : undefined, [3 * H, H], q8);
       const [q, k, v] = g.opMulti('Split', [qkv], 3, { axis: -1 }, 'qkv');
       const rotary = (t: Value) => g.msOp('RotaryEmbedding', [to3d(g, t, inputs, H), positionOffset, cos, sin], {}, 'rotary');
       const mask = isLocal ? { bias: localMask! } : { keyPadding };
       const ctx = fusedAttention(g, rotary(q!), rotary(k!), to3d(g, v!, inputs, H), mask, heads);
       const attnOut = linear(g, w, ctx, `${l}.attn.Wo.weight`, m.attentionBias ? `${l}.attn.Wo.bias` : undefined, [H, H], q8);
-      const mlp = skipLayerNorm(g, w, attnOut, x, `${l}.mlp_norm.weight`, normBias(`${l}.mlp_norm`), H, eps, { keepSum: true });
+      const mlp = residualNorm(x, attnOut, `${l}.mlp_norm`, true);
       x = mlp.sum!;
       const wi = linear(g, w, mlp.normed, `${l}.mlp.Wi.weight`, m.mlpBias ? `${l}.mlp.Wi.bias` : undefined, [2 * I, H], q8);
       const [input, gate] = g.opMulti('Split', [wi], 2, { axis: -1 }, 'geglu');
@@ -148,7 +154,7 @@ export function buildModernBertGraph(cfg: ModelConfig, w: CheckpointWeights, pro
       const mlpOut = linear(g, w, glu, `${l}.mlp.Wo.weight`, m.mlpBias ? `${l}.mlp.Wo.bias` : undefined, [H, I], q8);
       const last = i === cfg.numHiddenLayers - 1;
       const nextNorm = last ? `${p}final_norm` : `${p}layers.${i + 1}.attn_norm`;
-      const next = skipLayerNorm(g, w, mlpOut, x, `${nextNorm}.weight`, normBias(nextNorm), H, eps, { keepSum: !last });
+      const next = residualNorm(x, mlpOut, nextNorm, !last);
       normed = next.normed;
       if (!last) x = next.sum!;
     } else {

@@ -20,10 +20,16 @@ export interface GraphVariant {
   precision: Precision;
   /**
    * onnxruntime's fused kernels (MultiHeadAttention, RotaryEmbedding,
-   * SkipLayerNormalization, BiasGelu): float32 and int8 only, as its CPU
-   * provider runs them in float32.
+   * BiasGelu / Gelu / FastGelu): float32 and int8 only, as its CPU provider
+   * runs them in float32.
    */
   fused: boolean;
+  /**
+   * With fused: residual + LayerNorm as onnxruntime's SkipLayerNormalization.
+   * Off in the variants the engine runs: its CPU kernel is a scalar loop,
+   * 5-15% slower than Add + LayerNormalization end to end (docs/precision.md).
+   */
+  skipLayerNorm?: boolean;
   int8Route: Int8Route;
 }
 
@@ -31,6 +37,7 @@ export const referenceVariant: GraphVariant = { precision: 'fp32', fused: false,
 
 /** Throws for combinations the converter does not write. */
 export function checkVariant(v: GraphVariant): void {
+  if (v.skipLayerNorm && !v.fused) throw new EngineError('internal', 'SkipLayerNormalization is part of the fused graph.');
   if (v.precision === 'fp16' && v.fused) {
     throw new EngineError('internal', 'float16 graphs are written with standard ONNX ops only (onnxruntime\'s CPU fused attention runs in float32).');
   }
@@ -38,7 +45,7 @@ export function checkVariant(v: GraphVariant): void {
 
 /** a short name for logs, stamps and benchmarks: "int8, fused" */
 export function describeVariant(v: GraphVariant): string {
-  return `${v.precision}${v.fused ? ', fused' : ''}${v.precision === 'int8' && v.int8Route === 'standard' ? ', standard int8 ops' : ''}`;
+  return `${v.precision}${v.fused ? ', fused' : ''}${v.fused && v.skipLayerNorm ? ' with SkipLayerNormalization' : ''}${v.precision === 'int8' && v.int8Route === 'standard' ? ', standard int8 ops' : ''}`;
 }
 
 /** file names per precision, as optimum and transformers.js name them (transformers.js dtype "q8" reads model_quantized.onnx) */
@@ -46,8 +53,9 @@ export const variantFileNames: Record<Precision, string> = { fp32: 'model.onnx',
 
 /**
  * The graph each precision setting converts to: int8 (the CPU's) with
- * onnxruntime's fused kernels, which its CPU provider runs; float32 and
- * float16 with standard ops, so every provider and other tools can read them.
+ * onnxruntime's fused attention and GELU kernels, which its CPU provider runs
+ * (about 9% less CPU time for ModernBERT, even for BERT); float32 and float16
+ * with standard ops, so every provider and other tools can read them.
  */
 export function productVariant(precision: Precision): GraphVariant {
   return { precision, fused: precision === 'int8', int8Route: 'contrib' };

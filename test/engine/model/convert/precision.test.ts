@@ -25,6 +25,7 @@ import { sampleIds, scratch, writeStubTokenizer } from './convertedModel';
 const variants: Record<string, GraphVariant> = {
   fp32: { precision: 'fp32', fused: false, int8Route: 'contrib' },
   fused: { precision: 'fp32', fused: true, int8Route: 'contrib' },
+  fusedSkipNorm: { precision: 'fp32', fused: true, skipLayerNorm: true, int8Route: 'contrib' },
   int8: { precision: 'int8', fused: true, int8Route: 'contrib' },
   int8Standard: { precision: 'int8', fused: true, int8Route: 'standard' },
   int8Plain: { precision: 'int8', fused: false, int8Route: 'contrib' },
@@ -138,12 +139,14 @@ for (const arch of ['bert', 'modernbert'] as const) {
     return r;
   };
 
-  test(`${arch}: the fused graph reproduces the float32 reference within 1e-4 over 200 passages`, async () => {
-    const [a, b] = [await outputsOf('fp32'), await outputsOf('fused')];
-    const worst = a.hidden.reduce((m, v, i) => Math.max(m, Math.abs(v - b.hidden[i]!)), 0);
-    assert.ok(worst <= 1e-4, `fused differs by ${worst}`);
-    assert.equal(agreement(a, b), 1);
-  });
+  for (const name of ['fused', 'fusedSkipNorm']) {
+    test(`${arch}: the ${name} graph reproduces the float32 reference within 1e-4 over 200 passages`, async () => {
+      const [a, b] = [await outputsOf('fp32'), await outputsOf(name)];
+      const worst = a.hidden.reduce((m, v, i) => Math.max(m, Math.abs(v - b.hidden[i]!)), 0);
+      assert.ok(worst <= 1e-4, `${name} differs by ${worst}`);
+      assert.equal(agreement(a, b), 1);
+    });
+  }
 
   for (const name of ['int8', 'int8Standard', 'int8Plain'] as const) {
     test(`${arch}: ${name} embeddings keep cosine >= 0.99 (mean and min over 200 passages) and token labels agree >= 99%`, async (t) => {
@@ -166,14 +169,16 @@ for (const arch of ['bert', 'modernbert'] as const) {
   });
 
   test(`${arch}: onnxruntime runs the fused kernels and int8 matmuls the variants are written for`, async () => {
-    await outputsOf('fused');
-    await outputsOf('int8');
-    await outputsOf('int8Standard');
+    for (const name of ['fused', 'fusedSkipNorm', 'int8', 'int8Standard']) await outputsOf(name);
     const fused = await optimizedOps(files.get('fused')!);
-    assert.ok(fused['com.microsoft.MultiHeadAttention']! > 0 && fused['com.microsoft.SkipLayerNormalization']! > 0, JSON.stringify(fused));
+    assert.ok(fused['com.microsoft.MultiHeadAttention']! > 0, JSON.stringify(fused));
     assert.ok(!fused['Softmax'], 'no plain softmax left in the fused encoder');
-    if (arch === 'modernbert') assert.ok(fused['com.microsoft.RotaryEmbedding']! > 0, 'rotary embeddings fused');
+    assert.ok(!fused['com.microsoft.SkipLayerNormalization'], 'SkipLayerNormalization only when asked for (slower on the CPU)');
+    if (arch === 'modernbert') assert.ok(fused['com.microsoft.RotaryEmbedding']! > 0 && fused['com.microsoft.Gelu']! > 0, 'rotary embeddings and GELU fused');
     else assert.ok(fused['com.microsoft.BiasGelu']! > 0, 'bias + GELU fused');
+    const skipNorm = await optimizedOps(files.get('fusedSkipNorm')!);
+    // two per layer: after attention and after the feed-forward layer (ModernBERT: the next layer's norm, then the final one)
+    assert.equal(skipNorm['com.microsoft.SkipLayerNormalization'], 2 * folder.config.numHiddenLayers, JSON.stringify(skipNorm));
     const layers = folder.config.numHiddenLayers;
     for (const name of ['int8', 'int8Standard']) {
       const ops = await optimizedOps(files.get(name)!);
