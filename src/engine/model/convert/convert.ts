@@ -49,6 +49,8 @@ interface Stamp {
   mtimeMs: number;
   /** absent in stamps written before variants existed: those are float32 */
   precision?: Precision;
+  /** the graph of a non-fp32 variant ("int8, fused"): a file of another graph is converted again */
+  graph?: string;
 }
 
 /** What a converted file was made from: `source` names it, `files` are every file it was read from. */
@@ -193,7 +195,7 @@ function stampIsCurrent(onnxPath: string, expected: Stamp): boolean {
     const s = JSON.parse(readFileSync(stampPath(onnxPath), 'utf8')) as Stamp;
     return (
       s.converterVersion === expected.converterVersion && s.size === expected.size && s.mtimeMs === expected.mtimeMs && s.source === expected.source &&
-      (s.precision ?? 'fp32') === (expected.precision ?? 'fp32')
+      (s.precision ?? 'fp32') === (expected.precision ?? 'fp32') && s.graph === expected.graph
     );
   } catch {
     return false;
@@ -265,7 +267,7 @@ export function ensureOnnx(folder: ModelFolder, opts: EnsureOnnxOptions = {}): E
   // the cache holds one folder per checkpoint version: leftovers of older versions are swept too
   if (opts.cacheDir) removeStalePartialsBelow(opts.cacheDir, basename(target));
   const variant = productVariant(precision);
-  const r = convertIfStale(checkpointSource(folder), target, opts.force ?? false, (t) => convertCheckpoint(folder, t, { ...opts, variant }), precision);
+  const r = convertIfStale(checkpointSource(folder), target, opts.force ?? false, (t) => convertCheckpoint(folder, t, { ...opts, variant }), precision, describeVariant(variant));
   return { ...r, precision };
 }
 
@@ -274,11 +276,12 @@ export function ensureOnnx(folder: ModelFolder, opts: EnsureOnnxOptions = {}): E
  * stamp (written beside it) says the source changed or the converter did.
  */
 export function convertIfStale(
-  src: ConversionSource, target: string, force: boolean, convert: (target: string) => void, precision: Precision = 'fp32',
+  src: ConversionSource, target: string, force: boolean, convert: (target: string) => void, precision: Precision = 'fp32', graph?: string,
 ): { onnxPath: string; converted: boolean } {
   // a conversion killed last time left its partial file here; checked on every load, not only on the next conversion
   removeStalePartials(target);
-  const stamp: Stamp = { ...sourceIdentity(src), ...(precision !== 'fp32' ? { precision } : {}) };
+  // fp32 stamps stay as they were before variants existed, so those files are not converted again
+  const stamp: Stamp = { ...sourceIdentity(src), ...(precision !== 'fp32' ? { precision, graph } : {}) };
   if (!force && existsSync(target) && stampIsCurrent(target, stamp)) return { onnxPath: target, converted: false };
   convert(target);
   try {

@@ -260,6 +260,12 @@ test('each precision is its own file beside the checkpoint (optimum / transforme
   assert.equal(readOnnxSummary(q.onnxPath).metadata['precision'], 'int8');
   assert.ok(existsSync(`${q.onnxPath}.source.json`) && existsSync(`${h.onnxPath}.source.json`));
   assert.equal(ensureOnnx(folder, { precision: 'int8' }).converted, false, 'a current int8 file is reused');
+  // a stamp from another int8 graph (an earlier converter's variant) makes the file stale
+  const stampFile = `${q.onnxPath}.source.json`;
+  const stamp = JSON.parse(readFileSync(stampFile, 'utf8')) as Record<string, unknown>;
+  assert.equal(stamp['graph'], 'int8, fused');
+  writeFileSync(stampFile, JSON.stringify({ ...stamp, graph: 'int8, fused with SkipLayerNormalization' }));
+  assert.equal(ensureOnnx(folder, { precision: 'int8' }).converted, true, 'a file of another int8 graph is converted again');
   assert.equal(existsSync(join(folder.dir, 'onnx', 'model.onnx')), false, 'only the variants asked for are made');
 });
 
