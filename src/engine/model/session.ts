@@ -76,6 +76,30 @@ export interface CreateSessionOptions {
   create?: (model: string | Uint8Array, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession>;
 }
 
+/**
+ * Whether onnxruntime's uint8 x int8 CPU kernels can saturate here: x64 CPUs
+ * without VNNI add pairs of products in 16 bits. Then every session sets
+ * `session.x64quantprecision`, which switches int8 weights to uint8 (exact,
+ * slower). onnxruntime's own test for it is true on every AVX2 CPU, VNNI or
+ * not, and costs VNNI CPUs 1.7x the CPU time (measured), so the flags decide
+ * here. Unknown (no /proc/cpuinfo on an x64 machine): exact, to be safe.
+ */
+export function int8KernelsSaturate(arch = process.arch, cpuinfo?: string): boolean {
+  if (arch !== 'x64' && arch !== 'ia32') return false;
+  let text = cpuinfo;
+  if (text === undefined) {
+    try {
+      text = fs.readFileSync('/proc/cpuinfo', 'utf8');
+    } catch {
+      return true;
+    }
+  }
+  const flags = /^flags\s*:(.*)$/m.exec(text)?.[1]?.split(/\s+/) ?? [];
+  return !(flags.includes('avx512_vnni') || flags.includes('avx_vnni'));
+}
+
+let saturates: boolean | undefined;
+
 /** The model file for a provider: a path, or made on demand for the provider (the variant it runs best). */
 export type ModelFileFor = string | ((provider: ExecutionProviderName) => string | Promise<string>);
 
@@ -117,8 +141,7 @@ export async function createSession(fileFor: ModelFileFor, opts: CreateSessionOp
       graphOptimizationLevel: 'all',
       enableCpuMemArena: true,
       logSeverityLevel: 3,
-      // int8 matrix kernels of x64 CPUs without VNNI can saturate; onnxruntime then switches the weights to uint8 (exact, slower). No effect elsewhere.
-      extra: { session: { x64quantprecision: '1', ...(opts.spinning === false ? { intra_op: { allow_spinning: '0' } } : {}) } },
+      extra: { session: { x64quantprecision: (saturates ??= int8KernelsSaturate()) ? '1' : '0', ...(opts.spinning === false ? { intra_op: { allow_spinning: '0' } } : {}) } },
     };
     if (threads > 0) {
       options.intraOpNumThreads = threads;
