@@ -266,7 +266,7 @@ export function ensureOnnx(folder: ModelFolder, opts: EnsureOnnxOptions = {}): E
   const target = onnxPathFor(folder, opts.cacheDir ?? '', precision);
   // the cache holds one folder per checkpoint version: leftovers of older versions are swept too
   if (opts.cacheDir) removeStalePartialsBelow(opts.cacheDir, basename(target));
-  const variant = productVariant(precision);
+  const variant = productVariant(precision, folder.config.modelType);
   const r = convertIfStale(checkpointSource(folder), target, opts.force ?? false, (t) => convertCheckpoint(folder, t, { ...opts, variant }), precision, describeVariant(variant));
   return { ...r, precision };
 }

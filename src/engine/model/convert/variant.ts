@@ -52,11 +52,12 @@ export function describeVariant(v: GraphVariant): string {
 export const variantFileNames: Record<Precision, string> = { fp32: 'model.onnx', fp16: 'model_fp16.onnx', int8: 'model_quantized.onnx' };
 
 /**
- * The graph each precision setting converts to: int8 (the CPU's) with
- * onnxruntime's fused attention and GELU kernels, which its CPU provider runs
- * (about 9% less CPU time for ModernBERT, even for BERT); float32 and float16
- * with standard ops, so every provider and other tools can read them.
+ * The graph each precision setting converts to. int8 (the CPU's): ModernBERT
+ * with onnxruntime's fused attention, rotary and GELU kernels (about 9% less
+ * CPU time than plain ops), BERT with plain ops (the fused kernels measured
+ * 0-10% more CPU time for it; docs/precision.md). float32 and float16 keep
+ * standard ops, so every provider and other tools can read them.
  */
-export function productVariant(precision: Precision): GraphVariant {
-  return { precision, fused: precision === 'int8', int8Route: 'contrib' };
+export function productVariant(precision: Precision, modelType: 'bert' | 'modernbert'): GraphVariant {
+  return { precision, fused: precision === 'int8' && modelType === 'modernbert', int8Route: 'contrib' };
 }

@@ -286,3 +286,12 @@ test('a quantized file shipped with the model is used as is; a folder with only 
   const q = ensureOnnx(inspectModelFolder(shipped), { precision: 'int8' });
   assert.deepEqual(q, { onnxPath: join(shipped, 'onnx', 'model_quantized.onnx'), converted: false, precision: 'int8' });
 });
+
+test('the int8 file the engine writes: fused attention for ModernBERT, plain attention for BERT (what measured faster for each)', () => {
+  const bert = ensureOnnx(tinyModel('bert', 'product'), { precision: 'int8' });
+  const modern = ensureOnnx(tinyModel('modernbert', 'product'), { precision: 'int8' });
+  const ops = (path: string) => opCounts(readOnnxSummary(path).nodes);
+  assert.ok(!ops(bert.onnxPath)['com.microsoft.MultiHeadAttention'] && ops(bert.onnxPath)['com.microsoft.DynamicQuantizeMatMul']! > 0);
+  assert.ok(ops(modern.onnxPath)['com.microsoft.MultiHeadAttention']! > 0 && ops(modern.onnxPath)['com.microsoft.RotaryEmbedding']! > 0);
+  assert.equal((JSON.parse(readFileSync(`${bert.onnxPath}.source.json`, 'utf8')) as { graph: string }).graph, 'int8');
+});
