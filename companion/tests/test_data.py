@@ -1,6 +1,7 @@
 """The data file the extension writes is validated with one clear line per problem."""
 import json
 import os
+import shutil
 import tempfile
 import unittest
 
@@ -15,6 +16,7 @@ from cmb_companion.synthetic import make_synthetic
 class DataFileTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="cmb-data-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
         self.ner = make_synthetic(os.path.join(self.dir, "ner.cmbdata"), "ner", train=12, dev=4, test=4)
         self.cls = make_synthetic(os.path.join(self.dir, "cls.cmbdata"), "classify", train=12, dev=4, test=4)
 

@@ -1,6 +1,7 @@
 """safetensors read and written by hand: round trips, and refusals like the reference library's."""
 import json
 import os
+import shutil
 import struct
 import tempfile
 import unittest
@@ -20,6 +21,7 @@ def raw_file(header: dict, data: bytes) -> bytes:
 class SafetensorsTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="cmb-st-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
 
     def test_round_trip_keeps_names_dtypes_values_and_metadata(self):
         path = os.path.join(self.dir, "a.safetensors")

@@ -3,6 +3,7 @@ import contextlib
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -55,6 +56,10 @@ class TrainTest(unittest.TestCase):
         cls.cls = make_synthetic(os.path.join(cls.dir, "cls.cmbdata"), "classify", seed=2, train=150)
         # resume tests: 3 epochs of 10 steps, so a kill lands mid-epoch quickly
         cls.small = make_synthetic(os.path.join(cls.dir, "small.cmbdata"), "ner", seed=4, train=40, dev=10, test=10)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
 
     def out(self, name):
         return os.path.join(self.dir, name)
@@ -209,6 +214,10 @@ class CliBadInputTest(unittest.TestCase):
         cls.dir = tempfile.mkdtemp(prefix="cmb-cli-")
         cls.model = make_tiny_model(os.path.join(cls.dir, "m"), "bert")
         cls.data = make_synthetic(os.path.join(cls.dir, "d.cmbdata"), "ner", train=10, dev=2, test=2)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
 
     def refused(self, fragment, *args):
         code, stdout, stderr = run_main(*args)

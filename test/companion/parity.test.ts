@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import '../../src/engine/model/telemetryOff'; // before onnxruntime-node: telemetry off
@@ -17,6 +17,7 @@ import { findPython, type FoundPython } from '../../src/engine/finetune/python';
 import { inspectModelFolder } from '../../src/engine/model/folder';
 import { ensureOnnx } from '../../src/engine/model/convert/convert';
 import { makeTestModelFolder } from '../../src/engine/model/testModelFolder';
+import { encoderFingerprint } from '../../src/engine/model/headFolder';
 
 const companion = resolve(__dirname, '../../companion');
 const tolerance = 1e-4;
@@ -68,6 +69,8 @@ for (const c of cases) {
       .trim().split('\n').map((l) => JSON.parse(l) as { event: string });
     assert.equal(events.at(-1)!.event, 'done');
 
+    const outConfig = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { cmb_companion: { source_fingerprint: string } };
+    assert.equal(outConfig.cmb_companion.source_fingerprint, encoderFingerprint(await inspectModelFolder(base, { acceptVocabTxt: true })), 'the companion computes the engine\'s encoder fingerprint');
     const folder = await inspectModelFolder(out, { acceptVocabTxt: true });
     const { onnxPath } = ensureOnnx(folder, { cacheDir: join(work, 'cache') });
     const session = await ort.InferenceSession.create(onnxPath, { executionProviders: ['cpu'] });
