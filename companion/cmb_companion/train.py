@@ -103,6 +103,14 @@ def _check_args(a: TrainArgs) -> None:
         raise CompanionError("--max-grad-norm must be positive; --weight-decay, --save-every-steps and --save-every-minutes must not be negative.")
 
 
+def _starts_empty(out: str, ckpt_dir: str) -> bool:
+    """An empty folder, or one a run left before its first checkpoint landed (only temporary files)."""
+    entries = os.listdir(out)
+    if not entries:
+        return True
+    return entries == [CHECKPOINT_DIR] and all(f.endswith(".partial") for f in os.listdir(ckpt_dir))
+
+
 def _file_sha256(path: str) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -285,7 +293,7 @@ def train(a: TrainArgs, events: Events) -> Dict[str, Any]:
     if a.resume:
         if not os.path.isfile(state_path):
             raise CompanionError(f"There is nothing to resume in {a.out} (no {CHECKPOINT_DIR}/{STATE_FILE}); start without --resume.")
-    elif os.path.isdir(a.out) and os.listdir(a.out):
+    elif os.path.isdir(a.out) and not _starts_empty(a.out, ckpt_dir):
         hint = " It holds an unfinished run: add --resume to continue it." if os.path.isfile(state_path) else ""
         raise CompanionError(f"The output folder {a.out} is not empty; choose a new --out folder.{hint}")
     if a.threads:

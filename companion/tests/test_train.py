@@ -248,6 +248,16 @@ class CliBadInputTest(unittest.TestCase):
             f.write("x")
         self.refused("is not empty", "train", "--data", self.data, "--model", self.model, "--out", out("full"))
         self.refused("expected {\"ids\"", "logits", "--model", self.model, "--input", self.data)
+        with open(self.data, "rb") as f:
+            blob = f.read()
+        with open(out("truncated.cmbdata"), "wb") as f:
+            f.write(blob[:-10])
+        self.refused("is not a valid safetensors file", "train", "--data", out("truncated.cmbdata"), "--model", self.model, "--out", out("o8"))
+        # a run killed before its first checkpoint landed leaves only temporary files: a new start is allowed
+        os.makedirs(os.path.join(out("o9"), "checkpoint"))
+        with open(os.path.join(out("o9"), "checkpoint", "state.pt.123.partial"), "w") as f:
+            f.write("x")
+        self.refused("CUDA was requested", "train", "--data", self.data, "--model", self.model, "--out", out("o9"), "--device", "cuda")
 
     @unittest.skipIf(torch.cuda.is_available(), "CUDA is available here")
     def test_probe_reports_cuda_reason(self):
