@@ -42,6 +42,14 @@ REAL_BERT = {"model_type": "bert", "architectures": ["BertForTokenClassification
 GPU_PEAKS = {"H200": 989.0, "H100": 989.0, "A100": 312.0, "L40S": 362.0, "A10": 125.0}
 
 
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
+
+
 def cpu_matmul_peak(device: torch.device, n: int = 2048, runs: int = 5) -> float:
     a = torch.randn(n, n, device=device)
     b = torch.randn(n, n, device=device)
@@ -119,7 +127,7 @@ def main() -> None:
     else:
         peak, peak_source = cpu_matmul_peak(device), "fp32 torch.matmul 2048^3 measured here"
     result = {
-        "bench": "companion_train", "date": time.strftime("%Y-%m-%d"), "machine": torch.cuda.get_device_name(device) if cuda else platform.processor() or platform.machine(),
+        "bench": "companion_train", "date": time.strftime("%Y-%m-%d"), "machine": torch.cuda.get_device_name(device) if cuda else cpu_name(),
         "cpu_threads": torch.get_num_threads(), "torch": torch.__version__, "device": device.type, "precision": "bf16-autocast" if autocast else "fp32",
         "attention": "eager" if a.eager or not HAS_SDPA else "sdpa", "layers": cfg.num_hidden_layers, "batch": batch, "seq": a.seq, "steps": steps,
         "parameters": params, "non_embedding_parameters": params - embed, "seconds": seconds, "tokens_per_s": tokens / seconds,
@@ -127,8 +135,8 @@ def main() -> None:
         "mfu": achieved / peak if peak else None,
     }
     sys.stderr.write(f"companion training, {result['layers']}-layer BERT, batch {batch} x {a.seq}, {result['precision']} on {device.type}: "
-                     f"{result['tokens_per_s']:.0f} tokens/s, {result['step_s']:.2f} s/step, {achieved:.2f} TFLOP/s"
-                     + (f", MFU {result['mfu'] * 100:.1f}% of {peak:.1f} TFLOP/s ({peak_source})" if peak else "") + "\n")
+                     f"{result['tokens_per_s']:.3g} tokens/s, {result['step_s']:.3g} s/step, {achieved * 1000:.3g} GFLOP/s"
+                     + (f", MFU {result['mfu'] * 100:.1f}% of {peak * 1000:.3g} GFLOP/s ({peak_source})" if peak else "") + "\n")
     print(json.dumps(result))
 
 

@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import json
 import sys
+import traceback
 from typing import List, Optional
 
 from .errors import CompanionError
@@ -93,6 +94,10 @@ def _run_train(ns: argparse.Namespace) -> int:
         events.emit("error", message=e.message, code=e.code)
         sys.stderr.write(e.message + "\n")
         return e.exit_code
+    except Exception as e:  # a bug: the event tells the extension, the traceback on stderr tells us
+        traceback.print_exc()
+        events.emit("error", message=f"The fine-tuning companion failed unexpectedly ({type(e).__name__}); please report it with the log.", code="internal")
+        return 1
 
 
 def _run_logits(ns: argparse.Namespace) -> int:

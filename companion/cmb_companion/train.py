@@ -27,11 +27,11 @@ import torch
 import torch.nn.functional as F
 
 from . import __version__
-from .checkpoint import ModelFolder, build_model, open_model_folder
+from .checkpoint import build_model, open_model_folder
 from .data import IGNORE, Split, TrainingData, check_against_model, collate, length_grouped_batches, read_training_data, sorted_batches
 from .device import bf16_autocast_available, is_out_of_memory, select_device
 from .errors import CompanionError, OutOfMemory
-from .export import encoder_fingerprint, export_folder, write_json
+from .export import encoder_fingerprint, export_folder
 from .metrics import classification_metrics, entity_metrics
 from .models import EncoderWithHead
 from .protocol import Events

@@ -259,6 +259,15 @@ class CliBadInputTest(unittest.TestCase):
             f.write("x")
         self.refused("CUDA was requested", "train", "--data", self.data, "--model", self.model, "--out", out("o9"), "--device", "cuda")
 
+    def test_an_unexpected_failure_still_ends_with_an_error_event(self):
+        with mock.patch("cmb_companion.train.read_training_data", side_effect=ValueError("boom")):
+            code, stdout, stderr = run_main("train", "--data", self.data, "--model", self.model, "--out", os.path.join(self.dir, "bug"))
+        self.assertEqual(code, 1)
+        last = events_of(stdout)[-1]
+        self.assertEqual((last["event"], last["code"]), ("error", "internal"))
+        self.assertIn("failed unexpectedly (ValueError)", last["message"])
+        self.assertIn("Traceback", stderr, "the traceback goes to stderr for a bug report")
+
     @unittest.skipIf(torch.cuda.is_available(), "CUDA is available here")
     def test_probe_reports_cuda_reason(self):
         r = run_cli("probe")
