@@ -109,7 +109,7 @@ function checkTensors(name: string, w: CheckpointWeights, spec: ClassifierHeadSp
     try {
       w.get(tensor, shape);
     } catch (e) {
-      fail('corrupt-weights', name, e instanceof EngineError ? e.message.replace('config.json implies', `id2label (${labels} labels), hidden_size ${spec.hidden}${(spec.layers ?? 1) > 1 ? ` x ${spec.layers} layers` : ''}${spec.architecture === 'mlp' ? ` and mlp_hidden_size ${spec.mlpHidden}` : ''} imply`) : String(e));
+      fail('corrupt-weights', name, e instanceof EngineError ? e.message.replace('config.json implies', `id2label (${labels} labels)${spec.architecture === 'mlp' ? `, mlp_hidden_size ${spec.mlpHidden}` : ''} and hidden_size ${spec.hidden}${(spec.layers ?? 1) > 1 ? ` x ${spec.layers} layers` : ''} imply`) : String(e));
     }
   };
   expect('classifier.weight', [labels, spec.architecture === 'mlp' ? spec.mlpHidden! : H]);
