@@ -276,7 +276,8 @@ export function inspectHeads(folder: ModelFolder): { heads: HeadFolder[]; proble
     },
   };
   for (const entry of readdirSync(root, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    if (!entry.isDirectory()) continue;
+    // a dot folder is a head being written or replaced (train/trainer.ts), not a head
+    if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
     try {
       heads.push(inspectHeadFolder(join(root, entry.name), encoder));
     } catch (e) {
