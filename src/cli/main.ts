@@ -16,6 +16,7 @@ import { runIcd, runIcdDetect } from './icd';
 import { runIndex, runSearch } from './search';
 import { runHeads } from './heads';
 import { runEval, runTrain, type TrainCliHooks } from './train';
+import { runConvertData } from './data';
 
 const USAGE = `usage: cmb <command> [options]
 
@@ -37,6 +38,8 @@ const USAGE = `usage: cmb <command> [options]
         [--class-weights none|balanced] [--patience N] [--report FILE] [--replace]
                                 train a head on the frozen encoder -> DIR/heads/NAME (docs/training.md)
   eval --model DIR --head NAME --data PATH [--data PATH...]   a head's figures on a labelled dataset
+  convert-data --from PATH [--from PATH...] --to FILE_OR_DIR [--format conll|brat|jsonl|csv] [--strict] [--force]
+                                convert labelled datasets (CoNLL, brat, JSONL, CSV); docs/datasets.md
 
 common options: --provider auto|cuda|webgpu|cpu  --threads N  --window N  --stride N  --batch N  --pooling mean|cls  --cache DIR`;
 
@@ -183,6 +186,7 @@ const extraCommands: Record<string, Command> = {
   heads: runHeads,
   train: (args, io) => runTrain(args, io, trainHooks(io)),
   eval: (args, io) => runEval(args, io, trainHooks(io)),
+  'convert-data': runConvertData,
 };
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {

@@ -10,6 +10,12 @@ export interface LabelledSpan {
   label: string;
 }
 
+/** A word of the source's own tokenization (CoNLL rows, Prodigy "tokens"), in UTF-16 offsets. */
+export interface SourceWord {
+  start: number;
+  end: number;
+}
+
 export interface LabelledDocument {
   /** stable within a dataset: file path (relative to the dataset root) plus line or sentence number */
   id: string;
@@ -18,6 +24,12 @@ export interface LabelledDocument {
   spans?: LabelledSpan[];
   /** document label (classification); absent when the format carries none */
   label?: string;
+  /**
+   * The source's word boundaries, when it has them (CoNLL, Prodigy JSONL), so
+   * that export to CoNLL gives back the same tokens. Not the model's tokens:
+   * those always come from the model's tokenizer.
+   */
+  words?: SourceWord[];
 }
 
 export type DatasetFormat = 'conll' | 'brat' | 'jsonl-spans' | 'jsonl-labels' | 'csv-labels';
@@ -26,11 +38,20 @@ export type DatasetFormat = 'conll' | 'brat' | 'jsonl-spans' | 'jsonl-labels' | 
 export interface DatasetProblem {
   /** document id, or the file when no document could be formed */
   doc: string;
+  /** the file (relative to the dataset root) the line refers to, when it is not obvious from `doc` */
+  file?: string;
   /** 1-based line in the source file, when the format has lines */
   line?: number;
   start?: number;
   end?: number;
   message: string;
+}
+
+/** One source read, with the format found for it and how it was found. */
+export interface DatasetSource {
+  path: string;
+  format: DatasetFormat;
+  detectedBy: 'extension' | 'content';
 }
 
 export interface Dataset {
@@ -39,4 +60,6 @@ export interface Dataset {
   problems: DatasetProblem[];
   /** the format of each source read */
   formats: DatasetFormat[];
+  /** each source read, with its format and how it was detected (the same order as `formats`) */
+  sources?: DatasetSource[];
 }
