@@ -95,8 +95,8 @@ function problemLine(p: DatasetProblem): string {
 const PROBLEM_LINES = 20;
 
 function printProblems(problems: readonly DatasetProblem[], io: CliIo): void {
-  for (const p of problems.slice(0, PROBLEM_LINES)) io.err(`left out: ${problemLine(p)}`);
-  if (problems.length > PROBLEM_LINES) io.err(`left out: ... and ${problems.length - PROBLEM_LINES} more`);
+  for (const p of problems.slice(0, PROBLEM_LINES)) io.err(`data: ${problemLine(p)}`);
+  if (problems.length > PROBLEM_LINES) io.err(`data: ... and ${problems.length - PROBLEM_LINES} more problems`);
 }
 
 function duration(s: number): string {

@@ -64,7 +64,7 @@ export function trainingReportMarkdown(m: TrainingMetrics): string {
   lines.push(`- task: ${m.task === 'ner' ? 'entities (token classification, IOB2)' : 'note classification'}; labels: ${m.labels.map(cell).join(', ')}`);
   lines.push(`- encoder: ${cell(m.encoder.name)} (${m.encoder.model_type}, ${m.encoder.layers} layers, hidden ${m.encoder.hidden_size}), frozen; fingerprint ${m.encoder.fingerprint.slice(0, 19)}...`);
   lines.push(`- head: ${st.architecture}${st.architecture === 'mlp' ? ` (width ${st.mlp_hidden}, dropout ${st.dropout})` : ''} on the last ${st.layers} layer${st.layers === 1 ? '' : 's'}${st.pooling ? `, ${st.pooling} pooling` : ''}; AdamW lr ${st.learning_rate}, weight decay ${st.weight_decay}, batch ${st.batch_size}, class weights ${st.class_weights}, seed ${st.seed}`);
-  lines.push(`- notes: ${m.split.train} train, ${m.split.dev} dev${m.split.dev_given ? ' (given)' : ''}, ${m.split.test} test${m.split.test_given ? ' (given)' : ''}${!m.split.dev_given && !m.split.test_given ? ' (split by note, seeded 80/10/10)' : ''}; dataset ${m.dataset.fingerprint.slice(0, 19)}...; ${m.dataset.problems} span${m.dataset.problems === 1 ? '' : 's'} or notes left out`);
+  lines.push(`- notes: ${m.split.train} train, ${m.split.dev} dev${m.split.dev_given ? ' (given)' : ''}, ${m.split.test} test${m.split.test_given ? ' (given)' : ''}${!m.split.dev_given && !m.split.test_given ? ' (split by note, seeded 80/10/10)' : ''}; dataset ${m.dataset.fingerprint.slice(0, 19)}...; ${m.dataset.problems} problem${m.dataset.problems === 1 ? '' : 's'} in the data`);
   lines.push(`- epochs: ${m.history.length} of at most ${st.epochs} (patience ${st.patience}), best dev at epoch ${m.best_epoch}`);
   const t = m.timings;
   lines.push(`- time: features ${t.features_seconds.toFixed(1)} s (${t.windows} windows, ${t.windows_cached} from the cache), training ${t.training_seconds.toFixed(1)} s (${t.seconds_per_epoch.toFixed(2)} s per epoch), total ${t.total_seconds.toFixed(1)} s`);
@@ -82,7 +82,7 @@ export function trainingReportMarkdown(m: TrainingMetrics): string {
   lines.push(`Dev figures at the best epoch: ${m.dev.task === 'ner' ? `entity F1 ${f3(m.dev.f1)}` : `accuracy ${f3(m.dev.accuracy)}, macro F1 ${f3(m.dev.macro_f1)}`}.`);
   if (m.dataset.problems > 0) {
     lines.push('');
-    lines.push('## Left out');
+    lines.push('## Problems in the data');
     lines.push('');
     for (const p of m.dataset.problem_list.slice(0, 20)) lines.push(`- ${cell(p.doc)}${p.line !== undefined ? `:${p.line}` : ''}${p.start !== undefined ? ` [${p.start}, ${p.end})` : ''}: ${cell(p.message)}`);
     if (m.dataset.problems > 20) lines.push(`- ... and ${m.dataset.problems - 20} more (metrics.json lists up to ${m.dataset.problem_list.length})`);

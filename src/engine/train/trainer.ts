@@ -68,6 +68,13 @@ function bad(message: string): never {
   throw new EngineError('bad-input', message);
 }
 
+/** " (N problems in the data; the first: ...)" for an error that problems may explain; offsets and labels only, never note text */
+function firstProblem(problems: readonly DatasetProblem[]): string {
+  const p = problems[0];
+  if (!p) return '';
+  return ` (${problems.length} problem${problems.length === 1 ? '' : 's'} in the data; the first: ${p.doc}${p.line !== undefined ? `:${p.line}` : ''}${p.start !== undefined ? ` [${p.start}, ${p.end})` : ''}: ${p.message.replace(/\.$/, '')})`;
+}
+
 function cancelled(): EngineError {
   return new EngineError('cancelled', 'Training was cancelled; nothing was written.');
 }
@@ -237,7 +244,7 @@ export async function trainHead(params: TrainParams, ctx: TrainContext): Promise
   const alignedTest = testSrc ? align(testSrc.documents) : undefined;
   if (ctx.signal.aborted) throw cancelled();
   const needs = task === 'token' ? 'entity spans (a "spans" list)' : 'a document label';
-  if (alignedData.length === 0) bad(`None of the ${data.documents.length} notes has ${needs}; ${task === 'token' ? 'for note labels use the classify task' : 'for entity spans use the ner task'}.`);
+  if (alignedData.length === 0) bad(`None of the ${data.documents.length} notes has ${needs}; ${task === 'token' ? 'for note labels use the classify task' : 'for entity spans use the ner task'}${firstProblem(problems)}.`);
   if (alignedDev?.length === 0) bad(`None of the dev notes has ${needs}.`);
   if (alignedTest?.length === 0) bad(`None of the test notes has ${needs}.`);
   if ((!devGiven || !testGiven) && alignedData.length < MIN_NOTES_TO_SPLIT) {
@@ -257,7 +264,7 @@ export async function trainHead(params: TrainParams, ctx: TrainContext): Promise
   if (task === 'token') {
     const types = new Set<string>();
     for (const d of [...trainDocs, ...devDocs, ...testDocs]) for (const t of d.wordTags!) if (t !== 'O') types.add(t.slice(2));
-    if (types.size === 0) bad('The notes have no usable entity spans: there is nothing to learn. Label some entities first (problems above say why spans were left out).');
+    if (types.size === 0) bad(`The notes have no usable entity spans: there is nothing to learn. Label some entities first${firstProblem(problems)}.`);
     const trainTypes = new Set(trainDocs.flatMap((d) => d.wordTags!.filter((t) => t !== 'O').map((t) => t.slice(2))));
     const entityLabels = [...types].sort();
     for (const l of entityLabels) if (!trainTypes.has(l)) warn(`The label "${l}" has no example in the training split; the head cannot learn it.`);
@@ -269,7 +276,7 @@ export async function trainHead(params: TrainParams, ctx: TrainContext): Promise
     for (const l of labels) if (!trainLabels.has(l)) warn(`The label "${l}" has no example in the training split; the head cannot learn it.`);
   }
   if (problems.length > 0) {
-    warn(`${problems.length} span${problems.length === 1 ? ' or note was' : 's or notes were'} left out (see the problems list).`);
+    warn(`The data has ${problems.length} problem${problems.length === 1 ? '' : 's'} (spans or notes left out, duplicates; listed in metrics.json).`);
     for (const p of problems.slice(0, PROBLEMS_KEPT)) ctx.log('warn', `${p.doc}${p.line !== undefined ? `:${p.line}` : ''}${p.start !== undefined ? ` [${p.start}, ${p.end})` : ''}: ${p.message}`);
   }
   if (model.info.demo) warn('The encoder has random weights (a demo model): the figures measure the plumbing, not quality.');
