@@ -98,3 +98,19 @@ test('bad input exits 2 with one line: unknown option, missing or wrong values, 
   }
   assert.ok(!existsSync(join(model, 'heads', 'x')));
 });
+
+const ncbi = join(__dirname, '..', '..', '..', 'shared', 'data', 'ner', 'ncbi_disease', 'devel.tsv');
+
+test('cmb train reads a real CoNLL corpus end to end (NCBI-disease dev split, tiny random model: quality irrelevant)', { skip: existsSync(ncbi) ? false : `${ncbi} is absent` }, async () => {
+  const r = await cmb(['train', '--model', model, '--task', 'ner', '--data', ncbi, '--out', 'ncbi', '--epochs', '1']);
+  assert.equal(r.code, 0, r.err);
+  const line = JSON.parse(r.out.at(-1)!);
+  // 923 sentences, each a note: 80/10/10
+  assert.equal(line.split.train + line.split.dev + line.split.test, 923);
+  assert.deepEqual(Object.keys(line.figures.per_label), ['Disease']);
+  assert.ok(line.figures.per_label.Disease.support > 50);
+  assert.ok(line.figures.words > 1000);
+  const metrics = JSON.parse(readFileSync(join(model, 'heads', 'ncbi', 'metrics.json'), 'utf8'));
+  assert.deepEqual(metrics.labels, ['O', 'B-Disease', 'I-Disease']);
+  assert.equal(metrics.dataset.sources.data[0], ncbi);
+});
