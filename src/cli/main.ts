@@ -16,6 +16,7 @@ import { runAssert, runClassify, runNer, type TaskCliIO } from './tasks';
 import { runIcd, runIcdDetect } from './icd';
 import { runIndex, runSearch } from './search';
 import { runHeads } from './heads';
+import { runEval, runTrain, type TrainCliHooks } from './train';
 import { runConvertData } from './data';
 
 const USAGE = `usage: cmb <command> [options]
@@ -33,6 +34,11 @@ const USAGE = `usage: cmb <command> [options]
   index DIR [--model DIR] [--db FILE] [--rebuild]  index a folder of notes (incremental)
   search DIR "query" [--k N] [--json]          hybrid search (words + meaning)
   heads --model DIR             task heads in the model folder's heads/ (models/README.md)
+  train --model DIR --task ner|classify --data PATH [--data PATH...] [--dev PATH] [--test PATH] --out NAME
+        [--epochs N] [--seed N] [--layers K] [--head linear|mlp] [--pooling cls|mean] [--lr X]
+        [--class-weights none|balanced] [--patience N] [--report FILE] [--replace]
+                                train a head on the frozen encoder -> DIR/heads/NAME (docs/training.md)
+  eval --model DIR --head NAME --data PATH [--data PATH...]   a head's figures on a labelled dataset
   convert-data --from PATH [--from PATH...] --to FILE_OR_DIR [--format conll|brat|jsonl|csv] [--strict] [--force]
                                 convert labelled datasets (CoNLL, brat, JSONL, CSV); docs/datasets.md
 
@@ -171,6 +177,11 @@ function taskIo(io: CliIo): TaskCliIO {
   return { ...io, loadModel: (dir, args) => loadModel(dir, settingsFrom(parseArgs(args, SWITCHES), io)) };
 }
 
+/** Training borrows the CLI's engine and model loading. */
+function trainHooks(io: CliIo): TrainCliHooks {
+  return { createEngine: () => createCliEngine(io), loadModel: (engine, p) => loadCliModel(engine, p, io) };
+}
+
 /** Subcommands of the feature domains. */
 const extraCommands: Record<string, Command> = {
   ner: (args, io) => runNer(args, taskIo(io)),
@@ -181,6 +192,8 @@ const extraCommands: Record<string, Command> = {
   index: (args, io) => runIndex(args, io, { color: process.stdout.isTTY }),
   search: (args, io) => runSearch(args, io, { color: process.stdout.isTTY }),
   heads: runHeads,
+  train: (args, io) => runTrain(args, io, trainHooks(io)),
+  eval: (args, io) => runEval(args, io, trainHooks(io)),
   'convert-data': runConvertData,
 };
 

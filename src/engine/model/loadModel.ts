@@ -113,8 +113,17 @@ export async function loadModel(dir: string, settings: EngineSettings, opts: Loa
 }
 
 async function openHeadSession(head: HeadFolder, settings: EngineSettings, provider: ExecutionProviderName, log: LoadOptions['log']): Promise<HeadSession> {
-  const { onnxPath } = ensureHeadOnnx(head, { cacheDir: settings.cacheDir });
-  // the encoder's provider: the head reads its output without a copy between devices
-  const { session } = await createSession(onnxPath, { provider, threads: settings.threads, log });
-  return { name: head.name, session, hidden: head.spec.hidden };
+  const open = async (force: boolean) => {
+    const { onnxPath } = ensureHeadOnnx(head, { cacheDir: settings.cacheDir, force });
+    // the encoder's provider: the head reads its output without a copy between devices
+    return (await createSession(onnxPath, { provider, threads: settings.threads, log })).session;
+  };
+  let session = await open(false);
+  // a head on the last k layers names encoder outputs by layer number: a cached graph made beside an encoder of another depth is rebuilt
+  const expected = [...head.inputs, 'attention_mask'];
+  if (session.inputNames.length !== expected.length || !expected.every((n) => session.inputNames.includes(n))) {
+    await session.release();
+    session = await open(true);
+  }
+  return { name: head.name, session, hidden: head.spec.hidden, inputs: head.inputs };
 }

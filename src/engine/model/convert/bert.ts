@@ -12,9 +12,9 @@ import { EngineError } from '../../errors';
 import type { ModelConfig } from '../config';
 import type { CheckpointWeights } from './checkpointWeights';
 import {
-  activation, additiveMask, declareInputs, flatten, layerNorm, linear, paddingKeysVisible, scaledDotProductAttention, splitHeads, toBatchSeq,
+  activation, additiveMask, declareInputs, declareLayerOutputs, flatten, layerNorm, linear, paddingKeysVisible, scaledDotProductAttention, splitHeads, toBatchSeq,
 } from './encoderOps';
-import { GraphBuilder } from './graphBuilder';
+import { GraphBuilder, type Value } from './graphBuilder';
 import { OnnxDataType } from './onnxModel';
 import { chooseHead, type BuiltGraph, type BuildProgress } from './heads';
 import { appendClassifierHead } from './classifierHead';
@@ -68,6 +68,7 @@ export function buildBertGraph(cfg: ModelConfig, w: CheckpointWeights, progress:
   let x = layerNorm(g, w, flatten(g, x3, H), lnW, lnB, H, eps);
 
   const mask = additiveMask(g, paddingKeysVisible(g, inputs));
+  const layerOutputs: Value[] = [];
   for (let i = 0; i < cfg.numHiddenLayers; i++) {
     const l = `${p}encoder.layer.${i}`;
     g.scope = `layer${i}`;
@@ -82,6 +83,7 @@ export function buildBertGraph(cfg: ModelConfig, w: CheckpointWeights, progress:
     const out = linear(g, w, inter, `${l}.output.dense.weight`, `${l}.output.dense.bias`, [H, I]);
     [lnW, lnB] = layerNormNames(w, `${l}.output.LayerNorm`);
     x = layerNorm(g, w, g.op('Add', [out, x]), lnW, lnB, H, eps);
+    layerOutputs.push(x);
     progress((i + 1) / cfg.numHiddenLayers, `layer ${i + 1} of ${cfg.numHiddenLayers}`);
   }
   g.scope = '';
@@ -107,5 +109,6 @@ export function buildBertGraph(cfg: ModelConfig, w: CheckpointWeights, progress:
       task: head, architecture: head === 'token' ? 'linear' : 'bert-pooler', pooling: 'cls', hidden: H, poolerDense: `${p}pooler.dense`,
     });
   }
+  declareLayerOutputs(g, layerOutputs, inputs, H);
   return { graph: g.build('bert'), head, labels, inputNames: ['input_ids', 'attention_mask', 'token_type_ids'] };
 }

@@ -18,7 +18,7 @@ import { encodeModel, writeMessage } from './onnxModel';
 import type { ProtoMessage } from './protobufWriter';
 
 /** bump when the graph a checkpoint converts to changes, so cached files are rebuilt */
-export const converterVersion = '1';
+export const converterVersion = '2';
 
 export type ConvertProgress = (fraction: number, message: string) => void;
 

@@ -7,6 +7,7 @@ import { EngineError } from '../../errors';
 import type { CheckpointWeights } from './checkpointWeights';
 import type { GraphBuilder, Value } from './graphBuilder';
 import { OnnxDataType } from './onnxModel';
+import { hiddenStateOutput } from '../hiddenStates';
 
 /** float32's lowest value: what transformers adds for masked keys (finite, so fully masked rows stay NaN-free) */
 export const maskedScore = -3.4028234663852886e38;
@@ -136,4 +137,19 @@ export function toBatchSeq(g: GraphBuilder, x: Value, inputs: EncoderInputs, las
 
 export function flatten(g: GraphBuilder, x3: Value, hidden: number): Value {
   return g.op('Reshape', [x3, g.int64s('flat_shape', [-1, hidden])], {}, 'flat');
+}
+
+/**
+ * Every layer's output but the last (which is last_hidden_state) as a graph
+ * output `hidden_states.<i>`, so heads can read the last k layers
+ * (hiddenStates.ts). Declared after every other output: existing outputs keep
+ * their positions and values.
+ */
+export function declareLayerOutputs(g: GraphBuilder, layerOutputs: readonly Value[], inputs: EncoderInputs, hidden: number): void {
+  g.scope = 'hidden_states';
+  for (let i = 0; i < layerOutputs.length - 1; i++) {
+    const name = hiddenStateOutput(i + 1, layerOutputs.length);
+    g.output(toBatchSeq(g, layerOutputs[i]!, inputs, hidden, `layer${i + 1}_3d`), name, OnnxDataType.Float, ['batch', 'sequence', hidden]);
+  }
+  g.scope = '';
 }

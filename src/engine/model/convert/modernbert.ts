@@ -8,7 +8,7 @@ import { EngineError } from '../../errors';
 import { modernBertRopeThetas, type ModelConfig } from '../config';
 import type { CheckpointWeights } from './checkpointWeights';
 import {
-  activation, additiveMask, declareInputs, flatten, layerNorm, linear, paddingKeysVisible, scaledDotProductAttention, splitHeads, toBatchSeq,
+  activation, additiveMask, declareInputs, declareLayerOutputs, flatten, layerNorm, linear, paddingKeysVisible, scaledDotProductAttention, splitHeads, toBatchSeq,
   type EncoderInputs,
 } from './encoderOps';
 import { GraphBuilder, type Value } from './graphBuilder';
@@ -106,6 +106,7 @@ export function buildModernBertGraph(cfg: ModelConfig, w: CheckpointWeights, pro
   const globalRope = rotaryTables(g, inputs, layout.globalTheta, heads.headDim, 'global');
   const localRope = needsLocal ? rotaryTables(g, inputs, layout.localTheta, heads.headDim, 'local') : globalRope;
 
+  const layerOutputs: Value[] = [];
   for (let i = 0; i < cfg.numHiddenLayers; i++) {
     const l = `${p}layers.${i}`;
     g.scope = `layer${i}`;
@@ -124,6 +125,7 @@ export function buildModernBertGraph(cfg: ModelConfig, w: CheckpointWeights, pro
     const [input, gate] = g.opMulti('Split', [wi], 2, { axis: -1 }, 'geglu');
     const glu = g.op('Mul', [activation(g, input!, cfg.hiddenAct), gate!], {}, 'glu');
     x = g.op('Add', [x, linear(g, w, glu, `${l}.mlp.Wo.weight`, m.mlpBias ? `${l}.mlp.Wo.bias` : undefined, [H, I])], {}, 'mlp_residual');
+    layerOutputs.push(x);
     progress((i + 1) / cfg.numHiddenLayers, `layer ${i + 1} of ${cfg.numHiddenLayers}`);
   }
   g.scope = '';
@@ -146,5 +148,6 @@ export function buildModernBertGraph(cfg: ModelConfig, w: CheckpointWeights, pro
       task: head, architecture: 'modernbert-head', pooling: m.classifierPooling, ...headSpec,
     });
   }
+  declareLayerOutputs(g, layerOutputs, inputs, H);
   return { graph: g.build('modernbert'), head, labels, inputNames: ['input_ids', 'attention_mask'] };
 }
