@@ -15,6 +15,8 @@ export type EngineErrorCode =
   | 'cancelled' // the caller cancelled the request
   | 'worker-crashed' // the engine worker died; it is restarted
   | 'not-loaded' // a request needs a model and none is loaded
+  | 'download-failed' // a download (model, GPU libraries) failed or was refused; nothing half-written is left under a real name
+  | 'auth-required' // the Hub wants a token (gated or private repository), or refused the one given
   | 'internal';
 
 export class EngineError extends Error {
