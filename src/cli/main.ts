@@ -2,7 +2,6 @@
  * `cmb`: the engine without VS Code. JSON lines in, JSON lines out; bad input
  * exits with code 2 and one clear line.
  */
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Engine, directContext } from '../engine/engine';
 import { EngineError } from '../engine/errors';
@@ -15,6 +14,8 @@ import { runAssert, runClassify, runNer, type TaskCliIO } from './tasks';
 import { runIcd, runIcdDetect } from './icd';
 import { runIndex, runSearch } from './search';
 import { runHeads } from './heads';
+import { runDownload } from './download';
+import { cliStorageDir } from '../engine/storageDir';
 
 const USAGE = `usage: cmb <command> [options]
 
@@ -31,6 +32,7 @@ const USAGE = `usage: cmb <command> [options]
   index DIR [--model DIR] [--db FILE]          index a folder of notes (incremental)
   search DIR "query" [--k N] [--json]          hybrid search (words + meaning)
   heads --model DIR             task heads in the model folder's heads/ (models/README.md)
+  download REPO_ID [--revision REV] [--out DIR]   a model from the Hugging Face Hub (HF_ENDPOINT, HF_TOKEN)
 
 common options: --provider auto|cuda|webgpu|cpu  --threads N  --window N  --stride N  --batch N  --pooling mean|cls  --cache DIR`;
 
@@ -61,7 +63,7 @@ function settingsFrom(p: ParsedArgs): EngineSettings {
 export function createCliEngine(io: CliIo): Engine {
   return new Engine(
     {
-      storageDir: process.env.CMB_STORAGE_DIR || path.join(os.homedir(), '.cache', 'clinical-modernbert'),
+      storageDir: cliStorageDir(),
       log: (level, message) => {
         // provider fallbacks are reported by `cmb info`; the stream stays one line per problem
         if (level === 'error' || process.env.CMB_VERBOSE) io.err(`${level}: ${message}`);
@@ -170,6 +172,7 @@ const extraCommands: Record<string, Command> = {
   index: (args, io) => runIndex(args, io, { color: process.stdout.isTTY }),
   search: (args, io) => runSearch(args, io, { color: process.stdout.isTTY }),
   heads: runHeads,
+  download: (args, io) => runDownload(args, io, { tty: process.stderr.isTTY }),
 };
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {

@@ -18,36 +18,7 @@ import { inspectModelFolder } from '../folder';
 import { planFiles, shardsFromIndex } from './filePlan';
 import { hubError, hubHeaders, listFiles, resolveCommit, resolveEndpoint, resolveUrl, tokenFromEnv, validateRepoId, type HubFile, type HubOptions } from './hubApi';
 import { acquireLock, folderNameFor, modelsDir, readManifest, writeManifest, type DownloadManifest, type ManifestFile } from './manifest';
-
-export interface DownloadModelRequest {
-  /** owner/name */
-  repo: string;
-  /** branch, tag or commit; default main */
-  revision?: string;
-  /** target folder; default <storage>/models/<owner>--<name> */
-  out?: string;
-  /** the endpoint setting; empty: HF_ENDPOINT, else huggingface.co */
-  endpoint?: string;
-  /** a token from VS Code's secret storage; else HF_TOKEN */
-  token?: string;
-  /** VS Code's http.proxy; else HTTPS_PROXY / HTTP_PROXY */
-  proxy?: string;
-  noProxy?: string[];
-}
-
-export interface DownloadModelResult {
-  dir: string;
-  repo: string;
-  revision: string;
-  commit: string;
-  files: number;
-  bytes: number;
-  /** bytes received over the network (less than `bytes` when files were already there or resumed) */
-  fetched: number;
-  /** files already present and verified, not downloaded again */
-  reused: number;
-  seconds: number;
-}
+import type { DownloadModelRequest, DownloadModelResult } from './protocol';
 
 export interface DownloadContext {
   storageDir: string;

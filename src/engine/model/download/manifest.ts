@@ -7,6 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { DownloadedModel } from './protocol';
 
 export const MANIFEST_FILE = '.cmb-download.json';
 export const LOCK_FILE = '.cmb-download.lock';
@@ -33,15 +34,6 @@ export interface DownloadManifest {
   files: ManifestFile[];
 }
 
-export interface DownloadedModel {
-  dir: string;
-  repo: string;
-  revision: string;
-  commit: string;
-  complete: boolean;
-  bytes: number;
-  completedAt?: string;
-}
 
 /** `<storage>/models`: where downloads go unless --out says otherwise */
 export function modelsDir(storageDir: string): string {
