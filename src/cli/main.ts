@@ -15,6 +15,7 @@ import { runIcd, runIcdDetect } from './icd';
 import { runIndex, runSearch } from './search';
 import { runHeads } from './heads';
 import { runDownload } from './download';
+import { runGpu } from './gpu';
 import { cliStorageDir } from '../engine/storageDir';
 
 const USAGE = `usage: cmb <command> [options]
@@ -33,6 +34,8 @@ const USAGE = `usage: cmb <command> [options]
   search DIR "query" [--k N] [--json]          hybrid search (words + meaning)
   heads --model DIR             task heads in the model folder's heads/ (models/README.md)
   download REPO_ID [--revision REV] [--out DIR]   a model from the Hugging Face Hub (HF_ENDPOINT, HF_TOKEN)
+  gpu [--json]                  what CUDA / WebGPU need here and whether it is there (docs/gpu.md)
+  gpu --install [--from FILE] [--feed URL]        set up the CUDA provider libraries (download, or a .nupkg file)
 
 common options: --provider auto|cuda|webgpu|cpu  --threads N  --window N  --stride N  --batch N  --pooling mean|cls  --cache DIR`;
 
@@ -173,6 +176,7 @@ const extraCommands: Record<string, Command> = {
   search: (args, io) => runSearch(args, io, { color: process.stdout.isTTY }),
   heads: runHeads,
   download: (args, io) => runDownload(args, io, { tty: process.stderr.isTTY }),
+  gpu: (args, io) => runGpu(args, io, { tty: process.stderr.isTTY }),
 };
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {

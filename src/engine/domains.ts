@@ -4,5 +4,6 @@ import { createTaskHandlers } from './tasks/protocol';
 import { createIcdHandlers } from './icd/handlers';
 import { createSearchDomain } from './index/domain';
 import { createDownloadHandlers } from './model/download/handlers';
+import { createGpuHandlers } from './model/gpu/handlers';
 
-export const domainHandlers: DomainHandlers[] = [createTaskHandlers, createIcdHandlers, createSearchDomain, createDownloadHandlers];
+export const domainHandlers: DomainHandlers[] = [createTaskHandlers, createIcdHandlers, createSearchDomain, createDownloadHandlers, createGpuHandlers];

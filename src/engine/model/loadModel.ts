@@ -9,7 +9,7 @@ import { inspectModelFolder } from './folder';
 import { ensureOnnx } from './convert/convert';
 import { loadTokenizerFromFolder } from '../text/loadTokenizer';
 import { effectiveWindowTokens, makeWindows } from '../text/windows';
-import { createSession } from './session';
+import { createSession, feedsFor, validateBatch } from './session';
 import { runWindows, type HeadSession } from './runner';
 import { inspectHeads, type HeadFolder } from './headFolder';
 import { ensureHeadOnnx } from './convert/headGraph';
@@ -37,6 +37,13 @@ export async function loadModel(dir: string, settings: EngineSettings, opts: Loa
     provider: settings.executionProvider,
     threads: settings.threads,
     log: opts.log,
+    // [CLS] [SEP] through a GPU session once, so a GPU that fails on its first kernels falls back now, not in a feature
+    firstRun: async (s) => {
+      const probe = { inputIds: BigInt64Array.from([BigInt(tokenizer.clsId), BigInt(tokenizer.sepId)]), attentionMask: BigInt64Array.from([1n, 1n]), batch: 1, seqLen: 2 };
+      validateBatch(probe, { vocabSize: config.vocabSize, maxPositions: config.maxPositionEmbeddings, inputNames: s.inputNames });
+      const out = await s.run(feedsFor(probe, s.inputNames));
+      for (const t of Object.values(out)) t.dispose?.();
+    },
   });
   const { heads, problems } = inspectHeads(folder);
   for (const p of problems) opts.log?.('warn', `${p.message} The head is skipped.`);
