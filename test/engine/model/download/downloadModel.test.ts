@@ -1,6 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { downloadModel } from '../../../../src/engine/model/download/downloadModel';
@@ -286,4 +288,39 @@ test('an --out folder is used as given; a second download into the same folder w
   hub.faults = {};
   assert.equal(r.dir, out);
   noHalfFiles(out);
+});
+
+test('a file listed but gone when fetched is one clear line; nothing is left under its name', async () => {
+  hub.setRepo('clinical/vanishing', { files: MODEL });
+  hub.faults = { vanished: 'tokenizer.json' };
+  const s = storage();
+  await assert.rejects(get({ repo: 'clinical/vanishing' }, s), rejectsWith('download-failed', /clinical\/vanishing has no file tokenizer\.json at revision "main"; it may have been removed during the download/));
+  hub.faults = {};
+  const dir = path.join(s, 'models', 'clinical--vanishing');
+  assert.ok(!fs.existsSync(path.join(dir, 'tokenizer.json')));
+  noHalfFiles(dir);
+});
+
+test('a proxy given by the caller (VS Code\'s http.proxy) carries the API calls and the file transfers', async () => {
+  const seen: string[] = [];
+  const proxy = http.createServer((q, res) => {
+    seen.push(q.url ?? '');
+    const u = new URL(q.url ?? '');
+    const up = http.request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: q.method, headers: q.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    q.pipe(up);
+  });
+  proxy.on('connection', (c) => c.unref());
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  try {
+    hub.setRepo('clinical/proxied', { files: MODEL });
+    const r = await downloadModel({ repo: 'clinical/proxied', proxy: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` }, { storageDir: storage(), env: env(), net });
+    noHalfFiles(r.dir);
+    assert.ok(seen.some((u) => u.includes('/api/models/clinical/proxied/revision/main')));
+    assert.ok(seen.some((u) => u.startsWith(hub.cdnUrl)), 'the CDN transfer went through the proxy too');
+  } finally {
+    proxy.close();
+  }
 });

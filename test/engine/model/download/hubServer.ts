@@ -36,6 +36,8 @@ export interface Faults {
   ignoreRange?: boolean;
   /** answer the resolve of this path with HTTP 503 this many times first */
   unavailable?: { path: string; times: number };
+  /** listed in the tree, but gone when fetched (removed between the listing and the download) */
+  vanished?: string;
 }
 
 export interface LoggedRequest {
@@ -182,7 +184,7 @@ export class HubServer {
         return tok ? this.error(s, 403, 'GatedRepo', 'Access to model is restricted') : this.error(s, 401, 'GatedRepo', 'Access to model is restricted');
       }
       const data = r.files.get(file);
-      if (!data) return this.error(s, 404, 'EntryNotFound', 'Entry not found');
+      if (!data || this.faults.vanished === file) return this.error(s, 404, 'EntryNotFound', 'Entry not found');
       const u = this.faults.unavailable;
       if (u && u.path === file && u.times > 0) {
         u.times--;
