@@ -22,6 +22,7 @@ before(async () => {
 });
 after(async () => {
   await hub.stop();
+  fs.rmSync(tmp, { recursive: true, force: true });
 });
 
 function start(args: string[], env: NodeJS.ProcessEnv = {}) {

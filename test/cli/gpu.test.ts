@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -12,6 +12,7 @@ import type { GpuReport, InstallCudaResult } from '../../src/engine/model/gpu/pr
 // The CLI as shipped, with the CUDA provider set up from a package of the real layout (fake libraries inside).
 const cli = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cmb-cli-gpu-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const storage = path.join(tmp, 'storage');
 
 function cmb(args: string[], env: NodeJS.ProcessEnv = {}) {

@@ -25,6 +25,7 @@ async function listen<T extends http.Server | net.Server>(s: T): Promise<number>
 
 after(() => {
   for (const s of servers) s.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
 });
 
 /** a proxy that forwards absolute-URI requests and CONNECT tunnels, and notes what it saw */

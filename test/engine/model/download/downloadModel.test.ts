@@ -37,6 +37,7 @@ before(async () => {
 });
 after(async () => {
   await hub.stop();
+  fs.rmSync(tmp, { recursive: true, force: true });
 });
 
 function storage(): string {

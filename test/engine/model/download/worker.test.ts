@@ -25,6 +25,7 @@ before(async () => {
 });
 after(async () => {
   await hub.stop();
+  fs.rmSync(tmp, { recursive: true, force: true });
 });
 
 test('through the worker: download with progress, list, load; cancel keeps the partial; a gated repository asks for a token', async () => {

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -12,6 +12,7 @@ import { fakeSharedLibrary } from './fakeElf';
 import { CUDA12_NEEDS } from './fakeNupkg';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cmb-diagnose-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** a fake file system root with library folders, ld.so.conf and its include folder */
 function machine(name: string, libs: Record<string, string[]>): { roots: SearchRoots; root: string } {

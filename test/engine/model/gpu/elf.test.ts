@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -8,6 +8,7 @@ import { bundledBinDir } from '../../../../src/engine/model/gpu/cudaPackage';
 import { fakeSharedLibrary } from './fakeElf';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cmb-elf-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 test('the dynamic section gives the libraries a provider needs, its soname and run path', () => {
   const f = path.join(tmp, 'libonnxruntime_providers_cuda.so');

@@ -20,7 +20,10 @@ before(async () => {
   feed = await new NugetServer().start();
   feed.packages.set(KEY, fakeCudaPackage());
 });
-after(() => feed.stop());
+after(() => {
+  feed.stop();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
 
 const storage = () => fs.mkdtempSync(path.join(tmp, 'storage-'));
 const ctx = (storageDir: string, signal?: AbortSignal) => ({ storageDir, signal, platform: 'linux', arch: 'x64', net: { idleMs: 2000, retryDelayMs: 5 } });
