@@ -116,3 +116,28 @@ export function readSearchConfig(): SearchConfig {
     maxFileSizeMB: Number.isFinite(max) && max > 0 ? max : 5,
   };
 }
+
+// Downloads: the Hugging Face endpoint, the CUDA package feed, VS Code's proxy (clinicalModernbert.hub.*, .gpu.*, http.*)
+
+export interface NetworkSettings {
+  /** '' when unset: HF_ENDPOINT, else https://huggingface.co */
+  hubEndpoint: string;
+  /** '' when unset: nuget.org, the feed onnxruntime-node's installer uses */
+  packageFeed: string;
+  /** VS Code's http.proxy; undefined: HTTPS_PROXY / HTTP_PROXY from the environment */
+  proxy?: string;
+  noProxy: string[];
+}
+
+export function readNetworkSettings(): NetworkSettings {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  const http = vscode.workspace.getConfiguration('http');
+  const proxy = http.get<string>('proxy', '').trim();
+  const noProxy = http.get<unknown>('noProxy', []);
+  return {
+    hubEndpoint: c.get<string>('hub.endpoint', '').trim(),
+    packageFeed: c.get<string>('gpu.packageFeed', '').trim(),
+    proxy: proxy || undefined,
+    noProxy: Array.isArray(noProxy) ? noProxy.filter((x): x is string => typeof x === 'string') : [],
+  };
+}

@@ -8,6 +8,8 @@ import { affects } from './config';
 import { ModelManager } from './features/model/manager';
 import { createStatusBar } from './features/model/statusBar';
 import { registerModelCommands } from './features/model/commands';
+import { registerDownloadCommands } from './features/model/download';
+import { registerGpuCommands } from './features/model/gpu';
 import { registerEntityFeatures } from './features/entities';
 import { registerClassifyFeatures } from './features/classify';
 import { registerIcdFeatures } from './features/icd';
@@ -20,6 +22,8 @@ export function activate(context: vscode.ExtensionContext): void {
   const models = new ModelManager(ctx);
   ctx.push(models, createStatusBar(models));
   registerModelCommands(ctx, models);
+  registerDownloadCommands(ctx, models);
+  registerGpuCommands(ctx, models);
   ctx.ensureModel = () => models.ensureLoaded();
   const entities = registerEntityFeatures(ctx);
   registerClassifyFeatures(ctx);

@@ -2,7 +2,6 @@
  * `cmb`: the engine without VS Code. JSON lines in, JSON lines out; bad input
  * exits with code 2 and one clear line.
  */
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Engine, directContext } from '../engine/engine';
 import { EngineError } from '../engine/errors';
@@ -18,6 +17,9 @@ import { runIndex, runSearch } from './search';
 import { runHeads } from './heads';
 import { runEval, runTrain, type TrainCliHooks } from './train';
 import { runConvertData } from './data';
+import { runDownload } from './download';
+import { runGpu } from './gpu';
+import { cliStorageDir } from '../engine/storageDir';
 
 const USAGE = `usage: cmb <command> [options]
 
@@ -41,6 +43,9 @@ const USAGE = `usage: cmb <command> [options]
   eval --model DIR --head NAME --data PATH [--data PATH...]   a head's figures on a labelled dataset
   convert-data --from PATH [--from PATH...] --to FILE_OR_DIR [--format conll|brat|jsonl|csv] [--strict] [--force]
                                 convert labelled datasets (CoNLL, brat, JSONL, CSV); docs/datasets.md
+  download REPO_ID [--revision REV] [--out DIR]   a model from the Hugging Face Hub (HF_ENDPOINT, HF_TOKEN)
+  gpu [--json]                  what CUDA / WebGPU need here and whether it is there (docs/gpu.md)
+  gpu --install [--from FILE] [--feed URL]        set up the CUDA provider libraries (download, or a .nupkg file)
 
 common options: --provider auto|cuda|webgpu|cpu  --threads N  --window N  --stride N  --batch N  --pooling mean|cls  --cache DIR`;
 
@@ -78,7 +83,7 @@ function settingsFrom(p: ParsedArgs, io: Pick<CliIo, 'err'>): EngineSettings {
 export function createCliEngine(io: CliIo): Engine {
   return new Engine(
     {
-      storageDir: process.env.CMB_STORAGE_DIR || path.join(os.homedir(), '.cache', 'clinical-modernbert'),
+      storageDir: cliStorageDir(),
       log: (level, message) => {
         // provider fallbacks are reported by `cmb info`; the stream stays one line per problem
         if (level === 'error' || process.env.CMB_VERBOSE) io.err(`${level}: ${message}`);
@@ -195,6 +200,8 @@ const extraCommands: Record<string, Command> = {
   train: (args, io) => runTrain(args, io, trainHooks(io)),
   eval: (args, io) => runEval(args, io, trainHooks(io)),
   'convert-data': runConvertData,
+  download: (args, io) => runDownload(args, io, { tty: process.stderr.isTTY }),
+  gpu: (args, io) => runGpu(args, io, { tty: process.stderr.isTTY }),
 };
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {

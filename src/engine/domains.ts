@@ -4,5 +4,7 @@ import { createTaskHandlers } from './tasks/protocol';
 import { createIcdHandlers } from './icd/handlers';
 import { createSearchDomain } from './index/domain';
 import { createTrainHandlers } from './train/handlers';
+import { createDownloadHandlers } from './model/download/handlers';
+import { createGpuHandlers } from './model/gpu/handlers';
 
-export const domainHandlers: DomainHandlers[] = [createTaskHandlers, createIcdHandlers, createSearchDomain, createTrainHandlers];
+export const domainHandlers: DomainHandlers[] = [createTaskHandlers, createIcdHandlers, createSearchDomain, createTrainHandlers, createDownloadHandlers, createGpuHandlers];

@@ -19,6 +19,8 @@ export type EngineErrorCode =
   | 'no-python' // no Python interpreter to run the fine-tuning companion
   | 'no-torch' // Python found, but without PyTorch >= 1.13 and numpy
   | 'no-cuda' // CUDA was asked for and torch cannot use it
+  | 'download-failed' // a download (model, GPU libraries) failed or was refused; nothing half-written is left under a real name
+  | 'auth-required' // the Hub wants a token (gated or private repository), or refused the one given
   | 'internal';
 
 export class EngineError extends Error {

@@ -9,6 +9,8 @@ import type { TaskMethods } from './tasks/protocol';
 import type { IcdMethods } from './icd/protocol';
 import type { SearchMethods } from './index/protocol';
 import type { TrainingProgress, TrainMethods } from './train/protocol';
+import type { DownloadMethods } from './model/download/protocol';
+import type { GpuMethods } from './model/gpu/protocol';
 
 /** A method's params and result types. */
 export interface MethodSpec<P, R> {
@@ -16,7 +18,7 @@ export interface MethodSpec<P, R> {
   result: R;
 }
 
-export type EngineMethods = CoreMethods & TaskMethods & IcdMethods & SearchMethods & TrainMethods;
+export type EngineMethods = CoreMethods & TaskMethods & IcdMethods & SearchMethods & TrainMethods & DownloadMethods & GpuMethods;
 export type MethodName = keyof EngineMethods;
 export type ParamsOf<M extends MethodName> = EngineMethods[M]['params'];
 export type ResultOf<M extends MethodName> = EngineMethods[M]['result'];

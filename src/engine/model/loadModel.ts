@@ -35,7 +35,14 @@ export async function loadModel(dir: string, settings: EngineSettings, opts: Loa
   let { onnxPath } = await ensureOnnx(folder, convertOptions);
   const tokenizer = await loadTokenizerFromFolder(dir);
   opts.onProgress?.({ message: 'Starting the inference session' });
-  const sessionOptions = { provider: settings.executionProvider, threads: settings.threads, log: opts.log };
+  const limitsFor = (s: { inputNames: readonly string[] }) => ({ vocabSize: config.vocabSize, maxPositions: config.maxPositionEmbeddings, inputNames: s.inputNames as string[] });
+  const sessionOptions = {
+    provider: settings.executionProvider,
+    threads: settings.threads,
+    log: opts.log,
+    // the probe through a GPU session once, so a GPU that fails on its first kernels (or gives NaN) falls back now, not in a feature
+    firstRun: (s: Awaited<ReturnType<typeof createSession>>['session']) => probeSession(s, onnxPath, config, tokenizer, limitsFor(s)),
+  };
   let opened: Awaited<ReturnType<typeof createSession>>;
   try {
     opened = await createSession(onnxPath, sessionOptions);
@@ -47,12 +54,14 @@ export async function loadModel(dir: string, settings: EngineSettings, opts: Loa
     opened = await createSession(onnxPath, sessionOptions);
   }
   const { session, provider, failures } = opened;
-  const limits = { vocabSize: config.vocabSize, maxPositions: config.maxPositionEmbeddings, inputNames: session.inputNames };
-  try {
-    await probeSession(session, onnxPath, config, tokenizer, limits);
-  } catch (e) {
-    await session.release();
-    throw e;
+  // the CPU is the chain's last provider and gets no first-run check: its probe failing is the model's fault
+  if (provider === 'cpu') {
+    try {
+      await probeSession(session, onnxPath, config, tokenizer, limitsFor(session));
+    } catch (e) {
+      await session.release();
+      throw e;
+    }
   }
   const { heads, problems } = inspectHeads(folder);
   for (const p of problems) opts.log?.('warn', `${p.message} The head is skipped.`);
@@ -102,7 +111,7 @@ export async function loadModel(dir: string, settings: EngineSettings, opts: Loa
     heads: info.taskHeads,
     run: async (windows, outputs, signal, runOpts) => {
       const head = runOpts?.head !== undefined ? await headSession(runOpts.head) : undefined;
-      return runWindows(session, windows, outputs, { batchSize: settings.batchSize, padId: tokenizer.padId, limits, signal, head });
+      return runWindows(session, windows, outputs, { batchSize: settings.batchSize, padId: tokenizer.padId, limits: limitsFor(session), signal, head });
     },
     dispose: async () => {
       const opened = await Promise.allSettled(headSessions.values());

@@ -7,11 +7,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 // must come before onnxruntime-node: it switches the library's telemetry off
 import './telemetryOff';
+// must come before onnxruntime-node: it picks the CUDA-ready runtime when one is set up
+import './gpu/useProvisionedRuntime';
 import * as ort from 'onnxruntime-node';
 import { EngineError } from '../errors';
 import { requireRegularFile } from '../regularFile';
 import { clampThreads } from './threads';
 import type { ExecutionProviderName, ProviderSetting } from '../coreProtocol';
+import { providerLibraryDir } from './gpu/ortRuntime';
+import { defaultRoots, findIn, loaderSearchDirs } from './gpu/libraryPaths';
 
 export interface SessionChoice {
   session: ort.InferenceSession;
@@ -59,6 +63,20 @@ export function webgpuUnavailableReason(platform = process.platform, env = proce
   return dirs.some((d) => fs.existsSync(path.join(d, 'libvulkan.so.1'))) ? undefined : 'no Vulkan loader (libvulkan.so.1) is installed, which WebGPU needs on Linux';
 }
 
+/**
+ * On Linux, onnxruntime looks for the CUDA provider beside the libonnxruntime
+ * it runs from; the npm package does not ship it (its installer fetches it,
+ * and a VSIX never runs installers). Without it, say how to set it up rather
+ * than pass on a loader error.
+ */
+export function cudaUnavailableReason(platform = process.platform, dir?: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (platform !== 'linux') return undefined;
+  if (!findIn('libcuda.so.1', loaderSearchDirs(defaultRoots(env)))) return 'no NVIDIA driver (libcuda.so.1) is installed';
+  const where = dir ?? providerLibraryDir();
+  const missing = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'].filter((f) => !fs.existsSync(path.join(where, f)));
+  return missing.length ? 'the CUDA provider libraries are not set up (run "Clinical: Set Up GPU Acceleration", or cmb gpu --install)' : undefined;
+}
+
 export interface CreateSessionOptions {
   provider: ProviderSetting;
   /** 0: onnxruntime decides */
@@ -66,6 +84,12 @@ export interface CreateSessionOptions {
   log?(level: 'info' | 'warn' | 'error', message: string): void;
   /** for tests: replaces InferenceSession.create */
   create?: (path: string, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession>;
+  /**
+   * A first small run on a GPU session: a GPU can create a session and still
+   * fail when kernels first launch (driver, memory, an unsupported card). A
+   * failure here moves on to the next provider, like a failed creation.
+   */
+  firstRun?: (session: ort.InferenceSession) => Promise<void>;
 }
 
 /**
@@ -87,10 +111,10 @@ export async function createSession(onnxPath: string, opts: CreateSessionOptions
   const { threads, notice } = clampThreads(opts.threads, 'threads');
   if (notice) opts.log?.('warn', notice);
   for (const provider of providerChain(opts.provider)) {
-    const missing = provider === 'webgpu' && !opts.create ? webgpuUnavailableReason() : undefined;
+    const missing = opts.create ? undefined : provider === 'webgpu' ? webgpuUnavailableReason() : provider === 'cuda' ? cudaUnavailableReason() : undefined;
     if (missing) {
       failures.push({ provider, reason: missing });
-      opts.log?.('warn', `Execution provider webgpu skipped: ${missing}.`);
+      opts.log?.('warn', `Execution provider ${provider} skipped: ${missing}.`);
       continue;
     }
     const options: ort.InferenceSession.SessionOptions = {
@@ -103,15 +127,28 @@ export async function createSession(onnxPath: string, opts: CreateSessionOptions
       options.intraOpNumThreads = threads;
       options.interOpNumThreads = 1;
     }
+    let session: ort.InferenceSession;
     try {
-      const session = await create(onnxPath, options);
-      opts.log?.('info', `Inference session on ${provider}.`);
-      return { session, provider, failures };
+      session = await create(onnxPath, options);
     } catch (e) {
       const reason = shortReason(e);
       failures.push({ provider, reason });
       opts.log?.('warn', `Execution provider ${provider} did not load: ${reason}`);
+      continue;
     }
+    if (provider !== 'cpu' && opts.firstRun) {
+      try {
+        await opts.firstRun(session);
+      } catch (e) {
+        const reason = `it loaded but failed on its first run: ${shortReason(e)}`;
+        failures.push({ provider, reason });
+        opts.log?.('warn', `Execution provider ${provider} ${reason}`);
+        await session.release().catch(() => undefined);
+        continue;
+      }
+    }
+    opts.log?.('info', `Inference session on ${provider}.`);
+    return { session, provider, failures };
   }
   // a file onnxruntime cannot parse fails on every provider: say so first, not as the last of three provider reasons
   const damaged = failures.map((f) => damagedOnnxReason(f.reason)).find((r) => r !== undefined);

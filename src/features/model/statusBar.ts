@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ModelManager, ModelState } from './manager';
+import { fallbackLines } from './gpuReportText';
 
 export function statusText(s: ModelState): { text: string; tooltip: string } {
   switch (s.kind) {
@@ -16,7 +17,7 @@ export function statusText(s: ModelState): { text: string; tooltip: string } {
       // a beaker marks a demo (random-weight) model; the tooltip says what that means
       return {
         text: `${i.demo ? '$(beaker)' : '$(pulse)'} CMB: ${i.name} (${i.provider})`,
-        tooltip: `${i.architecture}, ${i.layers} layers, hidden ${i.hidden}, on ${i.provider}${i.demo ? '. Demo model with random weights: features that depend on model quality are off.' : ''}`,
+        tooltip: [`${i.architecture}, ${i.layers} layers, hidden ${i.hidden}, on ${i.provider}${i.demo ? '. Demo model with random weights: features that depend on model quality are off.' : ''}`, ...fallbackLines(i)].join('\n'),
       };
     }
     case 'error':
