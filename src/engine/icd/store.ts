@@ -183,6 +183,23 @@ export class IcdStore {
   }
 
   /**
+   * ICD-9-CM codes listed under each category code ("8232" -> 82320, 82321, 82322), at most
+   * `limit` per category: the CMS ICD-9-CM files list billable codes only, not their categories.
+   */
+  async icd9CodesUnder(categories: string[], limit = 50): Promise<Map<string, CodeRecord[]>> {
+    const out = new Map<string, CodeRecord[]>();
+    for (const c of new Set(categories)) {
+      const rows = await all<Row>(
+        this.db,
+        "SELECT system, code, billable, short, long FROM codes WHERE code > ? AND code < ? AND system IN ('icd9cm-dx', 'icd9cm-sg') ORDER BY system, code LIMIT ?",
+        [c, `${c}\u{ffff}`, limit],
+      );
+      if (rows.length) out.set(c, rows.map(toRecord));
+    }
+    return out;
+  }
+
+  /**
    * Codes starting with the query (when it looks like a code), then
    * descriptions matching every word as a prefix, shortest description first.
    */
