@@ -37,7 +37,7 @@ export interface Candidate {
   procedureCue: boolean;
   /** the cue names ICD or codes ("ICD-9 code", "codes:"), not only diagnoses or procedures */
   icdCue: boolean;
-  /** right after "(": "HTN (I10)" */
+  /** alone in parentheses, or with other codes: "HTN (I10)" */
   parenthesized: boolean;
   /** 100.0-109.9 written as an ICD-9-CM diagnosis: far more often a temperature in °F */
   temperatureLike: boolean;
@@ -223,6 +223,9 @@ function headerCue(line: string): Cue | undefined {
   return /^[\s\-:#*•]*(?:(?:principal|primary|secondary|discharge|admitting|final|other|pre-?op(?:erative)?|post-?op(?:erative)?)\s*)*[\s:#*•-]*$/i.test(rest) ? last : undefined;
 }
 
+/** the rest of a parenthesis that holds only codes: "HTN (I10)", "(E11.9, I10)"; not "(C301 -> T)", "(F10 - E13)" */
+const CODES_TO_PAREN = /^(?:\s*[,;/]\s*[A-Za-z]?[0-9][0-9A-Za-z]{1,6}(?:\.[0-9A-Za-z]{1,4})?)*\s*\)/;
+
 /** text before a code on its line, when the code is the line's first token ("4019", "2. 250.00", "- E11.9") */
 const LINE_LEAD = /^\s*(?:(?:\d{1,2}[.)]|[-*•])\s*)?$/;
 
@@ -393,7 +396,7 @@ export function findCandidates(text: string): Candidate[] {
       hinted: cued ? context!.hints : [],
       procedureCue: cued && context!.kind === 'procedure',
       icdCue: cued && (context!.kind === 'icd' || context!.kind === 'code'),
-      parenthesized: text[start - 1] === '(' || (text[start - 1] === ' ' && text[start - 2] === '('),
+      parenthesized: (text[start - 1] === '(' || (text[start - 1] === ' ' && text[start - 2] === '(')) && CODES_TO_PAREN.test(text.slice(end, end + 40)),
       temperatureLike: numeric && dotted && /^10[0-9]\./.test(written),
     });
   }

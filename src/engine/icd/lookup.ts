@@ -174,11 +174,13 @@ export class IcdCatalog {
       categoryIn: (code) => [...new Set((under.get(code) ?? []).map((r) => r.system))],
     };
     const detections = resolveDetections(text, candidates, knowledge);
-    const pairs = detections.flatMap((d) => d.readings);
-    const infos = await this.describe(pairs);
+    // a note names few distinct codes, often many times: each is described once
+    const unique = new Map<string, { system: IcdSystem; code: string }>();
+    for (const d of detections) for (const r of d.readings) unique.set(`${r.system}:${r.code}`, r);
+    const infos = await this.describe([...unique.values()]);
     await this.addNarrower(infos);
-    let i = 0;
-    return detections.map((d) => ({ start: d.start, end: d.end, written: d.written, readings: d.readings.map(() => infos[i++]!) }));
+    const byKey = new Map([...unique.keys()].map((k, i) => [k, infos[i]!]));
+    return detections.map((d) => ({ start: d.start, end: d.end, written: d.written, readings: d.readings.map((r) => byKey.get(`${r.system}:${r.code}`)!) }));
   }
 
   /** names unlisted ICD-9-CM categories by the codes under them */

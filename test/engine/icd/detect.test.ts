@@ -249,3 +249,11 @@ test('detection takes time in proportion to the text: a 4 MB line without punctu
   assert.equal(r.status, 0, r.stderr);
   assert.ok(Number(r.stdout) > 1000, r.stdout);
 });
+
+test('parentheses make a context only when they hold nothing but codes', () => {
+  assert.deepEqual(inReal('Hypertension (I10) and Huntington disease (G10, I10).'), ['I10', 'G10', 'I10']);
+  // biomedical text: mutations, factors, gestation days, strains
+  assert.deepEqual(inReal('a novel mutation (G10 -> T) in exon 1'), []);
+  assert.deepEqual(inReal('died in utero between days (G10 - L45) of gestation'), []);
+  assert.deepEqual(inReal('hybrids of (L45. D2 / old line) macrophages'), []);
+});
