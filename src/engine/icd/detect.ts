@@ -96,7 +96,7 @@ export function knowledgeOfRecords(records: Iterable<CodeRecord>, installed?: It
 }
 
 /** the categories above an ICD-9-CM code: 82320 -> 8232, 823 */
-export function icd9Categories(system: IcdSystem, code: string): string[] {
+function icd9Categories(system: IcdSystem, code: string): string[] {
   const min = system === 'icd9cm-sg' ? 2 : code.startsWith('E') ? 4 : 3;
   const out: string[] = [];
   for (let n = code.length - 1; n >= min; n--) out.push(code.slice(0, n));
@@ -256,7 +256,8 @@ const UNIT_AFTER =
 const NOT_CODE_AFTER = /^\s?(?:mask|masks|respirator|antigen|protein)\b/i;
 const LIST_GAP = /^[\s,;&/]*(?:(?:and|or|&)\s*)?[\s,;]*$/i;
 // vitals shorthand: "P95 R20 T36.6 BP169/104"
-const VITAL_SHAPE = /^[PRT][0-9]{2,3}(?:\.[0-9])?$/i;
+// (temperature in °C or °F, pulse, breaths: whole numbers, so "R50.9" and "R07.9" stay codes)
+const VITAL_SHAPE = /^(?:T(?:3[4-9]|4[0-2]|9[5-9]|10[0-6])(?:\.[0-9])?|P[0-9]{2,3}|R[0-9]{2})$/i;
 const VITALS_NEARBY = /(?:^|[^A-Za-z])(?:BP|HR|RR|SpO2|sats?|pulse|temp|resp)(?![a-z])|\d{2,3}\/\d{2,3}/i;
 
 const LINKING = new Set([

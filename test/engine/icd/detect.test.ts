@@ -209,6 +209,9 @@ test('quantities: temperatures, vitals shorthand, labs, weights, doses of tracer
     'hypercholesterolemia 287 on 11/20/93',
   ];
   for (const text of negatives) assert.deepEqual(inReal(text), [], text);
+  // symptom codes beside vital signs stay codes: a respiratory rate has no decimals
+  const symptoms = knowledgeOf([rec('icd10cm', 'R509'), rec('icd10cm', 'R0789'), rec('icd10cm', 'T402X1A')]);
+  assert.deepEqual(found('Fever (R50.9), chest pain R07.89; BP 120/80, HR 88, T40.2X1A ruled out', symptoms), ['R50.9', 'R07.89', 'T40.2X1A']);
   // a code in the temperature range is still a code where the note says so
   assert.deepEqual(inReal('Dx: yaws (102.6)'), ['102.6']);
 });
