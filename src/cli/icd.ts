@@ -99,8 +99,10 @@ export async function runIcd(args: string[], io: CliIo, opts: IcdCliOptions = {}
         const known = readings.filter((r) => r.known);
         if (!known.length) {
           const guess = readings.length === 1 ? readings[0] : undefined;
+          const narrower = guess?.narrower?.map((n) => ({ code: n.display, description: n.description }));
+          const message = !readings.length ? 'not shaped like an ICD code' : narrower ? 'a category: the installed files list only the codes under it' : 'not in the installed code sets';
           io.out(
-            JSON.stringify({ query, code: guess?.display ?? query, system: guess?.systemName ?? null, known: false, description: null, billable: null, parents: guess ? parentsOf(guess) : [], message: readings.length ? 'not in the installed code sets' : 'not shaped like an ICD code' }),
+            JSON.stringify({ query, code: guess?.display ?? query, system: guess?.systemName ?? null, known: false, description: null, billable: null, parents: guess ? parentsOf(guess) : [], message, ...(narrower ? { narrower } : {}) }),
           );
           continue;
         }

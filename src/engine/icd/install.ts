@@ -57,6 +57,7 @@ export function activeStoreFile(storageDir: string): string | undefined {
 }
 
 export async function openActiveStore(storageDir: string): Promise<IcdStore | undefined> {
+  removeAbandonedBuilds(icdDir(storageDir));
   const f = activeStoreFile(storageDir);
   return f ? IcdStore.open(f) : undefined;
 }
@@ -168,6 +169,7 @@ export async function buildAndActivate(storageDir: string, sources: SourceFile[]
   const meta: StoreMeta = { builtAt: new Date().toISOString(), source, files, counts, warnings, blocks: blocks ? Object.keys(blocks.titles).length : 0, gems: gems.length };
   const dir = icdDir(storageDir);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  removeAbandonedBuilds(dir);
   const stamp = `${Date.now().toString(36)}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const tmp = path.join(dir, `codesets-${stamp}.sqlite.partial`);
   const final = path.join(dir, `codesets-${stamp}.sqlite`);
@@ -190,22 +192,59 @@ export async function buildAndActivate(storageDir: string, sources: SourceFile[]
 }
 
 /**
- * Removes databases other than the active one, and partial builds a day old
- * (a build that young may be another window's, still running). A database
- * still open elsewhere stays readable there (POSIX) or stays on disk until the
- * next install (Windows).
+ * Removes databases other than the active one, and what abandoned builds left. A database
+ * still open elsewhere stays readable there (POSIX) or stays on disk until the next install (Windows).
  */
 function removeStale(dir: string, active: string): void {
-  const dayAgo = Date.now() - 24 * 3600 * 1000;
   for (const name of fs.readdirSync(dir)) {
     const p = path.join(dir, name);
-    const stale = (/^codesets-.*\.sqlite$/.test(name) && p !== active) || (/^codesets-.*\.partial$/.test(name) && fs.statSync(p).mtimeMs < dayAgo);
-    if (!stale) continue;
+    if (!/^codesets-.*\.sqlite$/.test(name) || p === active) continue;
     try {
       fs.rmSync(p, { force: true });
     } catch {
       /* still open on Windows */
     }
+  }
+  removeAbandonedBuilds(dir);
+}
+
+// what a build writes before it is complete; the process id is the second part of the stamp
+const BUILD_LEFTOVER = /^(?:codesets-[0-9a-z]+-(\d+)-[0-9a-z]+\.sqlite\.partial|active\.json\.[0-9a-z]+-(\d+)-[0-9a-z]+)$/;
+
+/**
+ * Removes what builds killed midway (kill -9, a crash, a power cut) left behind: partial databases
+ * of up to tens of MB and unfinished activation files. Those of a process still running (another
+ * window's build, the CLI's) stay, unless a day old: by then the process id may be another's.
+ */
+export function removeAbandonedBuilds(dir: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  const dayAgo = Date.now() - 24 * 3600 * 1000;
+  for (const name of names) {
+    const m = BUILD_LEFTOVER.exec(name);
+    if (!m) continue;
+    const p = path.join(dir, name);
+    try {
+      if (processRuns(Number(m[1] ?? m[2])) && fs.statSync(p).mtimeMs >= dayAgo) continue;
+      fs.rmSync(p, { force: true });
+    } catch {
+      /* removed meanwhile, or still open on Windows: the next start tries again */
+    }
+  }
+}
+
+function processRuns(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it runs, as another user
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

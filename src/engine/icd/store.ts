@@ -118,6 +118,7 @@ export interface SearchOptions {
 
 export class IcdStore {
   private readonly cache = new Map<string, CodeRecord[]>();
+  private readonly underCache = new Map<string, CodeRecord[]>();
   private static readonly CACHE_LIMIT = 20000;
 
   private constructor(
@@ -183,6 +184,30 @@ export class IcdStore {
   }
 
   /**
+   * ICD-9-CM codes listed under each category code ("8232" -> 82320, 82321, 82322), at most
+   * `limit` per category: the CMS ICD-9-CM files list billable codes only, not their categories.
+   */
+  async icd9CodesUnder(categories: string[], limit = 50): Promise<Map<string, CodeRecord[]>> {
+    const out = new Map<string, CodeRecord[]>();
+    for (const c of new Set(categories)) {
+      const key = `${limit}:${c}`;
+      let list = this.underCache.get(key);
+      if (!list) {
+        const rows = await all<Row>(
+          this.db,
+          "SELECT system, code, billable, short, long FROM codes WHERE code > ? AND code < ? AND system IN ('icd9cm-dx', 'icd9cm-sg') ORDER BY system, code LIMIT ?",
+          [c, `${c}\u{ffff}`, limit],
+        );
+        list = rows.map(toRecord);
+        if (this.underCache.size >= IcdStore.CACHE_LIMIT) this.underCache.delete(this.underCache.keys().next().value as string);
+        this.underCache.set(key, list);
+      }
+      if (list.length) out.set(c, list);
+    }
+    return out;
+  }
+
+  /**
    * Codes starting with the query (when it looks like a code), then
    * descriptions matching every word as a prefix, shortest description first.
    */
@@ -241,6 +266,7 @@ export class IcdStore {
 
   close(): Promise<void> {
     this.cache.clear();
+    this.underCache.clear();
     return close(this.db);
   }
 

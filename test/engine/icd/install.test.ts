@@ -1,5 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -87,6 +88,33 @@ test('cancelling while the database is built leaves no partial file and keeps th
   );
   assert.equal(activeStoreFile(storage), first.file);
   assert.deepEqual(fs.readdirSync(path.dirname(first.file)).sort(), ['active.json', path.basename(first.file)]);
+});
+
+/** the pid of a process that has ended: what a build killed with kill -9 leaves in its partial file's name */
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  return Number(r.stdout);
+}
+
+test('a build killed midway leaves a partial database that the next start removes', async () => {
+  const storage = tempDir('install');
+  const dir = path.join(storage, 'icd');
+  fs.mkdirSync(dir, { recursive: true });
+  const abandoned = path.join(dir, `codesets-lx0k2a-${deadPid()}-abc123.sqlite.partial`);
+  const activeTmp = path.join(dir, `active.json.lx0k2a-${deadPid()}-abc123`);
+  // another window's build, still running, is left alone
+  const running = path.join(dir, `codesets-lx0k2b-${process.pid}-def456.sqlite.partial`);
+  for (const f of [abandoned, activeTmp, running]) fs.writeFileSync(f, randomBytes(64));
+  // the first start after the kill: no set is installed yet
+  assert.equal(await openActiveStore(storage), undefined);
+  assert.equal(fs.existsSync(abandoned), false);
+  assert.equal(fs.existsSync(activeTmp), false);
+  assert.equal(fs.existsSync(running), true);
+
+  // the CLI's --codesets cache builds again at once: the build removes leftovers too
+  fs.writeFileSync(abandoned, randomBytes(64));
+  const r = await installFromFolder(storage, RELEASE);
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['active.json', path.basename(r.file), path.basename(running)].sort());
 });
 
 test('a second install replaces the first and removes its database', async () => {
