@@ -152,7 +152,6 @@ export async function runFinetune(
     }
   }
 
-  observer.phase('Converting the fine-tuned model and checking parity');
   let verified: FinetuneVerifyResult;
   try {
     verified = await engine.verify({ ...data, out, python: python.executable, threads: req.threads }, signal, (m) => observer.phase(m));
