@@ -10,6 +10,7 @@ import { createStatusBar } from './features/model/statusBar';
 import { registerModelCommands } from './features/model/commands';
 import { registerDownloadCommands } from './features/model/download';
 import { registerGpuCommands } from './features/model/gpu';
+import { registerFinetuneFeatures } from './features/finetune';
 import { registerEntityFeatures } from './features/entities';
 import { registerClassifyFeatures } from './features/classify';
 import { registerIcdFeatures } from './features/icd';
@@ -24,6 +25,7 @@ export function activate(context: vscode.ExtensionContext): void {
   registerModelCommands(ctx, models);
   registerDownloadCommands(ctx, models);
   registerGpuCommands(ctx, models);
+  registerFinetuneFeatures(ctx, models);
   ctx.ensureModel = () => models.ensureLoaded();
   const entities = registerEntityFeatures(ctx);
   registerClassifyFeatures(ctx);

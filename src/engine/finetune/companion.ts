@@ -198,7 +198,8 @@ export function startCompanion(opts: StartOptions): CompanionRun {
 export function companionFailure(r: CompanionExit, resumeHint: string): EngineError {
   if (r.stopped || r.code === EXIT_INTERRUPTED) return new EngineError('interrupted', `Fine-tuning was stopped; a checkpoint is saved. ${resumeHint}`);
   if (r.error) {
-    if (r.error.code === 'out-of-memory' || r.code === EXIT_OUT_OF_MEMORY) return new EngineError('out-of-memory', r.error.message);
+    // the companion's own CLI has --grad-accum; the extension and cmb finetune keep the batch as given
+    if (r.error.code === 'out-of-memory' || r.code === EXIT_OUT_OF_MEMORY) return new EngineError('out-of-memory', r.error.message.replace(/ and raise --grad-accum to keep the effective batch/, ''));
     if (r.error.code === 'no-cuda') return new EngineError('no-cuda', r.error.message);
     if (r.error.code === 'internal') {
       const last = r.stderrTail.filter((l) => l.trim()).at(-1);
