@@ -38,6 +38,7 @@ writeJsonl(file('test.jsonl'), ner.slice(220));
 writeJsonl(file('small.jsonl'), ner.slice(0, 100));
 writeJsonl(file('notes.jsonl'), classifyDocuments(150, 2));
 writeFileSync(file('empty.jsonl'), '');
+writeJsonl(file('one-label.jsonl'), classifyDocuments(40, 3).map((d) => ({ ...d, label: 'routine' })));
 
 let found: Promise<FoundPython | string> | undefined;
 function python(): Promise<FoundPython | string> {
@@ -133,6 +134,10 @@ test('bad input: one line each, before any training (unknown option, values, mis
   mkdirSync(occupied);
   writeFileSync(join(occupied, 'notes.txt'), 'x');
   const fakeNoTorch = fakePython('python-no-torch', { torch: null });
+  // a run killed before its first checkpoint: the folder counts as empty (the next error is about Python, not the folder)
+  const unstarted = file('unstarted');
+  mkdirSync(join(unstarted, 'checkpoint'), { recursive: true });
+  writeFileSync(join(unstarted, 'checkpoint', 'state.pt.123.partial'), '');
   const fakeOld = fakePython('python-old-torch', { torch: '1.12.1' });
   const fakeNoCuda = fakePython('python-cpu-torch', { torch: '2.3.0', cuda_reason: 'this PyTorch was built without CUDA' });
   const cases: Array<[string[], number, RegExp]> = [
@@ -148,6 +153,7 @@ test('bad input: one line each, before any training (unknown option, values, mis
     [[...base, '--out', file('o1'), '--resume'], 2, /nothing to resume in .*o1/],
     [[...base, '--out', file('o1'), '--python', file('no-such-python')], 1, /No Python interpreter was found .*no-such-python not found.*clinicalModernbert\.python/],
     [[...base, '--out', file('o1'), '--python', fakeNoTorch], 1, /No Python with PyTorch >= 1\.13 and numpy was found .*has no PyTorch \(Python 3\.11\.2\).*pip install torch numpy/],
+    [[...base, '--out', unstarted, '--python', fakeNoTorch], 1, /has no PyTorch/],
     [[...base, '--out', file('o1'), '--python', fakeOld], 1, /has PyTorch 1\.12\.1, older than 1\.13/],
     [[...base, '--out', file('o1'), '--python', fakeNoCuda, '--device', 'cuda'], 1, /CUDA was requested but PyTorch 2\.3\.0 .* cannot use it: this PyTorch was built without CUDA\. Train with --device cpu/],
   ];
@@ -168,6 +174,7 @@ test('bad data: an empty dataset, notes without the task\'s labels (one line, af
     [['--model', model, '--task', 'ner', '--data', file('empty.jsonl')], /The training data holds no notes/],
     [['--model', model, '--task', 'ner', '--data', file('notes.jsonl')], /None of the 150 notes has entity spans .*use the classify task/],
     [['--model', model, '--task', 'classify', '--data', file('small.jsonl')], /None of the 100 notes has a document label.*use the ner task/],
+    [['--model', model, '--task', 'classify', '--data', file('one-label.jsonl')], /Every note has the label "routine": classification needs at least two labels/],
   ];
   for (const [args, pattern] of cases) {
     const r = await cmb(['finetune', ...args, '--out', file('o2'), '--python', py]);

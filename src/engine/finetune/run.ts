@@ -83,6 +83,8 @@ export function outputState(out: string): 'absent' | 'empty' | 'checkpoint' | 'f
   const entries = readdirSync(out);
   if (entries.length === 0) return 'empty';
   if (existsSync(join(out, 'checkpoint', 'state.pt'))) return 'checkpoint';
+  // a run killed before its first checkpoint landed leaves checkpoint/ with temporary files only: the companion starts afresh there
+  if (entries.length === 1 && entries[0] === 'checkpoint' && readdirSync(join(out, 'checkpoint')).every((f) => f.endsWith('.partial'))) return 'empty';
   if (existsSync(join(out, 'config.json')) && existsSync(join(out, 'metrics.json')) && existsSync(join(out, 'model.safetensors'))) return 'finished';
   return 'other';
 }
