@@ -12,6 +12,7 @@ import { registerEntityFeatures } from './features/entities';
 import { registerClassifyFeatures } from './features/classify';
 import { registerIcdFeatures } from './features/icd';
 import { describeIndexState, registerSearchFeatures } from './features/search';
+import { registerLabelFeatures } from './features/labels';
 
 let ctx: Ctx | undefined;
 
@@ -23,6 +24,7 @@ export function activate(context: vscode.ExtensionContext): void {
   ctx.ensureModel = () => models.ensureLoaded();
   const entities = registerEntityFeatures(ctx);
   registerClassifyFeatures(ctx);
+  registerLabelFeatures(ctx, entities);
   registerIcdFeatures(ctx);
   const search = registerSearchFeatures(ctx);
   const indexItem = vscode.window.createStatusBarItem('clinicalModernbert.indexStatus', vscode.StatusBarAlignment.Right, 99);

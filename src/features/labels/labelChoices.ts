@@ -4,7 +4,7 @@
  *
  * Order: the labels used most recently first (most recent on top), then the
  * project's other labels alphabetically. A typed name that is not a label yet
- * becomes a "new label" entry; brat type names cannot hold whitespace, so it
+ * becomes a "new label" entry after them; brat type names cannot hold whitespace, so it
  * is offered with underscores (the dataset writer does the same).
  */
 import { bratLabel } from '../../engine/data/brat';
@@ -35,7 +35,8 @@ export function labelChoices(recent: readonly string[], known: Iterable<string>,
     out.push({ label: l, isNew: false, recent: false });
   }
   const name = normaliseLabel(typed);
-  if (name && !seen.has(name)) out.unshift({ label: name, isNew: true, recent: false });
+  // last, so that Enter on a partly typed name picks the existing label it matches
+  if (name && !seen.has(name)) out.push({ label: name, isNew: true, recent: false });
   return out;
 }
 

@@ -23,7 +23,7 @@
 import { formatAnn, parseAnn } from '../../engine/data/brat';
 import { codePointToUtf16 } from '../../engine/data/codePoints';
 import type { DatasetProblem } from '../../engine/data/types';
-import { followEdits, isEdited, type FollowedSpan, type RemovedSpan, type TextChange } from './spanFollowing';
+import { differenceOf, followEdits, isEdited, type FollowedSpan, type RemovedSpan, type TextChange } from './spanFollowing';
 
 export interface NoteSpan extends FollowedSpan {
   /** the brat id, e.g. "T3" */
@@ -104,8 +104,9 @@ export class NoteLabels {
     const parsed = parseAnn(ann, text, { doc: file, file, hadBom: opts.hadBom }, problems);
     const placedLines = new Set(parsed.spans.map((s) => s.line));
     for (const s of parsed.spans) {
-      const covered = text.slice(s.start, s.end);
-      labels.spans.push({ id: s.id, label: s.label as string, start: s.start as number, end: s.end as number, covered, labelledText: covered });
+      const [start, end] = [s.start as number, s.end as number];
+      const covered = text.slice(start, end);
+      labels.spans.push({ id: s.id, label: s.label as string, start, end, covered, labelledText: covered });
     }
     const toUtf16 = codePointToUtf16(text);
     const shift = opts.hadBom ? 1 : 0;
@@ -218,6 +219,44 @@ export class NoteLabels {
     this.spans = r.spans;
     this.dirty = true;
     return true;
+  }
+
+  /**
+   * Moves labels read against `before` onto `after` (a note opened with
+   * unsaved edits: the .ann describes the text on disk). Spans outside the
+   * changed part shift; a span inside it is looked for in the new text and
+   * shown for review, its line kept as it was, or kept as an unplaced line.
+   */
+  rebase(before: string, after: string): void {
+    const change = differenceOf(before, after);
+    if (!change) return;
+    const from = change.rangeOffset;
+    const to = from + change.rangeLength;
+    const delta = change.text.length - change.rangeLength;
+    const kept: NoteSpan[] = [];
+    const inside: NoteSpan[] = [];
+    for (const s of this.spans) {
+      if (s.end <= from) kept.push(s);
+      else if (s.start >= to) kept.push({ ...s, start: s.start + delta, end: s.end + delta });
+      else inside.push(s);
+    }
+    for (const s of inside) {
+      const line = s.review?.line ?? this.lineOf(s, before);
+      const place = relocate(after, s.covered, Math.min(s.start, from + change.text.length), kept);
+      if (place) {
+        const c = after.slice(place.start, place.end);
+        kept.push({ id: s.id, label: s.label, ...place, covered: c, labelledText: c, review: { line } });
+      } else {
+        this.unplaced.push({ id: s.id, label: s.label, line, lineNo: 0, reason: 'its text is not in the unsaved note' });
+      }
+    }
+    this.spans = kept.sort((a, b) => a.start - b.start || a.end - b.end);
+  }
+
+  /** The T line `s` has in a .ann written for `text`. */
+  private lineOf(s: NoteSpan, text: string): string {
+    const bom = this.hadBom ? 1 : 0;
+    return formatAnn('\uFEFF'.repeat(bom) + text, [{ ...s, start: s.start + bom, end: s.end + bom }]).trimEnd();
   }
 
   get flagged(): NoteSpan[] {

@@ -136,3 +136,14 @@ function applyOne<S extends FollowedSpan>(s: S, a: number, b: number, text: stri
   // across the end
   return { ...s, end: a, covered: s.covered.slice(0, a - start) };
 }
+
+/** One change that turns `before` into `after` (their common start and end kept), or undefined when equal. */
+export function differenceOf(before: string, after: string): TextChange | undefined {
+  if (before === after) return undefined;
+  let head = 0;
+  const max = Math.min(before.length, after.length);
+  while (head < max && before.charCodeAt(head) === after.charCodeAt(head)) head++;
+  let tail = 0;
+  while (tail < max - head && before.charCodeAt(before.length - 1 - tail) === after.charCodeAt(after.length - 1 - tail)) tail++;
+  return { rangeOffset: head, rangeLength: before.length - head - tail, text: after.slice(head, after.length - tail) };
+}

@@ -13,9 +13,10 @@ test('recently used labels come first, most recent on top, then the others alpha
   assert.ok(choices.every((c) => !c.isNew));
 });
 
-test('a typed name that is not a label yet is offered first as a new label, spaces as underscores', () => {
+test('a typed name that is not a label yet is offered after the labels as a new label, spaces as underscores', () => {
   const choices = labelChoices(['Drug'], ['Problem'], '  Body part ');
-  assert.deepEqual(choices[0], { label: 'Body_part', isNew: true, recent: false });
+  assert.deepEqual(choices.at(-1), { label: 'Body_part', isNew: true, recent: false });
+  assert.deepEqual(choices.map((c) => c.label), ['Drug', 'Problem', 'Body_part']);
   assert.deepEqual(labelChoices(['Drug'], ['Problem'], 'Problem').map((c) => c.label), ['Drug', 'Problem']);
   assert.deepEqual(labelChoices([], [], '   '), []);
   assert.equal(normaliseLabel('a\tb'), 'a_b');

@@ -168,3 +168,18 @@ test('a note starting with a byte order mark: brat counts it, the editor text do
   const { problems } = NoteLabels.read(out, t0, { hadBom: true });
   assert.deepEqual(problems, []);
 });
+
+test('a note opened with unsaved edits: spans outside the edited part shift, one inside it is found again for review', () => {
+  const disk = 'Pt has chest pain and fever. Denies cough.';
+  const a = 'T1\tProblem 7 17\tchest pain\nT2\tProblem 22 27\tfever\nT3\tProblem 36 41\tcough\n';
+  const { labels } = NoteLabels.read(a, disk);
+  const editor = 'Pt (seen today) has chest pain and high fever. Denies cough.';
+  labels.rebase(disk, editor);
+  const shown = labels.spans.map((s) => [s.id, editor.slice(s.start, s.end), spanState(s)]);
+  assert.deepEqual(shown, [['T1', 'chest pain', 'review'], ['T2', 'fever', 'ok'], ['T3', 'cough', 'ok']]);
+  // the flagged span's line stays as the .ann had it
+  assert.ok(labels.format(editor).includes('T1\tProblem 7 17\tchest pain\n'));
+  const gone = NoteLabels.read(a, disk).labels;
+  gone.rebase(disk, 'Pt has fever. Denies cough.');
+  assert.deepEqual(gone.unplaced.map((u) => u.line), ['T1\tProblem 7 17\tchest pain']);
+});

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { followEdits, isEdited, type FollowedSpan, type RemovedSpan, type TextChange } from '../../../src/features/labels/spanFollowing';
+import { differenceOf, followEdits, isEdited, type FollowedSpan, type RemovedSpan, type TextChange } from '../../../src/features/labels/spanFollowing';
 
 interface Span extends FollowedSpan {
   id: string;
@@ -174,4 +174,10 @@ test('an empty change moves nothing', () => {
   const r = n.edit(insert(2, ''));
   assert.equal(r.changed, false);
   assert.deepEqual(n.shown(), [['T1', 'fever']]);
+});
+
+test('the difference between two texts is one change over the part between their common start and end', () => {
+  assert.equal(differenceOf('same', 'same'), undefined);
+  assert.deepEqual(differenceOf('aaa', 'aaaa'), { rangeOffset: 3, rangeLength: 0, text: 'a' });
+  assert.deepEqual(differenceOf('Pt has pain.', 'Pt had pain.'), { rangeOffset: 5, rangeLength: 1, text: 'd' });
 });
