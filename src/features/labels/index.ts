@@ -227,6 +227,9 @@ export function registerLabelFeatures(ctx: Ctx, entities: EntityFeatures): Label
         return;
       }
       if (doc.version !== version) return;
+      // the decoder lower-cases entity types: take the project's own spelling of a label when there is one
+      const spelling = new Map([...(await spanLabels())].map((l) => [l.toLowerCase(), l]));
+      const labelOf = (type: string) => spelling.get(type.toLowerCase()) ?? type;
       const whole = editor.selections.every((s) => s.isEmpty);
       const within = whole ? [{ start: 0, end: doc.getText().length }] : editor.selections.map((s) => ({ start: doc.offsetAt(s.start), end: doc.offsetAt(s.end) }));
       const candidates = predicted.filter((e) => within.some((r) => r.start <= e.start && e.end <= r.end));
@@ -238,7 +241,7 @@ export function registerLabelFeatures(ctx: Ctx, entities: EntityFeatures): Label
             skipped++;
             continue;
           }
-          l.add(text, e.start, e.end, e.type);
+          l.add(text, e.start, e.end, labelOf(e.type));
           taken++;
         }
         return taken > 0;

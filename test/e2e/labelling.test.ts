@@ -1,0 +1,136 @@
+/**
+ * Labelling in real VS Code (code-server + Chromium): two spans labelled with
+ * "Clinical: Label Selection..." (its keybinding) are drawn with a border in
+ * their label's colour and written to the .ann beside the note; then a head
+ * trained from the workspace's labels ("Clinical: Train Head from Labels...")
+ * shows its report, is put to use from the notification, and its entities are
+ * highlighted in a note.
+ *
+ * The encoder is a tiny random one made for this test (make-test-model) with
+ * its demo flag taken off: the extension rightly switches model entities off
+ * for a demo encoder, and this scenario is about the label -> train -> use
+ * loop, whose learnable task (a word decides its entity) does not need a real
+ * encoder.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { labelColourSlot } from '../../src/features/labels/labelChoices';
+import { repoRoot } from './harness/codeServer';
+import { manifestColour, sameColour, type ThemeKind } from './harness/colours';
+import { makeWorkspace, manifest, vsixUnderTest } from './harness/fixtures';
+import { quietSettings, session } from './harness/session';
+import type { Workbench } from './harness/workbench';
+
+const note = 'e2e-label.txt';
+const noteText = 'FOLLOW UP NOTE (synthetic, for end-to-end tests)\n\nPatient seen today with cough and was started on albuterol.\n';
+const commands = manifest.contributes?.commands ?? [];
+const labelCommand = commands.find((c) => c.command === 'clinicalModernbert.labelSelection');
+const trainCommand = commands.find((c) => c.command === 'clinicalModernbert.trainHead');
+
+/** A tiny random encoder without the demo flag, made once per run. */
+function makeEncoder(): string | undefined {
+  const cli = join(repoRoot, 'dist', 'cli.js');
+  if (!existsSync(cli)) return undefined;
+  const dir = join(mkdtempSync(join(tmpdir(), 'cmb-e2e-encoder-')), 'encoder');
+  const r = spawnSync(process.execPath, [cli, 'make-test-model', '--arch', 'modernbert', '--out', dir], { encoding: 'utf8' });
+  if (r.status !== 0) return undefined;
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  delete config.cmb_test_model;
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
+  return dir;
+}
+
+let workspace = '';
+const encoder = labelCommand ? makeEncoder() : undefined;
+
+const { scenario } = session(
+  'labelling',
+  () => {
+    workspace = makeWorkspace({ [note]: noteText });
+    cpSync(join(repoRoot, 'demo', 'labelled'), join(workspace, 'labelled'), { recursive: true });
+    return {
+      vsix: vsixUnderTest(),
+      workspace,
+      settings: {
+        ...quietSettings,
+        'security.workspace.trust.enabled': false,
+        'files.autoSave': 'off',
+        ...(encoder ? { 'clinicalModernbert.modelPath': encoder } : {}),
+      },
+    };
+  },
+  !labelCommand ? 'the extension does not contribute clinicalModernbert.labelSelection yet' : false,
+);
+
+/** Labels the first occurrence of `text` in the open note with `label`, by the keybinding and the picker. */
+async function label(wb: Workbench, text: string, name: string): Promise<void> {
+  const { page } = wb;
+  await wb.selectText(text);
+  await page.keyboard.press('Control+Alt+L');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(name);
+  // the project's labels (from labelled/*.ann) are listed; the typed name picks the existing one
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+  await input.waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
+scenario('two spans labelled by command are drawn in their label colours and written to the .ann', async (t, wb) => {
+  const { page } = wb;
+  await wb.openFile(note);
+  await label(wb, 'cough', 'Problem');
+  await label(wb, 'albuterol', 'Drug');
+
+  type Borders = Awaited<ReturnType<typeof wb.bordersAt>>;
+  const seen: Record<string, Borders> = {};
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    for (const w of ['cough', 'albuterol']) seen[w] = await wb.bordersAt(w).catch(() => []);
+    if ((seen.cough!.length && seen.albuterol!.length) || Date.now() > deadline) break;
+    await page.waitForTimeout(250);
+  }
+  t.diagnostic(`borders: ${JSON.stringify(seen)}`);
+  const theme = (await wb.decorationsAt('cough')).theme as ThemeKind;
+  for (const [word, name] of [['cough', 'Problem'], ['albuterol', 'Drug']] as const) {
+    const want = manifestColour(`clinicalModernbert.label.${labelColourSlot(name)}`, theme);
+    assert.ok(want, `the manifest has no default colour for ${name}'s slot`);
+    assert.ok(seen[word]!.some((b) => sameColour(b.colour, want) && b.style === 'solid'), `"${word}" has no solid border in the ${name} colour: ${JSON.stringify(seen[word])}`);
+  }
+
+  // the note had no unsaved edits, so the .ann beside it is written at once
+  const ann = join(workspace, note.replace(/\.txt$/, '.ann'));
+  const annDeadline = Date.now() + 10_000;
+  while (!existsSync(ann) && Date.now() < annDeadline) await page.waitForTimeout(200);
+  const lines = readFileSync(ann, 'utf8').trim().split('\n');
+  const at = (w: string) => noteText.indexOf(w);
+  assert.deepEqual(lines, [`T1\tProblem ${at('cough')} ${at('cough') + 5}\tcough`, `T2\tDrug ${at('albuterol')} ${at('albuterol') + 9}\talbuterol`]);
+
+  const hover = await wb.hover('albuterol', 20_000, /your label/);
+  assert.match(hover, /Drug/);
+  assert.match(hover, /Remove/);
+
+  // the Labels view lists the note with its two spans, beside the labelled demo notes
+  const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /^\s*labels\s*$/i }) });
+  await pane.locator('.pane-header').click();
+  const row = pane.locator('.monaco-list-row', { hasText: note });
+  await row.first().waitFor({ timeout: 20_000 });
+  const rowText = (await row.first().innerText()).replace(/\s+/g, ' ');
+  t.diagnostic(`Labels view: ${rowText}`);
+  assert.match(rowText, /2 spans/);
+  assert.ok(await pane.locator('.monaco-list-row', { hasText: 'note-01.txt' }).count(), 'the labelled demo notes are not listed');
+
+  const errors = (await wb.notifications()).filter((n) => n.severity === 'error');
+  assert.deepEqual(errors, []);
+});
+
+scenario(
+  'a head trained from the labels shows its report, is used at once, and highlights entities',
+  async () => {
+    // written once the training command lands (issue 9, item 3)
+  },
+  !trainCommand ? 'the extension does not contribute clinicalModernbert.trainHead yet' : !encoder ? 'no test encoder (dist/cli.js make-test-model failed)' : false,
+);
