@@ -19,6 +19,7 @@ import { LabelError, LabelStore } from './labelStore';
 import { LABELS_VIEW, LabelsTree } from './labelsTree';
 import { readTextIfExists, writeFileAtomic } from './labelFiles';
 import type { NoteLabels, NoteSpan } from './noteLabels';
+import { workspaceTrainingData, type TrainingData } from './trainingData';
 
 export const LABEL_SELECTION_COMMAND = 'clinicalModernbert.labelSelection';
 export const LABEL_NOTE_COMMAND = 'clinicalModernbert.labelNote';
@@ -32,6 +33,10 @@ const RECENT_NOTE_LABELS = 'clinicalModernbert.recentNoteLabels';
 
 export interface LabelFeatures {
   store: LabelStore;
+  /** the workspace's labelled notes as training takes them (trainingData.ts) */
+  trainingData(task: 'ner' | 'classify'): Promise<TrainingData>;
+  /** open notes whose label changes wait for the note to be saved */
+  unsavedLabels(): vscode.TextDocument[];
 }
 
 /** Selections as character ranges, trimmed of surrounding whitespace; an empty selection takes the word under the cursor. */
@@ -344,5 +349,15 @@ export function registerLabelFeatures(ctx: Ctx, entities: EntityFeatures): Label
     }),
   );
   for (const e of vscode.window.visibleTextEditors) void show(e.document);
-  return { store };
+  return {
+    store,
+    trainingData: async (task) => {
+      index.invalidate();
+      const notes = await index.notes();
+      const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+      const d = await workspaceTrainingData(task, notes.map((n) => ({ note: n.note.fsPath, ann: n.ann?.fsPath })), await index.labelFilePaths(), root);
+      return task === 'classify' ? { ...d, notes: notes.filter((n) => n.noteLabel !== undefined).length } : d;
+    },
+    unsavedLabels: () => vscode.workspace.textDocuments.filter((d) => d.isDirty && store.peek(d)?.dirty),
+  };
 }

@@ -87,6 +87,12 @@ export class LabelIndex implements vscode.Disposable {
     return [...byNote.values()].sort((a, b) => natural(a.note.fsPath, b.note.fsPath));
   }
 
+  /** The workspace's labels files (labels.csv, labels.jsonl). */
+  async labelFilePaths(): Promise<string[]> {
+    await this.list();
+    return (this.labelFiles ?? []).map((u) => u.fsPath).sort(natural);
+  }
+
   /** A note's labels from disk (cached by the files' modification times). */
   async summary(entry: { note: vscode.Uri; ann?: vscode.Uri; noteLabel?: string }): Promise<NoteSummary> {
     const notePath = entry.note.fsPath;
