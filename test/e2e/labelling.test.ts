@@ -26,6 +26,8 @@ import type { Workbench } from './harness/workbench';
 
 const note = 'e2e-label.txt';
 const noteText = 'FOLLOW UP NOTE (synthetic, for end-to-end tests)\n\nPatient seen today with cough and was started on albuterol.\n';
+/** a note the trained head tags: its words are among the labelled demo notes' entities */
+const predictNote = 'e2e-predict.txt';
 const commands = manifest.contributes?.commands ?? [];
 const labelCommand = commands.find((c) => c.command === 'clinicalModernbert.labelSelection');
 const trainCommand = commands.find((c) => c.command === 'clinicalModernbert.trainHead');
@@ -49,7 +51,7 @@ const encoder = labelCommand ? makeEncoder() : undefined;
 const { scenario } = session(
   'labelling',
   () => {
-    workspace = makeWorkspace({ [note]: noteText });
+    workspace = makeWorkspace({ [note]: noteText, [predictNote]: 'CLINIC NOTE (synthetic)\nPresents with nausea and was started on insulin. Vitals stable.\n' });
     cpSync(join(repoRoot, 'demo', 'labelled'), join(workspace, 'labelled'), { recursive: true });
     return {
       vsix: vsixUnderTest(),
@@ -129,8 +131,64 @@ scenario('two spans labelled by command are drawn in their label colours and wri
 
 scenario(
   'a head trained from the labels shows its report, is used at once, and highlights entities',
-  async () => {
-    // written once the training command lands (issue 9, item 3)
+  async (t, wb) => {
+    const { page } = wb;
+    const input = page.locator('.quick-input-widget input');
+    const choose = async (row: string) => {
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: row }).first().waitFor({ timeout: 60_000 });
+      await input.fill(row);
+      await page.keyboard.press('Enter');
+    };
+    const answer = async (value: string) => {
+      await page.locator('.quick-input-widget .quick-input-message, .quick-input-widget input').first().waitFor({ timeout: 60_000 });
+      await input.fill(value);
+      await page.keyboard.press('Enter');
+    };
+    assert.ok(await wb.runCommand(`${trainCommand!.category}: ${trainCommand!.title}`), 'the palette does not offer Train Head from Labels');
+    await choose('Entities');
+    await choose('Labelled notes in this workspace');
+    // the model loads on first use, then the head's name and the epochs are asked
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: 'name' }).waitFor({ timeout: 120_000 });
+    await answer('e2e-entities');
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: 'epochs' }).waitFor({ timeout: 20_000 });
+    await answer('20');
+    const started = Date.now();
+
+    // the report opens when training ends
+    const report = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+    await report.locator('h1', { hasText: 'Training report' }).waitFor({ timeout: 300_000 });
+    const headlineText = await report.locator('.headline').first().innerText();
+    t.diagnostic(`trained in ${((Date.now() - started) / 1000).toFixed(1)} s: ${headlineText}`);
+    const f1 = Number(/Entity F1 ([\d.]+)/.exec(headlineText)?.[1]);
+    assert.ok(f1 >= 0.9, `test entity F1 ${f1} on the learnable demo labels`);
+    for (const l of ['Problem', 'Drug']) assert.ok(await report.locator('th[scope="row"]', { hasText: l }).count(), `no row for ${l} in the report`);
+    assert.equal(await report.locator('svg[role="img"]').count(), 2, 'the loss and dev-F1 curves');
+    await wb.screenshot('labelling-training-report');
+
+    // "Use head e2e-entities for entities now?" -> Use: the setting is written and the model reloads
+    const toast = page.locator('.notification-list-item', { hasText: 'Use head e2e-entities' });
+    await toast.waitFor({ timeout: 30_000 });
+    await toast.locator('.monaco-button', { hasText: /^Use$/ }).click();
+
+    await wb.openFile(predictNote);
+    const theme = (await wb.decorationsAt('nausea')).theme as ThemeKind;
+    const problem = manifestColour('clinicalModernbert.entity.problem', theme)!;
+    const drug = manifestColour('clinicalModernbert.entity.drug', theme)!;
+    let seen: Record<string, string[]> = {};
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      seen = { nausea: (await wb.decorationsAt('nausea').catch(() => ({ backgrounds: [] }))).backgrounds, insulin: (await wb.decorationsAt('insulin').catch(() => ({ backgrounds: [] }))).backgrounds };
+      if ((seen.nausea!.some((b) => sameColour(b, problem)) && seen.insulin!.some((b) => sameColour(b, drug))) || Date.now() > deadline) break;
+      await page.waitForTimeout(500);
+    }
+    t.diagnostic(`entity backgrounds: ${JSON.stringify(seen)}`);
+    assert.ok(seen.nausea!.some((b) => sameColour(b, problem)), `"nausea" is not highlighted as a problem by the new head: ${JSON.stringify(seen.nausea)}`);
+    assert.ok(seen.insulin!.some((b) => sameColour(b, drug)), `"insulin" is not highlighted as a drug by the new head: ${JSON.stringify(seen.insulin)}`);
+    const settings = JSON.parse(readFileSync(join(workspace, '.vscode', 'settings.json'), 'utf8'));
+    assert.equal(settings['clinicalModernbert.tokenHead'], 'e2e-entities');
+    assert.ok(existsSync(join(encoder!, 'heads', 'e2e-entities', 'metrics.json')), 'the head folder has its metrics.json');
+    const errors = (await wb.notifications()).filter((n) => n.severity === 'error');
+    assert.deepEqual(errors, []);
   },
   !trainCommand ? 'the extension does not contribute clinicalModernbert.trainHead yet' : !encoder ? 'no test encoder (dist/cli.js make-test-model failed)' : false,
 );
