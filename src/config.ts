@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { defaultEngineSettings, type EngineSettings, type Pooling, type ProviderSetting } from './engine/coreProtocol';
 import type { MergeMode } from './engine/tasks/protocol';
+import { clampThreads } from './engine/model/threads';
 
 export const SECTION = 'clinicalModernbert';
 
@@ -12,18 +13,22 @@ export interface Config {
   /** '' when unset */
   modelPath: string;
   engine: EngineSettings;
+  /** settings that were out of range and what was used instead, for the log */
+  notices: string[];
 }
 
 export function readConfig(): Config {
   const c = vscode.workspace.getConfiguration(SECTION);
+  const threads = clampThreads(c.get<unknown>('threads', defaultEngineSettings.threads), `${SECTION}.threads`);
   return {
+    notices: threads.notice ? [threads.notice] : [],
     modelPath: c.get<string>('modelPath', '').trim(),
     engine: {
       executionProvider: c.get<ProviderSetting>('executionProvider', defaultEngineSettings.executionProvider),
       windowTokens: c.get<number>('windowTokens', defaultEngineSettings.windowTokens),
       windowStride: c.get<number>('windowStride', defaultEngineSettings.windowStride),
       batchSize: c.get<number>('batchSize', defaultEngineSettings.batchSize),
-      threads: c.get<number>('threads', defaultEngineSettings.threads),
+      threads: threads.threads,
       pooling: c.get<Pooling>('pooling', defaultEngineSettings.pooling),
       cacheDir: '',
       tokenHead: c.get<string>('tokenHead', '').trim(),
@@ -97,9 +102,8 @@ export function readIcdSettings(): IcdSettings {
 
 // Semantic search (clinicalModernbert.search.*)
 
+/** include/exclude are restricted in untrusted workspaces: read them with effectiveList (features/workspaceTrust.ts) */
 export interface SearchConfig {
-  include: string[];
-  exclude: string[];
   maxFileSizeMB: number;
 }
 
@@ -107,11 +111,8 @@ export const searchSettingNames = ['search.include', 'search.exclude', 'search.m
 
 export function readSearchConfig(): SearchConfig {
   const c = vscode.workspace.getConfiguration(`${SECTION}.search`);
-  const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.trim() !== '') : []);
   const max = c.get<number>('maxFileSizeMB', 5);
   return {
-    include: list(c.get('include')),
-    exclude: list(c.get('exclude')),
     maxFileSizeMB: Number.isFinite(max) && max > 0 ? max : 5,
   };
 }

@@ -32,6 +32,7 @@ export class Ctx implements vscode.Disposable {
   /** The settings, with converted ONNX files cached in the extension's storage (a model folder may be read-only). */
   config(): Config {
     const c = readConfig();
+    for (const notice of c.notices) this.log('warn', notice);
     c.engine.cacheDir = vscode.Uri.joinPath(this.extension.globalStorageUri, 'onnx-cache').fsPath;
     return c;
   }

@@ -44,7 +44,7 @@ export async function* readJsonLines(stdin: NodeJS.ReadableStream): AsyncGenerat
     try {
       value = JSON.parse(text);
     } catch (e) {
-      throw new CliInputError(`line ${lineNo}: not valid JSON (${(e as Error).message})`);
+      throw new CliInputError(`line ${lineNo}: ${jsonProblem(e)}`);
     }
     if (!value || typeof value !== 'object' || Array.isArray(value)) throw new CliInputError(`line ${lineNo}: expected a JSON object`);
     return { value: value as Record<string, unknown>, line: lineNo };
@@ -63,6 +63,18 @@ export async function* readJsonLines(stdin: NodeJS.ReadableStream): AsyncGenerat
     const r = parse(pending);
     if (r) yield r;
   }
+}
+
+/**
+ * What is wrong with a line that is not JSON, without quoting it: V8's message
+ * carries up to ~20 characters of the input, which would be note text on stderr.
+ * Only the position (a number) is kept.
+ */
+export function jsonProblem(e: unknown): string {
+  const message = e instanceof Error ? e.message : '';
+  if (/unexpected end of json input|unterminated string/i.test(message)) return 'not valid JSON (the line ends inside a value; is a quote or brace missing?)';
+  const at = /at position (\d+)/.exec(message);
+  return at ? `not valid JSON (at character ${Number(at[1]) + 1})` : 'not valid JSON';
 }
 
 /** The "text" field of a JSON line, which must be a string (empty allowed). */

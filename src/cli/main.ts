@@ -11,10 +11,12 @@ import { domainHandlers } from '../engine/domains';
 import { CliInputError, parseArgs, processIo, readJsonLines, requireFlag, stringFlag, textField, type CliIo, type ParsedArgs } from './io';
 import { makeTestModelFolder } from '../engine/model/testModelFolder';
 import { loadModel } from '../engine/model/loadModel';
+import { clampThreads } from '../engine/model/threads';
 import { runAssert, runClassify, runNer, type TaskCliIO } from './tasks';
 import { runIcd, runIcdDetect } from './icd';
 import { runIndex, runSearch } from './search';
 import { runHeads } from './heads';
+import { runEval, runTrain, type TrainCliHooks } from './train';
 import { runConvertData } from './data';
 
 const USAGE = `usage: cmb <command> [options]
@@ -29,9 +31,14 @@ const USAGE = `usage: cmb <command> [options]
   classify --model DIR          stdin {"text"} lines -> {"label","scores"}
   icd CODE... [--codesets DIR]  code, system, description, billable, parents
   icd-detect [--codesets DIR]   stdin {"text"} lines -> ICD codes found, with offsets
-  index DIR [--model DIR] [--db FILE]          index a folder of notes (incremental)
+  index DIR [--model DIR] [--db FILE] [--rebuild]  index a folder of notes (incremental)
   search DIR "query" [--k N] [--json]          hybrid search (words + meaning)
   heads --model DIR             task heads in the model folder's heads/ (models/README.md)
+  train --model DIR --task ner|classify --data PATH [--data PATH...] [--dev PATH] [--test PATH] --out NAME
+        [--epochs N] [--seed N] [--layers K] [--head linear|mlp] [--pooling cls|mean] [--lr X]
+        [--class-weights none|balanced] [--patience N] [--report FILE] [--replace]
+                                train a head on the frozen encoder -> DIR/heads/NAME (docs/training.md)
+  eval --model DIR --head NAME --data PATH [--data PATH...]   a head's figures on a labelled dataset
   convert-data --from PATH [--from PATH...] --to FILE_OR_DIR [--format conll|brat|jsonl|csv] [--strict] [--force]
                                 convert labelled datasets (CoNLL, brat, JSONL, CSV); docs/datasets.md
 
@@ -45,7 +52,14 @@ function intFlag(p: ParsedArgs, name: string, fallback: number): number {
   return n;
 }
 
-function settingsFrom(p: ParsedArgs): EngineSettings {
+/** --threads above the machine's cores is lowered to them, with a notice on stderr */
+function threadsFlag(p: ParsedArgs, io: Pick<CliIo, 'err'>): number {
+  const { threads, notice } = clampThreads(intFlag(p, 'threads', defaultEngineSettings.threads), '--threads');
+  if (notice) io.err(`cmb: ${notice}`);
+  return threads;
+}
+
+function settingsFrom(p: ParsedArgs, io: Pick<CliIo, 'err'>): EngineSettings {
   const provider = stringFlag(p, 'provider') ?? 'auto';
   if (!['auto', 'cuda', 'webgpu', 'cpu'].includes(provider)) throw new CliInputError('--provider must be auto, cuda, webgpu or cpu');
   const pooling = stringFlag(p, 'pooling') ?? 'mean';
@@ -55,7 +69,7 @@ function settingsFrom(p: ParsedArgs): EngineSettings {
     windowTokens: intFlag(p, 'window', defaultEngineSettings.windowTokens),
     windowStride: intFlag(p, 'stride', defaultEngineSettings.windowStride),
     batchSize: Math.max(1, intFlag(p, 'batch', defaultEngineSettings.batchSize)),
-    threads: intFlag(p, 'threads', defaultEngineSettings.threads),
+    threads: threadsFlag(p, io),
     pooling: pooling as Pooling,
     cacheDir: stringFlag(p, 'cache') ?? '',
   };
@@ -77,7 +91,7 @@ export function createCliEngine(io: CliIo): Engine {
 /** Loads --model into the engine; progress goes to stderr when it is a terminal. */
 export async function loadCliModel(engine: Engine, p: ParsedArgs, io: CliIo): Promise<void> {
   const dir = requireFlag(p, 'model', 'DIR (a model folder)');
-  await engine.call('model.load', { path: dir, settings: settingsFrom(p) }, directContext({
+  await engine.call('model.load', { path: dir, settings: settingsFrom(p, io) }, directContext({
     progress: (pr) => {
       if (process.stderr.isTTY) io.err(`${pr.message}${pr.fraction !== undefined ? ` ${Math.round(pr.fraction * 100)}%` : ''}`);
     },
@@ -103,7 +117,7 @@ const commands: Record<string, Command> = {
     const p = parseArgs(args, ['force']);
     const engine = createCliEngine(io);
     const dir = requireFlag(p, 'model', 'DIR (a model folder)');
-    const r = await engine.call('model.convert', { path: dir, settings: settingsFrom(p), force: p.flags.get('force') === true }, directContext({
+    const r = await engine.call('model.convert', { path: dir, settings: settingsFrom(p, io), force: p.flags.get('force') === true }, directContext({
       progress: (pr) => io.err(`${pr.message}${pr.fraction !== undefined ? ` ${Math.round(pr.fraction * 100)}%` : ''}`),
     }));
     io.out(JSON.stringify(r));
@@ -160,7 +174,12 @@ const SWITCHES = ['force', 'json', 'allow-demo'];
 
 /** The task commands load a model in-process, with the same engine options as the others. */
 function taskIo(io: CliIo): TaskCliIO {
-  return { ...io, loadModel: (dir, args) => loadModel(dir, settingsFrom(parseArgs(args, SWITCHES))) };
+  return { ...io, loadModel: (dir, args) => loadModel(dir, settingsFrom(parseArgs(args, SWITCHES), io)) };
+}
+
+/** Training borrows the CLI's engine and model loading. */
+function trainHooks(io: CliIo): TrainCliHooks {
+  return { createEngine: () => createCliEngine(io), loadModel: (engine, p) => loadCliModel(engine, p, io) };
 }
 
 /** Subcommands of the feature domains. */
@@ -173,6 +192,8 @@ const extraCommands: Record<string, Command> = {
   index: (args, io) => runIndex(args, io, { color: process.stdout.isTTY }),
   search: (args, io) => runSearch(args, io, { color: process.stdout.isTTY }),
   heads: runHeads,
+  train: (args, io) => runTrain(args, io, trainHooks(io)),
+  eval: (args, io) => runEval(args, io, trainHooks(io)),
   'convert-data': runConvertData,
 };
 

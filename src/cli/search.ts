@@ -7,12 +7,15 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { defaultEngineSettings, type EngineSettings, type Pooling, type ProviderSetting } from '../engine/coreProtocol';
 import { EngineError } from '../engine/errors';
+import { readRegularTextFile } from '../engine/regularFile';
 import type { ChunkEmbedder } from '../engine/index/embedder';
 import { modelEmbedder } from '../engine/index/modelEmbedder';
 import { loadModel } from '../engine/model/loadModel';
+import { clampThreads } from '../engine/model/threads';
 import { embedTexts } from '../engine/tasks/embed';
 import type { CliIo } from './io';
-import { indexFolder } from '../engine/index/indexer';
+import { MAX_GLOB_CHARS } from '../engine/index/glob';
+import { indexFolder, vectorsWouldBeLost } from '../engine/index/indexer';
 import { defaultDbPath, progressMessage } from '../engine/index/protocol';
 import { findSimilar, searchIndex, type SearchResponse } from '../engine/index/search';
 import { IndexStore } from '../engine/index/store';
@@ -48,9 +51,9 @@ interface ParsedArgs {
 }
 
 const valueOptions = new Set(['--model', '--db', '--k', '--glob', '--include', '--exclude', '--max-file-mb', '--similar-to', '--provider', '--threads', '--window', '--stride', '--batch', '--pooling', '--cache']);
-const flagOptions = new Set(['--json', '--help']);
+const flagOptions = new Set(['--json', '--help', '--rebuild']);
 
-export const indexUsage = 'usage: cmb index DIR [--model DIR] [--db FILE] [--include GLOB]... [--exclude GLOB]... [--max-file-mb N] [--json] [model options: --provider --threads --window --stride --batch --pooling]';
+export const indexUsage = 'usage: cmb index DIR [--model DIR] [--db FILE] [--rebuild] [--include GLOB]... [--exclude GLOB]... [--max-file-mb N] [--json] [model options: --provider --threads --window --stride --batch --pooling]';
 export const searchUsage = 'usage: cmb search DIR "query" [--k N] [--json] [--model DIR] [--db FILE] [--glob PATTERN]\n       cmb search DIR --similar-to FILE [--k N] [--json] --model DIR';
 
 export function parseArgs(args: string[]): ParsedArgs {
@@ -76,6 +79,13 @@ export function parseArgs(args: string[]): ParsedArgs {
 
 class UsageError extends Error {}
 
+/** over-long globs are refused before any work: the matcher's cost grows with the pattern */
+function checkPatterns(a: ParsedArgs): void {
+  for (const name of ['--glob', '--include', '--exclude']) {
+    for (const g of a.options.get(name) ?? []) if (g.length > MAX_GLOB_CHARS) throw new UsageError(`${name} takes a pattern of at most ${MAX_GLOB_CHARS} characters`);
+  }
+}
+
 /** the same file the engine uses for this folder, under CMB_STORAGE_DIR or ~/.cache/clinical-modernbert */
 export function cliDefaultDbPath(folder: string): string {
   const base = process.env.CMB_STORAGE_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'clinical-modernbert');
@@ -87,20 +97,30 @@ export async function runIndex(args: string[], io: SearchCliIo, hooks: SearchCli
     const a = parseArgs(args);
     if (a.flags.has('--help')) return usage(io, indexUsage, 0);
     if (a.positional.length !== 1) return usage(io, indexUsage, 2);
+    checkPatterns(a);
     const folder = resolve(a.positional[0]);
-    const { embedder, note } = await embedderFor(a, hooks);
+    const { embedder, note } = await embedderFor(a, hooks, io);
     if (note) io.err(note);
     const maxMB = a.options.get('--max-file-mb')?.[0];
     if (maxMB !== undefined && !(Number(maxMB) > 0)) throw new UsageError('--max-file-mb needs a positive number');
     const { store, notice } = await IndexStore.open(dbPathFor(a, folder, hooks), folder);
     try {
       if (notice) io.err(notice);
+      const rebuild = a.flags.has('--rebuild');
+      const lost = rebuild ? undefined : await vectorsWouldBeLost(store, embedder);
+      if (lost) {
+        // hours of embedding would go: the user says so with --rebuild, or gives the model
+        io.err(`cmb: this index was built with the model in ${lost.model}; give --model ${lost.model} to update it, or --rebuild to rebuild it by words only.`);
+        return 1;
+      }
+      if (rebuild) await store.clear();
       let last = 0;
       const r = await indexFolder(store, embedder, {
         folder,
         include: a.options.get('--include'),
         exclude: a.options.get('--exclude'),
         maxFileBytes: maxMB ? Math.round(Number(maxMB) * 1048576) : undefined,
+        dropVectors: rebuild,
         signal: hooks.signal,
         log: (level, m) => io.err(`${level}: ${m}`),
         onProgress: (c) => {
@@ -114,7 +134,8 @@ export async function runIndex(args: string[], io: SearchCliIo, hooks: SearchCli
       else {
         io.out(
           `${r.cancelled ? 'Cancelled' : 'Indexed'} ${folder}: ${r.indexed} notes indexed, ${r.unchanged} unchanged, ${r.removed} removed; ` +
-            `skipped ${r.skippedBinary} binary, ${r.skippedLarge} too large, ${r.unreadable} unreadable; ` +
+            `skipped ${r.skippedBinary} binary, ${r.skippedLarge} too large, ${r.unreadable} unreadable${r.badNames ? `, ${r.badNames} named in other than UTF-8` : ''}; ` +
+            (r.notChecked ? `${r.notChecked} notes in unreadable folders kept as they were; ` : '') +
             `${r.chunks} passages, ${r.tokens} tokens in ${(r.ms / 1000).toFixed(1)} s${r.lexicalOnly ? ' (words only, no vectors)' : ''}.\n` +
             `Index: ${store.file}`,
         );
@@ -131,24 +152,28 @@ export async function runSearch(args: string[], io: SearchCliIo, hooks: SearchCl
   return guarded(io, searchUsage, async () => {
     const a = parseArgs(args);
     if (a.flags.has('--help')) return usage(io, searchUsage, 0);
+    if (a.flags.has('--rebuild')) throw new UsageError('unknown option --rebuild');
     const similarTo = a.options.get('--similar-to')?.[0];
     if (a.positional.length !== (similarTo ? 1 : 2)) return usage(io, searchUsage, 2);
+    checkPatterns(a);
     const folder = resolve(a.positional[0]);
     const kText = a.options.get('--k')?.[0];
     const k = kText === undefined ? 10 : Number(kText);
     if (!Number.isInteger(k) || k < 1) throw new UsageError('--k needs a whole number of at least 1');
-    const { embedder, note } = await embedderFor(a, hooks);
+    // read first: a pipe or a device named here must not hang or fill memory, and needs no model loaded to refuse
+    const similarText = similarTo ? readRegularTextFile(resolve(similarTo), `--similar-to ${similarTo}`) : undefined;
+    const { embedder, note } = await embedderFor(a, hooks, io);
     const dbPath = dbPathFor(a, folder, hooks);
-    const { store, notice } = await IndexStore.open(dbPath, folder);
+    const { store, notice } = await IndexStore.open(dbPath, folder, { forSearch: true });
     try {
       if (notice) io.err(notice);
       if ((await store.counts()).documents === 0) io.err(`The index is empty; run: cmb index ${a.positional[0]}`);
-      const noVectorsReason = note ?? undefined;
+      const lost = a.options.has('--model') ? undefined : await vectorsWouldBeLost(store, embedder);
+      const noVectorsReason = lost ? `No --model given, so notes are matched by words only; the index was built with the model in ${lost.model}: give --model ${lost.model} to search by meaning too.` : note;
       let res: SearchResponse;
-      if (similarTo) {
-        const { readFile } = await import('node:fs/promises');
+      if (similarTo && similarText !== undefined) {
         const abs = resolve(similarTo);
-        const text = (await readFile(abs)).toString('utf8');
+        const text = similarText;
         const rel = abs.startsWith(folder + '/') ? abs.slice(folder.length + 1) : undefined;
         res = await findSimilar(store, embedder, { text, k, excludePath: rel, pathGlob: a.options.get('--glob')?.[0], signal: hooks.signal, noVectorsReason });
       } else {
@@ -204,14 +229,14 @@ function highlighted(s: string, hs: Array<[number, number]>, color: boolean): st
   return out + s.slice(at);
 }
 
-async function embedderFor(a: ParsedArgs, hooks: SearchCliHooks): Promise<{ embedder: CliEmbedder; note?: string }> {
+async function embedderFor(a: ParsedArgs, hooks: SearchCliHooks, io: Pick<CliIo, 'err'>): Promise<{ embedder: CliEmbedder; note?: string }> {
   const model = a.options.get('--model')?.[0];
   if (!model) return { embedder: lexicalOnlyEmbedder(), note: 'No --model given, so notes are matched by words only.' };
-  const embedder = await (hooks.loadEmbedder ?? loadModelEmbedder)(resolve(model), modelSettings(a));
+  const embedder = await (hooks.loadEmbedder ?? loadModelEmbedder)(resolve(model), modelSettings(a, io));
   return { embedder, note: embedder.demo ? 'The model is a demo or random-weight model, so notes are matched by words only.' : undefined };
 }
 
-function modelSettings(a: ParsedArgs): EngineSettings {
+function modelSettings(a: ParsedArgs, io: Pick<CliIo, 'err'>): EngineSettings {
   const one = (name: string) => a.options.get(name)?.at(-1);
   const int = (name: string, fallback: number) => {
     const v = one(name);
@@ -229,10 +254,16 @@ function modelSettings(a: ParsedArgs): EngineSettings {
     windowTokens: int('--window', defaultEngineSettings.windowTokens),
     windowStride: int('--stride', defaultEngineSettings.windowStride),
     batchSize: Math.max(1, int('--batch', defaultEngineSettings.batchSize)),
-    threads: int('--threads', defaultEngineSettings.threads),
+    threads: clampedThreads(int('--threads', defaultEngineSettings.threads), io),
     pooling: pooling as Pooling,
     cacheDir: one('--cache') ?? '',
   };
+}
+
+function clampedThreads(requested: number, io: Pick<CliIo, 'err'>): number {
+  const { threads, notice } = clampThreads(requested, '--threads');
+  if (notice) io.err(`cmb: ${notice}`);
+  return threads;
 }
 
 function dbPathFor(a: ParsedArgs, folder: string, hooks: SearchCliHooks): string {

@@ -3,5 +3,6 @@ import type { DomainHandlers } from './engine';
 import { createTaskHandlers } from './tasks/protocol';
 import { createIcdHandlers } from './icd/handlers';
 import { createSearchDomain } from './index/domain';
+import { createTrainHandlers } from './train/handlers';
 
-export const domainHandlers: DomainHandlers[] = [createTaskHandlers, createIcdHandlers, createSearchDomain];
+export const domainHandlers: DomainHandlers[] = [createTaskHandlers, createIcdHandlers, createSearchDomain, createTrainHandlers];

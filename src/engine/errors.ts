@@ -15,6 +15,10 @@ export type EngineErrorCode =
   | 'cancelled' // the caller cancelled the request
   | 'worker-crashed' // the engine worker died; it is restarted
   | 'not-loaded' // a request needs a model and none is loaded
+  | 'write-failed' // a converted model could not be written (disk full, read-only folder)
+  | 'no-python' // no Python interpreter to run the fine-tuning companion
+  | 'no-torch' // Python found, but without PyTorch >= 1.13 and numpy
+  | 'no-cuda' // CUDA was asked for and torch cannot use it
   | 'internal';
 
 export class EngineError extends Error {

@@ -8,6 +8,7 @@ import type { CoreMethods } from './coreProtocol';
 import type { TaskMethods } from './tasks/protocol';
 import type { IcdMethods } from './icd/protocol';
 import type { SearchMethods } from './index/protocol';
+import type { TrainingProgress, TrainMethods } from './train/protocol';
 
 /** A method's params and result types. */
 export interface MethodSpec<P, R> {
@@ -15,7 +16,7 @@ export interface MethodSpec<P, R> {
   result: R;
 }
 
-export type EngineMethods = CoreMethods & TaskMethods & IcdMethods & SearchMethods;
+export type EngineMethods = CoreMethods & TaskMethods & IcdMethods & SearchMethods & TrainMethods;
 export type MethodName = keyof EngineMethods;
 export type ParamsOf<M extends MethodName> = EngineMethods[M]['params'];
 export type ResultOf<M extends MethodName> = EngineMethods[M]['result'];
@@ -25,6 +26,8 @@ export interface Progress {
   message: string;
   /** 0..1 when known */
   fraction?: number;
+  /** train.run: epoch, loss, dev score, ETA */
+  training?: TrainingProgress;
 }
 
 export type ToWorker =

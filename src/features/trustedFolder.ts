@@ -94,3 +94,35 @@ export function trustedFolder(input: TrustInputs): TrustedFolder {
   }
   return reasons.length ? { path: candidate ?? path.resolve(fromUser), ignoredReason: reasons[0] } : { path: candidate ?? path.resolve(fromUser) };
 }
+
+/** The layers of a list-valued setting (the search include/exclude patterns). */
+export interface ListSettingLayers {
+  defaultValue?: readonly string[];
+  globalValue?: readonly string[];
+  workspaceValue?: readonly string[];
+  workspaceFolderValue?: readonly string[];
+}
+
+export interface TrustedList {
+  value: string[];
+  /** why the workspace's value is not used, for a one-time notice */
+  ignoredReason?: string;
+}
+
+/**
+ * The value a restricted list setting takes. Trusted: the effective value
+ * (folder over workspace over user over default). Untrusted: the user value or
+ * the default; a value from workspace settings is ignored with a reason, so a
+ * folder cannot decide which of the user's files are read into the index.
+ */
+export function trustedList(input: { what: string; layers: ListSettingLayers; trusted: boolean; namedByWorkspaceFiles?: boolean }): TrustedList {
+  const { layers } = input;
+  const fromWorkspace = layers.workspaceFolderValue ?? layers.workspaceValue;
+  const fromUser = layers.globalValue ?? layers.defaultValue ?? [];
+  if (input.trusted) return { value: [...(fromWorkspace ?? fromUser)] };
+  const differs = fromWorkspace !== undefined && JSON.stringify(fromWorkspace) !== JSON.stringify(fromUser);
+  if (differs || (fromWorkspace === undefined && input.namedByWorkspaceFiles)) {
+    return { value: [...fromUser], ignoredReason: `This workspace is not trusted, so the ${input.what} set in its workspace settings are ignored. Trust the workspace to use them.` };
+  }
+  return { value: [...fromUser] };
+}

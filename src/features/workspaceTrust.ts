@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { SECTION } from '../config';
-import { trustedFolder, type TrustedFolder } from './trustedFolder';
+import { trustedFolder, trustedList, type TrustedFolder, type TrustedList } from './trustedFolder';
 
 /** Folder-valued settings restricted in untrusted workspaces (package.json capabilities.untrustedWorkspaces). */
 export const restrictedFolderSettings = {
@@ -67,6 +67,31 @@ export function effectiveCodesetsFolder(): TrustedFolder {
   return effectiveFolder('icd.localFolder');
 }
 
+/** List settings restricted in untrusted workspaces: which notes Clinical Search reads. */
+export const restrictedListSettings = {
+  'search.include': 'search include patterns',
+  'search.exclude': 'search exclude patterns',
+} as const;
+
+export type RestrictedListSetting = keyof typeof restrictedListSettings;
+
+/** The patterns `setting` may use now, given the workspace's trust. */
+export function effectiveList(setting: RestrictedListSetting): TrustedList {
+  const layers = vscode.workspace.getConfiguration(SECTION).inspect<string[]>(setting);
+  const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.trim() !== '') : undefined);
+  return trustedList({
+    what: restrictedListSettings[setting],
+    layers: {
+      defaultValue: list(layers?.defaultValue),
+      globalValue: list(layers?.globalValue),
+      workspaceValue: list(layers?.workspaceValue),
+      workspaceFolderValue: list(layers?.workspaceFolderValue),
+    },
+    trusted: vscode.workspace.isTrusted,
+    namedByWorkspaceFiles: !vscode.workspace.isTrusted && workspaceFilesName(`${SECTION}.${setting}`),
+  });
+}
+
 const shown = new Set<string>();
 
 /**
@@ -74,7 +99,7 @@ const shown = new Set<string>();
  * change events re-read the settings often), with a button to manage trust.
  * Returns the folder unchanged, so callers can write `noticeOnce(effectiveModelPath())`.
  */
-export function noticeOnce(folder: TrustedFolder, log?: (message: string) => void): TrustedFolder {
+export function noticeOnce<T extends { ignoredReason?: string }>(folder: T, log?: (message: string) => void): T {
   const reason = folder.ignoredReason;
   if (!reason || shown.has(reason)) return folder;
   shown.add(reason);

@@ -58,6 +58,13 @@ test('bad input exits with code 2 and one clear line', () => {
   assert.equal(malformed.err.trim().split('\n').length, 1);
   assert.equal(lines(malformed.out).length, 1, 'lines before the bad one are answered');
 
+  for (const command of ['embed', 'tokenize', 'icd-detect']) {
+    const noteText = cmb([command, ...(command === 'icd-detect' ? [] : ['--model', dir])], 'Pt denies chest pain\n');
+    assert.equal(noteText.code, 2, command);
+    assert.match(noteText.err, /line 1: not valid JSON/);
+    assert.ok(!/Pt|denies/.test(noteText.err), `${command} quoted the input: ${noteText.err}`);
+  }
+
   const notUtf8 = cmb(['tokenize', '--model', dir], Buffer.from([0x7b, 0x22, 0x74, 0x65, 0x78, 0x74, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d, 0x0a]));
   assert.equal(notUtf8.code, 2);
   assert.match(notUtf8.err, /line 1: input is not valid UTF-8/);

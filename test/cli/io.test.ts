@@ -38,3 +38,16 @@ test('arguments: values, =values, switches and missing values', () => {
   assert.equal(p.flags.get('json'), true);
   assert.throws(() => parseArgs(['--model']), /--model needs a value/);
 });
+
+test('a line that is not JSON is reported by line and position, never quoting the note text', async () => {
+  const note = 'Pt denies chest pain, HIV positive';
+  const malformed = [note, `{"text":"${note}"`, `{"text": ${note}}`, `{"text":"${note}"} trailing`, `{"text":"${note}}`, `'${note}'`];
+  for (const line of malformed) {
+    await assert.rejects(collect(`{"text":"ok"}\n${line}\n`), (e: unknown) => {
+      assert.ok(e instanceof CliInputError);
+      assert.match(e.message, /^line 2: not valid JSON/);
+      for (const word of ['Pt', 'denies', 'chest', 'HIV', 'text']) assert.ok(!e.message.includes(word), `"${word}" leaked into: ${e.message}`);
+      return true;
+    });
+  }
+});

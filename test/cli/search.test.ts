@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultDbPath } from '../../src/engine/index/protocol';
+import { IndexStore } from '../../src/engine/index/store';
 import { cliDefaultDbPath, loadModelEmbedder, runIndex, runSearch, type SearchCliHooks, type SearchCliIo } from '../../src/cli/search';
 import { makeTestModelFolder } from '../../src/engine/model/testModelFolder';
 import { clinicalNotes, tempWorkspace } from '../engine/index/notesFixture';
@@ -134,4 +135,52 @@ test('without --db the CLI uses the engine\'s file for the folder, under CMB_STO
   assert.equal(cliDefaultDbPath(ws.notes), expected);
   assert.ok(existsSync(expected));
   assert.match(a.out.join(''), new RegExp(`Index: ${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+});
+
+test('a hostile --glob answers at once; an over-long one is refused with exit 2', { timeout: 120_000 }, async (t) => {
+  const ws = workspace(t);
+  ws.write(`${'a'.repeat(200)}.txt`, 'amiodarone started');
+  assert.equal(await runIndex([ws.notes, '--db', ws.db], io().io), 0);
+  // a backtracking matcher spun for minutes on this pattern and name
+  const x = io();
+  assert.equal(await runSearch([ws.notes, 'amiodarone', '--db', ws.db, '--json', '--glob', '*a*a*a*a*a*a*a*a*a*a*a*a*a*b'], x.io), 0);
+  assert.deepEqual(JSON.parse(x.out.join('')).results, []);
+  for (const args of [[ws.notes, 'q', '--db', ws.db, '--glob', 'a'.repeat(501)], [ws.notes, 'q', '--db', ws.db, '--glob', '*'.repeat(600)]]) {
+    const y = io();
+    assert.equal(await runSearch(args, y.io), 2);
+    assert.match(y.err.join(''), /--glob takes a pattern of at most 500 characters/);
+  }
+  const z = io();
+  assert.equal(await runIndex([ws.notes, '--db', ws.db, '--exclude', '{'.repeat(501)], z.io), 2);
+  assert.match(z.err.join(''), /--exclude takes a pattern/);
+});
+
+test('cmb index without --model refuses to drop the vectors of an index built with a model; --rebuild does it on purpose', async (t) => {
+  const ws = workspace(t);
+  const modelDir = join(ws.root, 'models', 'clinical');
+  const hook: SearchCliHooks = { loadEmbedder: async (dir) => ({ ...fakeEmbedder(), source: dir }) };
+  assert.equal(await runIndex([ws.notes, '--model', modelDir, '--db', ws.db], io().io, hook), 0);
+  const stats = async () => {
+    const { store } = await IndexStore.open(ws.db);
+    const c = await store.counts();
+    await store.close();
+    return c;
+  };
+  const vectors = (await stats()).vectors;
+  assert.ok(vectors >= 6);
+  const a = io();
+  assert.equal(await runIndex([ws.notes, '--db', ws.db], a.io), 1);
+  const line = a.err.filter((l) => l.startsWith('cmb: '));
+  assert.equal(line.length, 1);
+  assert.match(line[0], new RegExp(`built with the model in ${modelDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; give --model .* or --rebuild`));
+  assert.equal((await stats()).vectors, vectors, 'the vectors are still there');
+  const s = io();
+  assert.equal(await runSearch([ws.notes, 'amiodarone', '--db', ws.db, '--json'], s.io), 0);
+  assert.match(JSON.parse(s.out.join('')).reason, /built with the model in .*give --model/);
+  const b = io();
+  assert.equal(await runIndex([ws.notes, '--db', ws.db, '--rebuild', '--json'], b.io), 0, b.err.join('\n'));
+  assert.equal(JSON.parse(b.out.join('')).indexed, 6);
+  assert.equal((await stats()).vectors, 0);
+  const c = io();
+  assert.equal(await runSearch([ws.notes, 'q', '--db', ws.db, '--rebuild'], c.io), 2, 'search has no --rebuild');
 });

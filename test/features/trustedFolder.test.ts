@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { isInside, trustedFolder, type SettingLayers } from '../../src/features/trustedFolder';
+import { isInside, trustedFolder, trustedList, type SettingLayers } from '../../src/features/trustedFolder';
 
 const ws = path.resolve('/work/notes-project');
 const home = path.resolve('/home/clinician/models/clinical-modernbert');
@@ -76,4 +76,22 @@ test('an untrusted workspace whose settings file names the folder gets a notice 
   const r = trustedFolder({ what: 'model folder', layers: { globalValue: home }, trusted: false, workspaceFolders: [ws], namedByWorkspaceFiles: true });
   assert.equal(r.path, home);
   assert.match(r.ignoredReason ?? '', /set in its workspace settings is ignored/);
+});
+
+// The search include/exclude patterns decide which of the user's files are read into the index.
+test('an untrusted workspace cannot choose the search patterns: its value is ignored with a reason', () => {
+  const defaults = ['**/*.txt'];
+  const r = trustedList({ what: 'search include patterns', layers: { defaultValue: defaults, workspaceValue: ['**/*'] }, trusted: false });
+  assert.deepEqual(r.value, defaults);
+  assert.match(r.ignoredReason ?? '', /not trusted.*search include patterns set in its workspace settings are ignored/);
+  assert.deepEqual(trustedList({ what: 'x', layers: { defaultValue: defaults, globalValue: ['notes/**'], workspaceFolderValue: ['**'] }, trusted: false }).value, ['notes/**']);
+  const hidden = trustedList({ what: 'x', layers: { defaultValue: defaults }, trusted: false, namedByWorkspaceFiles: true });
+  assert.deepEqual(hidden.value, defaults);
+  assert.ok(hidden.ignoredReason, 'VS Code hid the value, the settings file names it');
+});
+
+test('a trusted workspace uses its own search patterns; the same value repeated is no reason for a notice', () => {
+  assert.deepEqual(trustedList({ what: 'x', layers: { defaultValue: ['a'], globalValue: ['b'], workspaceValue: ['c'] }, trusted: true }), { value: ['c'] });
+  assert.deepEqual(trustedList({ what: 'x', layers: { defaultValue: ['a'], globalValue: ['b'], workspaceValue: ['b'] }, trusted: false }), { value: ['b'] });
+  assert.deepEqual(trustedList({ what: 'x', layers: {}, trusted: false }), { value: [] });
 });

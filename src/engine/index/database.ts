@@ -13,9 +13,11 @@ export class Database {
 
   private constructor(private readonly db: sqlite3.Database) {}
 
-  static open(file: string): Promise<Database> {
+  /** `readOnly`: `file` is a `file:` URI opened for reading only */
+  static open(file: string, opts: { readOnly?: boolean } = {}): Promise<Database> {
+    const flags = opts.readOnly ? sqlite3.OPEN_READONLY | sqlite3.OPEN_URI : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
     return new Promise((resolve, reject) => {
-      const db = new sqlite3.Database(file, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE, (e) => {
+      const db = new sqlite3.Database(file, flags, (e) => {
         if (e) reject(e);
         else resolve(new Database(db));
       });

@@ -17,6 +17,8 @@ export interface ChunkEmbedder {
   dims: number;
   /** demo or random-weight model: vectors are noise, so the index is lexical only */
   demo: boolean;
+  /** where the vectors come from, named in messages (the model folder) */
+  source?: string;
   chunk(text: string): Chunk[];
   /** one L2-normalised vector of `dims` per text */
   embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]>;

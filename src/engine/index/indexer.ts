@@ -4,14 +4,15 @@
  * hash), and writes each changed note in one transaction. Safe to interrupt at
  * any point: a rerun picks up where it stopped.
  */
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { promises as fs, type Dirent, type Stats } from 'node:fs';
 import { join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { EngineError } from '../errors';
 import { hasVectors, type ChunkEmbedder } from './embedder';
-import { defaultExcludes, defaultIncludes, excludesDirectory, matchesAny } from './glob';
+import { checkGlob, defaultExcludes, defaultIncludes, excludesDirectory, matchesAny } from './glob';
 import { decodeNote, looksBinary } from './noteText';
-import type { DocumentRow, IndexStore } from './store';
+import { describeStoreError, type DocumentRow, type IndexStore } from './store';
 
 export const DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024;
 
@@ -27,6 +28,11 @@ export interface IndexOptions {
   log?(level: 'info' | 'warn' | 'error', message: string): void;
   /** passages per embed call */
   embedBatch?: number;
+  /**
+   * the index was built with a model and this embedder gives no vectors: drop
+   * them (a rebuild the user asked for); without it such a run is refused
+   */
+  dropVectors?: boolean;
 }
 
 export interface IndexCounts {
@@ -44,6 +50,10 @@ export interface IndexCounts {
   /** changed or deleted while being read: left for the next run */
   changedDuringRun: number;
   failed: number;
+  /** indexed notes in folders that could not be listed (or files that could not be looked at) this run: kept as they were */
+  notChecked: number;
+  /** files and folders whose names are not valid UTF-8: not indexed (rename them) */
+  badNames: number;
   chunks: number;
   tokens: number;
 }
@@ -60,16 +70,36 @@ interface FileEntry {
   stat: Stats;
 }
 
+/**
+ * The model the index's vectors came from, when updating it with `embedder`
+ * would delete them (no model now, or a demo model): hours of work to redo.
+ */
+export async function vectorsWouldBeLost(store: IndexStore, embedder: ChunkEmbedder): Promise<{ model: string } | undefined> {
+  const meta = await store.metaValues(['fingerprint', 'vectors', 'model']);
+  if (meta.get('vectors') !== '1' || hasVectors(embedder) || meta.get('fingerprint') === embedder.fingerprint) return undefined;
+  return { model: meta.get('model') || 'another model' };
+}
+
 export async function indexFolder(store: IndexStore, embedder: ChunkEmbedder, opts: IndexOptions): Promise<IndexRunResult> {
+  try {
+    return await indexFolderOnce(store, embedder, opts);
+  } catch (e) {
+    // a full disk or a lost database stops the run with one line; the notes written so far stay
+    throw describeStoreError(e, store.file);
+  }
+}
+
+async function indexFolderOnce(store: IndexStore, embedder: ChunkEmbedder, opts: IndexOptions): Promise<IndexRunResult> {
   const t0 = performance.now();
   const folder = resolve(opts.folder);
   const include = opts.include?.length ? opts.include : defaultIncludes;
   const exclude = opts.exclude ?? defaultExcludes;
   const maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const log = opts.log ?? (() => undefined);
+  for (const g of [...include, ...exclude]) checkGlob(g, 'include or exclude pattern');
   const counts: IndexCounts = {
     scanned: 0, indexed: 0, unchanged: 0, removed: 0, skippedBinary: 0, skippedLarge: 0,
-    unreadable: 0, latin1: 0, changedDuringRun: 0, failed: 0, chunks: 0, tokens: 0,
+    unreadable: 0, latin1: 0, changedDuringRun: 0, failed: 0, notChecked: 0, badNames: 0, chunks: 0, tokens: 0,
   };
   const folderStat = await fs.stat(folder).catch(() => undefined);
   if (!folderStat?.isDirectory()) throw new EngineError('bad-input', `The notes folder ${folder} does not exist or is not a folder.`);
@@ -77,9 +107,17 @@ export async function indexFolder(store: IndexStore, embedder: ChunkEmbedder, op
   // a different chunker or model: the old passages and vectors mean nothing now
   const vectors = hasVectors(embedder);
   if ((await store.meta('fingerprint')) !== embedder.fingerprint) {
+    const lost = opts.dropVectors ? undefined : await vectorsWouldBeLost(store, embedder);
+    if (lost) {
+      throw new EngineError(
+        'bad-input',
+        `The search index was built with the model in ${lost.model}; updating it without that model would delete its vectors. Load that model to update the index, or rebuild the index to match notes by words only.`,
+      );
+    }
     await store.clear();
     await store.setMeta('fingerprint', embedder.fingerprint);
     await store.setMeta('vectors', vectors ? '1' : '0');
+    if (embedder.source) await store.setMeta('model', embedder.source);
   }
 
   // a full run compares against every row; a watcher run looks up only its paths
@@ -97,7 +135,10 @@ export async function indexFolder(store: IndexStore, embedder: ChunkEmbedder, op
   };
   const wanted = (rel: string) => matchesAny(include, rel) && !matchesAny(exclude, rel);
 
-  const files = opts.paths ? listPaths(folder, opts.paths, exclude, counts, log) : walk(folder, folder, exclude, counts, log);
+  // folders that could not be listed and files that could not be looked at: their rows are kept, not removed
+  const unchecked: Unchecked = { folders: [], files: new Set() };
+  const walker: Walker = { root: folder, exclude, counts, log, unchecked };
+  const files = opts.paths ? listPaths(walker, opts.paths) : walk(walker, folder);
   let cancelled = false;
   const gone: string[] = [];
   for await (const f of files) {
@@ -124,12 +165,22 @@ export async function indexFolder(store: IndexStore, embedder: ChunkEmbedder, op
         cancelled = true;
         break;
       }
+      // the disk or the database failed: every note after this one would fail the same way
+      if (isStoreFailure(e)) throw e;
       counts.failed++;
       log('error', `Search index: ${f.rel} was not indexed: ${e instanceof Error ? e.message : String(e)}`);
     }
     progress();
   }
-  if (!cancelled && !opts.paths) for (const p of known.keys()) if (!seen.has(p)) gone.push(p);
+  if (!cancelled && !opts.paths) {
+    for (const [p, row] of known) {
+      if (seen.has(p)) continue;
+      if (isUnchecked(unchecked, p)) {
+        if (row.status === 'indexed') counts.notChecked++;
+      } else gone.push(p);
+    }
+    if (counts.notChecked) log('warn', `Search index: ${counts.notChecked} notes in folders that could not be read this time were kept as they were.`);
+  }
   if (!cancelled && gone.length) counts.removed += await store.deleteDocuments(gone);
   if (!cancelled && !opts.paths) await store.setMeta('last_full_run', new Date().toISOString());
   progress(true);
@@ -222,45 +273,84 @@ interface WalkEntry {
   stat?: Stats;
 }
 
-async function* walk(root: string, start: string, exclude: string[], counts: IndexCounts, log: NonNullable<IndexOptions['log']>): AsyncGenerator<WalkEntry> {
+interface Unchecked {
+  /** relative folders ('' for the notes folder itself) that could not be listed */
+  folders: string[];
+  /** relative files that could not be looked at */
+  files: Set<string>;
+}
+
+interface Walker {
+  root: string;
+  exclude: string[];
+  counts: IndexCounts;
+  log: NonNullable<IndexOptions['log']>;
+  unchecked: Unchecked;
+}
+
+function isUnchecked(u: Unchecked, rel: string): boolean {
+  return u.files.has(rel) || u.folders.some((d) => d === '' || rel.startsWith(d + '/'));
+}
+
+/** the file is not there (as opposed to there but unreadable for now: EACCES, EIO, ETIMEDOUT) */
+function isGone(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+async function* walk(w: Walker, start: string): AsyncGenerator<WalkEntry> {
+  const { root, exclude, counts, log } = w;
   const visited = new Set<string>();
   const stack: string[] = [start];
   // folders reached through symlinks wait until the real tree is walked, so notes keep their real paths
   const linked: string[] = [];
   while (stack.length || linked.length) {
     const dir = stack.length ? stack.pop()! : linked.shift()!;
-    const real = await fs.realpath(dir).catch(() => undefined);
-    // a symlink that leads back up the tree would be walked forever
-    if (!real || visited.has(real)) continue;
-    visited.add(real);
-    let entries: Dirent[];
+    let entries: Dirent<Buffer>[];
     try {
-      entries = (await fs.readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const real = await fs.realpath(dir);
+      // a symlink that leads back up the tree would be walked forever
+      if (visited.has(real)) continue;
+      visited.add(real);
+      // names as bytes: a name that is not UTF-8 would come back mangled, and then not be found
+      entries = (await fs.readdir(dir, { withFileTypes: true, encoding: 'buffer' })).sort((a, b) => Buffer.compare(a.name, b.name));
     } catch (e) {
+      if (isGone(e)) continue;
+      // a network drive that is briefly away must not empty the index of that folder
       counts.unreadable++;
-      log('warn', `Search index: cannot list ${toRel(root, dir) || '.'} (${(e as NodeJS.ErrnoException).code ?? 'error'}); skipped.`);
+      w.unchecked.folders.push(toRel(root, dir));
+      log('warn', `Search index: cannot list ${toRel(root, dir) || '.'} (${(e as NodeJS.ErrnoException).code ?? 'error'}); its notes are kept as they were.`);
       continue;
+    }
+    const named: Array<{ name: string; entry: Dirent<Buffer> }> = [];
+    for (const entry of entries) {
+      if (isUtf8(entry.name)) named.push({ name: entry.name.toString('utf8'), entry });
+      else {
+        counts.badNames++;
+        log('warn', `Search index: the name "${entry.name.toString('utf8')}" in ${toRel(root, dir) || '.'} is not valid UTF-8, so it is not indexed; rename it to index it.`);
+      }
     }
     const subdirs: string[] = [];
     // stat a directory's entries a batch at a time: the thread pool runs them in parallel
-    const stats = await statAll(entries.map((d) => join(dir, d.name)));
-    for (let i = 0; i < entries.length; i++) {
-      const abs = join(dir, entries[i].name);
+    const stats = await statAll(named.map((d) => join(dir, d.name)));
+    for (let i = 0; i < named.length; i++) {
+      const abs = join(dir, named[i].name);
       const rel = toRel(root, abs);
       const got = stats[i];
       if ('error' in got) {
-        const code = got.error.code;
-        if (code !== 'ENOENT') {
-          // ELOOP (a symlink to itself), EACCES
+        if (!isGone(got.error)) {
+          // ELOOP (a symlink to itself), EACCES, EIO
           counts.unreadable++;
-          log('warn', `Search index: cannot open ${rel} (${code ?? 'error'}); skipped.`);
+          w.unchecked.files.add(rel);
+          w.unchecked.folders.push(rel);
+          log('warn', `Search index: cannot open ${rel} (${got.error.code ?? 'error'}); skipped.`);
         }
         continue;
       }
       const st = got.stat;
       if (st.isDirectory()) {
         if (excludesDirectory(exclude, rel)) continue;
-        if (entries[i].isSymbolicLink()) linked.push(abs);
+        if (named[i].entry.isSymbolicLink()) linked.push(abs);
         else subdirs.push(abs);
       } else if (st.isFile()) yield { rel, abs, stat: st };
     }
@@ -269,15 +359,26 @@ async function* walk(root: string, start: string, exclude: string[], counts: Ind
   }
 }
 
-async function* listPaths(root: string, paths: string[], exclude: string[], counts: IndexCounts, log: NonNullable<IndexOptions['log']>): AsyncGenerator<WalkEntry> {
+async function* listPaths(w: Walker, paths: string[]): AsyncGenerator<WalkEntry> {
+  const { root, exclude, counts, log } = w;
   for (const p of [...new Set(paths)]) {
     const abs = isAbsolute(p) ? resolve(p) : resolve(root, p);
     const rel = toRel(root, abs);
     if (!rel || rel.startsWith('../') || rel === '..') continue;
-    const st = await fs.stat(abs).catch(() => undefined);
+    let st: Stats | undefined;
+    try {
+      st = await fs.stat(abs);
+    } catch (e) {
+      if (!isGone(e)) {
+        // there but unreadable for now: keep what the index has
+        counts.unreadable++;
+        log('warn', `Search index: cannot open ${rel} (${(e as NodeJS.ErrnoException).code ?? 'error'}); skipped.`);
+        continue;
+      }
+    }
     // a folder created or renamed into place: index what it holds
     if (st && st.isDirectory()) {
-      if (!excludesDirectory(exclude, rel)) yield* walk(root, abs, exclude, counts, log);
+      if (!excludesDirectory(exclude, rel)) yield* walk(w, abs);
       continue;
     }
     yield { rel, abs, stat: st?.isFile() ? st : undefined };
@@ -296,6 +397,12 @@ async function statAll(paths: string[]): Promise<Array<{ stat: Stats } | { error
     out.push(...(await Promise.all(batch)));
   }
   return out;
+}
+
+/** the database or its disk failed (full, read-only, damaged, gone): not a problem of one note */
+function isStoreFailure(e: unknown): boolean {
+  const code = (e as { code?: string } | null)?.code;
+  return typeof code === 'string' && /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|CORRUPT|NOTADB|PERM)/.test(code);
 }
 
 function toRel(root: string, abs: string): string {

@@ -16,6 +16,7 @@ export function modelEmbedder(model: LoadedModel, settings: EngineSettings, embe
     fingerprint: modelFingerprint(model, settings),
     dims: info.hidden,
     demo: info.demo,
+    source: info.path,
     chunk: (text) =>
       model
         .windows(text)

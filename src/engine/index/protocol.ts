@@ -209,7 +209,7 @@ export function createSearchHandlers(host: EngineHost, makeEmbedder: () => Chunk
 }
 
 export function progressMessage(c: IndexCounts): string {
-  const skipped = c.skippedBinary + c.skippedLarge + c.unreadable;
+  const skipped = c.skippedBinary + c.skippedLarge + c.unreadable + c.badNames;
   return `${c.scanned} notes scanned, ${c.indexed} indexed, ${c.unchanged} unchanged${skipped ? `, ${skipped} skipped` : ''}`;
 }
 

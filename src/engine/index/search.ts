@@ -5,13 +5,19 @@
  * is quoted, so punctuation and operators (AND, NEAR, *, ") are just text.
  */
 import { hasVectors, type ChunkEmbedder } from './embedder';
-import { globToRegExp } from './glob';
+import { compileGlob } from './glob';
 import type { IndexStore } from './store';
 
 /** reciprocal rank fusion constant (Cormack et al. 2009) */
 export const RRF_K = 60;
-/** passages each ranker contributes before fusion */
+/** passages each ranker contributes before fusion (more when k asks for more notes) */
 const PER_RANKER = 50;
+/**
+ * passages one note may contribute to a ranker: without a cap, a note of
+ * thousands of matching passages (a 4 MB dictation) takes every place and the
+ * search returns that one note
+ */
+export const MAX_PASSAGES_PER_NOTE = 3;
 const MAX_QUERY_TERMS = 32;
 const MAX_TERM_CHARS = 64;
 /** characters of a query that are embedded; the rest adds little and costs time */
@@ -130,31 +136,18 @@ export async function searchIndex(store: IndexStore, embedder: ChunkEmbedder, op
   const lexicalSide = async () => {
     const lexical = await selectiveTerms(store, terms);
     if (!lexical.terms.length) return { lexical, rows: [] };
-    const limit = filter ? PER_RANKER * 20 : PER_RANKER;
-    // BM25 over a word found in most passages costs a scan of all of them and ranks nothing: take matches in index order
-    const order = lexical.common ? 'rowid' : 'bm25(chunks_fts)';
-    // rank inside the FTS table first and join only the winners (3x faster at 50k passages than join-then-sort)
-    const rows = await store.db.all<{ chunk_id: number; doc_id: number }>(
-      `SELECT f.rowid AS chunk_id, c.doc_id AS doc_id
-       FROM (SELECT rowid, ${order} AS o FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY o LIMIT ?) f
-       JOIN chunks c ON c.id = f.rowid ORDER BY f.o`,
-      [ftsExpression(lexical.terms), limit],
-    );
+    const rows = await lexicalPassages(store, ftsExpression(lexical.terms), lexical.common, filter, k);
     return { lexical, rows };
   };
   const vectorSide = async () => {
     const vectors = await vectorAvailability(store, embedder, opts.noVectorsReason);
     if (!vectors.ok || !opts.query.trim()) return { vectors, found: [] };
     const [q] = await embedder.embed([opts.query.slice(0, MAX_EMBED_QUERY_CHARS)], opts.signal);
-    return { vectors, found: await store.nearest(q, PER_RANKER, filter ? (d) => filter.has(d) : undefined) };
+    const want = Math.max(PER_RANKER, k * MAX_PASSAGES_PER_NOTE);
+    return { vectors, found: await store.nearest(q, want, filter ? (d) => filter.has(d) : undefined, MAX_PASSAGES_PER_NOTE) };
   };
   const [{ lexical, rows }, { vectors, found }] = await Promise.all([lexicalSide(), vectorSide()]);
-  let rank = 0;
-  for (const r of rows) {
-    if (filter && !filter.has(r.doc_id)) continue;
-    add(r.chunk_id, r.doc_id, 'lexical', ++rank);
-    if (rank >= PER_RANKER) break;
-  }
+  rows.forEach((r, i) => add(r.chunk_id, r.doc_id, 'lexical', i + 1));
   found.forEach((h, i) => add(h.chunkId, h.docId, 'semantic', i + 1, h.score));
 
   const results = await groupByNote(store, [...hits.values()], k, lexical.terms.length ? lexical.terms : terms, (h) => h.fused);
@@ -177,10 +170,72 @@ export async function findSimilar(
   const q = meanNormalised(embs, embedder.dims);
   const filter = await docFilter(store, opts.pathGlob);
   const excluded = opts.excludePath ? (await store.document(opts.excludePath))?.id : undefined;
-  const found = await store.nearest(q, PER_RANKER * 4, (d) => d !== excluded && (!filter || filter.has(d)));
+  const k = clampK(opts.k);
+  const found = await store.nearest(q, Math.max(PER_RANKER * 4, k * MAX_PASSAGES_PER_NOTE), (d) => d !== excluded && (!filter || filter.has(d)), MAX_PASSAGES_PER_NOTE);
   const hits: ChunkHit[] = found.map((h, i) => ({ chunkId: h.chunkId, docId: h.docId, ranks: { semantic: i + 1 }, fused: h.score, cosine: h.score }));
-  const results = await groupByNote(store, hits, clampK(opts.k), [], (h) => h.cosine ?? 0);
+  const results = await groupByNote(store, hits, k, [], (h) => h.cosine ?? 0);
   return { results, lexicalOnly: false, ms: Math.round(performance.now() - t0) };
+}
+
+/**
+ * The best lexical passages, at most MAX_PASSAGES_PER_NOTE of one note, until
+ * there are PER_RANKER of them from at least k notes or no more match. Ranked
+ * by BM25 inside the FTS table (only the winners are joined to their notes);
+ * when too few notes are among them, a larger cut is ranked again. A term in
+ * most passages is taken in index order instead (BM25 would score them all
+ * and rank nothing), skipping past a note once it has given its share.
+ */
+async function lexicalPassages(store: IndexStore, expr: string, common: boolean, filter: Set<number> | undefined, k: number): Promise<Array<{ chunk_id: number; doc_id: number }>> {
+  const kept: Array<{ chunk_id: number; doc_id: number }> = [];
+  const perNote = new Map<number, number>();
+  const enough = () => kept.length >= PER_RANKER && perNote.size >= k;
+  const consider = (r: { chunk_id: number; doc_id: number }) => {
+    if (filter && !filter.has(r.doc_id)) return;
+    const n = perNote.get(r.doc_id) ?? 0;
+    if (n >= MAX_PASSAGES_PER_NOTE) return;
+    perNote.set(r.doc_id, n + 1);
+    kept.push(r);
+  };
+  if (!common) {
+    for (let limit = PER_RANKER * (filter ? 20 : 4); ; limit *= 8) {
+      // rank inside the FTS table first and join only the winners (3x faster at 50k passages than join-then-sort)
+      const rows = await store.db.all<{ chunk_id: number; doc_id: number }>(
+        `SELECT f.rowid AS chunk_id, c.doc_id AS doc_id
+         FROM (SELECT rowid, bm25(chunks_fts) AS o FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY o LIMIT ?) f
+         JOIN chunks c ON c.id = f.rowid ORDER BY f.o, f.rowid`,
+        [expr, limit],
+      );
+      kept.length = 0;
+      perNote.clear();
+      for (const r of rows) {
+        consider(r);
+        if (enough()) return kept;
+      }
+      if (rows.length < limit) return kept;
+    }
+  }
+  const page = PER_RANKER * 4;
+  for (let after = -1, round = 0; round < 256; round++) {
+    const rows = await store.db.all<{ chunk_id: number; doc_id: number }>(
+      `SELECT f.rowid AS chunk_id, c.doc_id AS doc_id
+       FROM (SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid > ? ORDER BY rowid LIMIT ?) f
+       JOIN chunks c ON c.id = f.rowid ORDER BY f.rowid`,
+      [expr, after, page],
+    );
+    for (const r of rows) {
+      consider(r);
+      if (enough()) return kept;
+    }
+    if (rows.length < page) return kept;
+    const last = rows[rows.length - 1];
+    after = last.chunk_id;
+    // the rest of a note that has given its share (a note's passages are written together, so their ids are adjacent)
+    if ((perNote.get(last.doc_id) ?? 0) >= MAX_PASSAGES_PER_NOTE || (filter && !filter.has(last.doc_id))) {
+      const end = await store.db.get<{ id: number | null }>('SELECT max(id) AS id FROM chunks WHERE doc_id = ?', [last.doc_id]);
+      after = Math.max(after, end?.id ?? after);
+    }
+  }
+  return kept;
 }
 
 async function vectorAvailability(store: IndexStore, embedder: ChunkEmbedder, noVectorsReason?: string): Promise<{ ok: true } | { ok: false; reason: string }> {
@@ -196,7 +251,7 @@ async function vectorAvailability(store: IndexStore, embedder: ChunkEmbedder, no
 
 async function docFilter(store: IndexStore, glob: string | undefined): Promise<Set<number> | undefined> {
   if (!glob?.trim()) return undefined;
-  const re = globToRegExp(glob);
+  const re = compileGlob(glob);
   const ids = new Set<number>();
   await store.db.each<{ id: number; path: string }>("SELECT id, path FROM documents WHERE status = 'indexed'", [], (r) => {
     if (re.test(r.path)) ids.add(r.id);

@@ -4,8 +4,8 @@
  * storage, never in the notes folder. Each document is written in one
  * transaction, so a killed process leaves either the old or the new version.
  */
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs';
-import { dirname, relative, resolve, isAbsolute } from 'node:path';
+import { accessSync, chmodSync, closeSync, constants as fsConstants, existsSync, mkdirSync, openSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { EngineError } from '../errors';
 import { Database, isCorruptionError, type Param } from './database';
 import type { Chunk } from './embedder';
@@ -108,22 +108,64 @@ export class IndexStore {
 
   /**
    * Opens (or creates, user-only) the index database. A damaged file is moved
-   * aside as `<file>.corrupt-<time>` and a fresh index is started.
+   * aside as `<file>.corrupt-<time>` (older damaged copies are deleted: they
+   * hold note text) and a fresh index is started. With `forSearch`, an index in
+   * a folder that cannot be written is opened read-only instead of refused.
    */
-  static async open(file: string, notesFolder?: string): Promise<OpenResult> {
+  static async open(file: string, notesFolder?: string, opts: { forSearch?: boolean } = {}): Promise<OpenResult> {
     const abs = resolve(file);
-    if (notesFolder && isInside(abs, resolve(notesFolder))) {
-      throw new EngineError('bad-input', 'The search index must not be stored inside the notes folder; use the extension storage folder.');
+    if (notesFolder) {
+      const notes = resolve(notesFolder);
+      // real paths too: a link to (or from) the notes folder would otherwise put the index among the notes
+      if (isInside(abs, notes) || isInside(realPathOfNew(abs), realPathOfNew(notes))) {
+        throw new EngineError('bad-input', 'The search index must not be stored inside the notes folder; use the extension storage folder.');
+      }
     }
-    mkdirSync(dirname(abs), { recursive: true, mode: 0o700 });
+    const dir = dirname(abs);
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      throw new EngineError('bad-input', `The search index folder ${dir} cannot be created (${errnoWords(e)}); make its parent writable or keep the index elsewhere.`);
+    }
+    const exists = existsSync(abs);
+    if (!writable(dir) || (exists && !writable(abs))) {
+      if (!exists) throw new EngineError('bad-input', `The search index cannot be created in ${dir}: the folder is read-only; make it writable or keep the index elsewhere.`);
+      if (!opts.forSearch) throw new EngineError('bad-input', `The search index ${abs} is read-only (its file or folder cannot be written); make it writable to update it.`);
+      return { store: await IndexStore.openReadOnly(abs) };
+    }
     try {
       return { store: await IndexStore.openChecked(abs) };
     } catch (e) {
-      if (!isCorruptionError(e)) throw e;
+      if (!isCorruptionError(e)) throw describeStoreError(e, abs);
       const aside = `${abs}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
       for (const suffix of ['', '-wal', '-shm']) if (existsSync(abs + suffix)) renameSync(abs + suffix, aside + suffix);
-      const store = await IndexStore.openChecked(abs);
-      return { store, notice: `The search index was damaged; it was moved to ${aside} and will be rebuilt.` };
+      pruneDamagedCopies(abs, aside);
+      const store = await IndexStore.openChecked(abs).catch((e2) => Promise.reject(describeStoreError(e2, abs)));
+      return { store, notice: `The search index was damaged; it was moved to ${aside} and will be rebuilt. That copy holds note text: delete it when you no longer need it.` };
+    }
+  }
+
+  /** an index whose folder cannot be written, for searching: nothing is migrated, repaired or written */
+  private static async openReadOnly(file: string): Promise<IndexStore> {
+    // a WAL database needs its -shm file to be read; in a read-only folder without one, `immutable` reads the main file alone
+    const walLeft = existsSync(file + '-wal') && existsSync(file + '-shm');
+    const path = file.split(sep).map(encodeURIComponent).join('/');
+    const uri = `file:${path.startsWith('/') ? path : '/' + path}?${walLeft ? 'mode=ro' : 'immutable=1'}`;
+    let db: Database;
+    try {
+      db = await Database.open(uri, { readOnly: true });
+    } catch (e) {
+      throw describeStoreError(e, file);
+    }
+    try {
+      const version = await schemaVersion(db);
+      if (version !== SCHEMA_VERSION) {
+        throw new EngineError('bad-input', `The search index ${file} needs an update this version cannot make while its folder is read-only; make the folder writable or rebuild the index elsewhere.`);
+      }
+      return new IndexStore(db, file);
+    } catch (e) {
+      await db.close().catch(() => undefined);
+      throw describeStoreError(e, file);
     }
   }
 
@@ -133,7 +175,10 @@ export class IndexStore {
     if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
     const db = await Database.open(file);
     try {
-      await db.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;');
+      // the busy timeout first: a second process starting at the same moment waits for the first one's lock
+      await db.exec('PRAGMA busy_timeout=5000;');
+      await enterWal(db);
+      await db.exec('PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;');
       const check = await db.get<{ quick_check: string }>('PRAGMA quick_check');
       if (check?.quick_check !== 'ok') throw Object.assign(new Error('quick_check failed'), { code: 'SQLITE_CORRUPT' });
       await migrate(db);
@@ -301,23 +346,25 @@ export class IndexStore {
 
   /**
    * The k passages nearest to q: int8 candidates from memory, re-scored with
-   * the float32 vectors from the database, best first.
+   * the float32 vectors from the database, best first; at most `perDoc` of one
+   * note when given.
    */
-  async nearest(q: Float32Array, k: number, allowDoc?: (docId: number) => boolean): Promise<VectorHit[]> {
+  async nearest(q: Float32Array, k: number, allowDoc?: (docId: number) => boolean, perDoc?: number): Promise<VectorHit[]> {
     const index = await this.vectorIndex();
     if (!index || q.length !== index.dims) return [];
-    const candidates = index.search(q, Math.max(RESCORE_MIN, RESCORE_FACTOR * k), { allowDoc });
+    // twice the cap among the candidates: re-scoring may reorder a note's passages
+    const candidates = index.search(q, Math.max(RESCORE_MIN, RESCORE_FACTOR * k), { allowDoc, perDoc: perDoc ? perDoc * RESCORE_FACTOR : undefined });
     if (!candidates.length) return [];
     const rows = await this.db.all<{ chunk_id: number; embedding: Buffer }>(
       `SELECT chunk_id, embedding FROM vectors WHERE chunk_id IN (${candidates.map(() => '?').join(',')})`,
       candidates.map((c) => c.chunkId),
     );
     const exact = new Map(rows.map((r) => [r.chunk_id, dot(blobVector(r.embedding), q)]));
-    return candidates
+    const rescored = candidates
       .filter((c) => exact.has(c.chunkId)) // deleted since the candidates were picked
       .map((c) => ({ ...c, score: exact.get(c.chunkId)! }))
-      .sort((a, b) => b.score - a.score || a.chunkId - b.chunkId)
-      .slice(0, k);
+      .sort((a, b) => b.score - a.score || a.chunkId - b.chunkId);
+    return (perDoc ? capPerNote(rescored, perDoc, (h) => h.docId) : rescored).slice(0, k);
   }
 
   async counts(): Promise<{ documents: number; indexed: number; chunks: number; vectors: number; tokens: number; binary: number; tooLarge: number; empty: number; latin1: number }> {
@@ -364,24 +411,63 @@ export class IndexStore {
   }
 }
 
-async function migrate(db: Database): Promise<void> {
-  await db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at INTEGER NOT NULL)');
-  const row = await db.get<{ v: number | null }>('SELECT max(version) AS v FROM schema_version');
-  const current = row?.v ?? 0;
-  if (current > SCHEMA_VERSION) {
-    throw new EngineError('bad-input', `The search index was written by a newer version of the extension (schema ${current}); rebuild the index or update the extension.`);
-  }
-  for (let v = current; v < SCHEMA_VERSION; v++) {
-    await db.exec('BEGIN IMMEDIATE');
+/**
+ * Switches a new database to WAL. Two connections switching at once both hold a
+ * read lock and want the write lock, so sqlite answers one of them BUSY at once
+ * instead of waiting (it would deadlock): that one tries again shortly.
+ */
+async function enterWal(db: Database): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
     try {
-      await db.exec(migrations[v]);
-      await db.run('INSERT INTO schema_version(version, applied_at) VALUES (?, ?)', [v + 1, Date.now()] as Param[]);
-      await db.exec('COMMIT');
+      await db.exec('PRAGMA journal_mode=WAL;');
+      return;
     } catch (e) {
-      await db.exec('ROLLBACK').catch(() => undefined);
-      throw e;
+      if ((e as { code?: string }).code !== 'SQLITE_BUSY' || attempt >= 50) throw e;
+      await new Promise((r) => setTimeout(r, 10 + Math.random() * 40));
     }
   }
+}
+
+/** the applied schema version; 0 for a new file */
+async function schemaVersion(db: Database): Promise<number> {
+  const table = await db.get("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+  if (!table) return 0;
+  return (await db.get<{ v: number | null }>('SELECT max(version) AS v FROM schema_version'))?.v ?? 0;
+}
+
+async function migrate(db: Database): Promise<void> {
+  const seen = await schemaVersion(db);
+  if (seen > SCHEMA_VERSION) throw newerSchema(seen);
+  if (seen === SCHEMA_VERSION) return;
+  // the version is read again inside the write lock: two first starts would otherwise both create the tables
+  await db.exec('BEGIN IMMEDIATE');
+  try {
+    await db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at INTEGER NOT NULL)');
+    const current = await schemaVersion(db);
+    if (current > SCHEMA_VERSION) throw newerSchema(current);
+    for (let v = current; v < SCHEMA_VERSION; v++) {
+      await db.exec(migrations[v]);
+      await db.run('INSERT INTO schema_version(version, applied_at) VALUES (?, ?)', [v + 1, Date.now()] as Param[]);
+    }
+    await db.exec('COMMIT');
+  } catch (e) {
+    await db.exec('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
+}
+
+function newerSchema(version: number): EngineError {
+  return new EngineError('bad-input', `The search index was written by a newer version of the extension (schema ${version}); rebuild the index or update the extension.`);
+}
+
+/** the items in order, at most `cap` of one note */
+export function capPerNote<T>(items: T[], cap: number, noteOf: (item: T) => number): T[] {
+  const seen = new Map<number, number>();
+  return items.filter((item) => {
+    const n = seen.get(noteOf(item)) ?? 0;
+    seen.set(noteOf(item), n + 1);
+    return n < cap;
+  });
 }
 
 function vectorBlob(v: Float32Array): Buffer {
@@ -393,6 +479,68 @@ function blobVector(b: Buffer): Float32Array {
   const out = new Float32Array(b.byteLength / 4);
   new Uint8Array(out.buffer).set(b);
   return out;
+}
+
+/** the real path of a file that may not exist yet: its nearest existing folder resolved, the rest appended */
+function realPathOfNew(p: string): string {
+  const rest: string[] = [];
+  for (let at = p; ; at = dirname(at)) {
+    try {
+      return join(realpathSync.native(at), ...rest.reverse());
+    } catch {
+      if (dirname(at) === at) return p;
+      rest.push(basename(at));
+    }
+  }
+}
+
+function writable(p: string): boolean {
+  try {
+    accessSync(p, fsConstants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** keeps the newest damaged copy of the index only: each is a copy of note text */
+function pruneDamagedCopies(file: string, keep: string): void {
+  const prefix = `${basename(file)}.corrupt-`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(file));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const p = join(dirname(file), name);
+    if (name.startsWith(prefix) && !p.startsWith(keep)) rmSync(p, { force: true });
+  }
+}
+
+function errnoWords(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EROFS') return 'the disk is read-only';
+  if (code === 'ENOSPC') return 'the disk is full';
+  if (code === 'ENOTDIR' || code === 'EEXIST') return 'a file is in the way';
+  return code ?? 'error';
+}
+
+/** sqlite's errors name no file; say which one and what to do, in one line */
+export function describeStoreError(e: unknown, file: string): unknown {
+  if (e instanceof EngineError) return e;
+  const code = (e as { code?: string } | null)?.code;
+  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') {
+    return new EngineError('bad-input', `The search index ${file} cannot be opened for writing; check that it and its folder are yours and writable.`);
+  }
+  if (code === 'SQLITE_FULL') {
+    return new EngineError('bad-input', `The disk holding the search index ${file} is full: indexing stopped, and the notes indexed so far are kept. Free some space and update the index again.`);
+  }
+  if (code === 'SQLITE_IOERR') return new EngineError('bad-input', `The disk holding the search index ${file} failed to read or write; check the disk, then update the index again.`);
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return new EngineError('bad-input', `The search index ${file} is locked by another program; try again when it has finished.`);
+  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') return new EngineError('bad-input', `The search index ${file} is damaged; update the index to move it aside and start a new one, or delete it.`);
+  return e;
 }
 
 function isInside(file: string, folder: string): boolean {

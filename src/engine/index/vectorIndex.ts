@@ -74,8 +74,12 @@ export class VectorIndex {
     }
   }
 
-  /** the k nearest vectors to q by int8 score, best first; `allowDoc` restricts to some documents */
-  search(q: Float32Array, k: number, opts: { allowDoc?: (docId: number) => boolean } = {}): VectorHit[] {
+  /**
+   * the k nearest vectors to q by int8 score, best first; `allowDoc` restricts
+   * to some documents, `perDoc` takes at most that many from one document (so
+   * one long note cannot fill every place)
+   */
+  search(q: Float32Array, k: number, opts: { allowDoc?: (docId: number) => boolean; perDoc?: number } = {}): VectorHit[] {
     if (q.length !== this.dims || k <= 0 || this.n === 0) return [];
     const code = new Int8Array(this.kernel.stride);
     const qStep = quantize(q, code);
@@ -83,9 +87,22 @@ export class VectorIndex {
     const scores = new Float32Array(this.n);
     const allow = opts.allowDoc;
     for (let s = 0; s < this.n; s++) scores[s] = allow && !allow(this.docs[s]) ? -Infinity : dots[s] * this.steps[s] * qStep;
-    return topIndices(scores, k)
-      .filter((s) => scores[s] !== -Infinity)
-      .map((s) => ({ chunkId: this.ids[s], docId: this.docs[s], score: scores[s] }));
+    const hit = (s: number) => ({ chunkId: this.ids[s], docId: this.docs[s], score: scores[s] });
+    const perDoc = opts.perDoc;
+    if (!perDoc) return topIndices(scores, k).filter((s) => scores[s] !== -Infinity).map(hit);
+    // take more of the best until k remain after the per-document cap (or there is no more)
+    for (let take = Math.min(this.n, k * 2); ; take = Math.min(this.n, take * 4)) {
+      const picked: number[] = [];
+      const perDocCount = new Map<number, number>();
+      for (const s of topIndices(scores, take)) {
+        if (scores[s] === -Infinity || picked.length === k) break;
+        const n = perDocCount.get(this.docs[s]) ?? 0;
+        if (n >= perDoc) continue;
+        perDocCount.set(this.docs[s], n + 1);
+        picked.push(s);
+      }
+      if (picked.length === k || take >= this.n) return picked.map(hit);
+    }
   }
 
   private grow(n: number): void {
@@ -126,17 +143,36 @@ export function dot(a: Float32Array, b: Float32Array): number {
   return s;
 }
 
-/** indices of the k largest scores, best first */
+/** indices of the k largest scores, best first (ties: lower index first); O(n log k) */
 export function topIndices(scores: Float32Array, k: number): number[] {
+  if (k <= 0) return [];
+  // a binary min-heap of the best k so far; the root is the worst of them
   const heap: number[] = [];
+  const worse = (a: number, b: number) => scores[a] < scores[b] || (scores[a] === scores[b] && a > b);
+  const down = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let w = i;
+      if (l < heap.length && worse(heap[l], heap[w])) w = l;
+      if (r < heap.length && worse(heap[r], heap[w])) w = r;
+      if (w === i) return;
+      [heap[i], heap[w]] = [heap[w], heap[i]];
+      i = w;
+    }
+  };
   for (let i = 0; i < scores.length; i++) {
     if (heap.length < k) {
       heap.push(i);
-      if (heap.length === k) heap.sort((a, b) => scores[a] - scores[b]);
-    } else if (scores[i] > scores[heap[0]]) {
-      // replace the smallest, keep ascending order by insertion
+      for (let c = heap.length - 1; c > 0; ) {
+        const p = (c - 1) >> 1;
+        if (!worse(heap[c], heap[p])) break;
+        [heap[c], heap[p]] = [heap[p], heap[c]];
+        c = p;
+      }
+    } else if (worse(heap[0], i)) {
       heap[0] = i;
-      for (let j = 0; j + 1 < heap.length && scores[heap[j]] > scores[heap[j + 1]]; j++) [heap[j], heap[j + 1]] = [heap[j + 1], heap[j]];
+      down(0);
     }
   }
   return heap.sort((a, b) => scores[b] - scores[a] || a - b);

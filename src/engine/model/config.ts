@@ -42,7 +42,21 @@ function num(raw: Record<string, unknown>, key: string, fallback?: number): numb
   const v = raw[key];
   if (typeof v === 'number' && Number.isFinite(v)) return v;
   if (v === undefined && fallback !== undefined) return fallback;
-  throw new EngineError('bad-config', `config.json: "${key}" is ${v === undefined ? 'missing' : 'not a number'}.`);
+  throw new EngineError('bad-config', `config.json: "${key}" is ${v === undefined ? 'missing' : `not a number (${JSON.stringify(v)})`}.`);
+}
+
+/** a size or count: a whole number of at least 1 (0 layers or heads would make an empty or NaN model) */
+function positiveInt(raw: Record<string, unknown>, key: string, fallback?: number): number {
+  const v = num(raw, key, fallback);
+  if (!Number.isInteger(v) || v < 1) throw new EngineError('bad-config', `config.json: "${key}" must be a whole number of at least 1 (it is ${v}).`);
+  return v;
+}
+
+/** an epsilon or a rotary base: finite and above zero, or every output of the model is NaN */
+function positive(raw: Record<string, unknown>, key: string, fallback?: number): number {
+  const v = num(raw, key, fallback);
+  if (!(v > 0)) throw new EngineError('bad-config', `config.json: "${key}" must be greater than 0 (it is ${v}).`);
+  return v;
 }
 
 function bool(raw: Record<string, unknown>, key: string, fallback: boolean): boolean {
@@ -81,10 +95,16 @@ export function parseConfig(text: string): ModelConfig {
     throw new EngineError('bad-config', `config.json is not valid JSON (${(e as Error).message}).`);
   }
   const modelType = raw['model_type'];
+  if (modelType === undefined || modelType === null || modelType === '') {
+    throw new EngineError(
+      'bad-config',
+      'config.json has no "model_type"; add "model_type": "bert" or "modernbert", whichever architecture the checkpoint was trained with.',
+    );
+  }
   if (modelType !== 'bert' && modelType !== 'modernbert') {
     throw new EngineError(
       'unsupported-model',
-      `config.json says model_type "${String(modelType)}"; this extension runs "bert" and "modernbert" checkpoints.`,
+      `config.json says model_type ${JSON.stringify(modelType)}; this extension runs "bert" and "modernbert" checkpoints.`,
     );
   }
   const architectures = Array.isArray(raw['architectures']) ? (raw['architectures'] as unknown[]).filter((a): a is string => typeof a === 'string') : [];
@@ -92,15 +112,16 @@ export function parseConfig(text: string): ModelConfig {
   const cfg: ModelConfig = {
     modelType,
     architectures,
-    vocabSize: num(raw, 'vocab_size'),
-    hiddenSize: num(raw, 'hidden_size'),
-    numHiddenLayers: num(raw, 'num_hidden_layers'),
-    numAttentionHeads: num(raw, 'num_attention_heads'),
-    intermediateSize: num(raw, 'intermediate_size'),
-    maxPositionEmbeddings: num(raw, 'max_position_embeddings', 512),
-    layerNormEps: isModern ? num(raw, 'norm_eps', 1e-5) : num(raw, 'layer_norm_eps', 1e-12),
-    padTokenId: num(raw, 'pad_token_id', 0),
-    typeVocabSize: isModern ? 0 : num(raw, 'type_vocab_size', 2),
+    vocabSize: positiveInt(raw, 'vocab_size'),
+    hiddenSize: positiveInt(raw, 'hidden_size'),
+    numHiddenLayers: positiveInt(raw, 'num_hidden_layers'),
+    numAttentionHeads: positiveInt(raw, 'num_attention_heads'),
+    intermediateSize: positiveInt(raw, 'intermediate_size'),
+    maxPositionEmbeddings: positiveInt(raw, 'max_position_embeddings', 512),
+    layerNormEps: isModern ? positive(raw, 'norm_eps', 1e-5) : positive(raw, 'layer_norm_eps', 1e-12),
+    // transformers allows pad_token_id null; the engine pads with the tokenizer's own pad token
+    padTokenId: raw['pad_token_id'] === null ? 0 : num(raw, 'pad_token_id', 0),
+    typeVocabSize: isModern ? 0 : positiveInt(raw, 'type_vocab_size', 2),
     hiddenAct: str(raw, isModern ? 'hidden_activation' : 'hidden_act', 'gelu'),
     id2label: parseId2Label(raw),
     raw,
@@ -108,19 +129,21 @@ export function parseConfig(text: string): ModelConfig {
   if (cfg.hiddenSize % cfg.numAttentionHeads !== 0) {
     throw new EngineError('bad-config', `config.json: hidden_size ${cfg.hiddenSize} is not a multiple of num_attention_heads ${cfg.numAttentionHeads}.`);
   }
-  for (const k of ['vocabSize', 'hiddenSize', 'numHiddenLayers', 'numAttentionHeads', 'intermediateSize', 'maxPositionEmbeddings'] as const) {
-    if (!Number.isInteger(cfg[k]) || cfg[k] <= 0) throw new EngineError('bad-config', `config.json: ${k} must be a positive integer.`);
-  }
   if (isModern) {
     const pooling = str(raw, 'classifier_pooling', 'cls');
     if (pooling !== 'cls' && pooling !== 'mean') {
       throw new EngineError('unsupported-model', `config.json: classifier_pooling "${pooling}" is not supported (use "cls" or "mean").`);
     }
+    if ((cfg.hiddenSize / cfg.numAttentionHeads) % 2 !== 0) {
+      throw new EngineError('bad-config', `config.json: hidden_size / num_attention_heads is ${cfg.hiddenSize / cfg.numAttentionHeads}; rotary embeddings need an even head size.`);
+    }
+    const { globalRopeTheta, localRopeTheta } = modernBertRopeThetas(raw);
+    checkLayerTypes(raw, cfg.numHiddenLayers);
     cfg.modernbert = {
-      globalRopeTheta: num(raw, 'global_rope_theta', 160000),
-      localRopeTheta: num(raw, 'local_rope_theta', 10000),
-      localAttention: num(raw, 'local_attention', 128),
-      globalAttnEveryNLayers: num(raw, 'global_attn_every_n_layers', 3),
+      globalRopeTheta,
+      localRopeTheta,
+      localAttention: positiveInt(raw, 'local_attention', 128),
+      globalAttnEveryNLayers: positiveInt(raw, 'global_attn_every_n_layers', 3),
       normBias: bool(raw, 'norm_bias', false),
       attentionBias: bool(raw, 'attention_bias', false),
       mlpBias: bool(raw, 'mlp_bias', false),
@@ -131,4 +154,64 @@ export function parseConfig(text: string): ModelConfig {
     };
   }
   return cfg;
+}
+
+/**
+ * ModernBERT's rotary bases as transformers reads them: rope_parameters (newer
+ * configs) first, then global_rope_theta / local_rope_theta, then the defaults;
+ * a null local_rope_theta means local layers use the global theta. Scaled
+ * rotary embeddings are refused.
+ */
+export function modernBertRopeThetas(raw: Record<string, unknown>): { globalRopeTheta: number; localRopeTheta: number } {
+  refuseRopeScaling(raw);
+  const globalRopeTheta = ropeParametersTheta(raw, 'full_attention') ?? positive(raw, 'global_rope_theta', 160000);
+  const localRopeTheta = ropeParametersTheta(raw, 'sliding_attention') ?? (raw['local_rope_theta'] === null ? globalRopeTheta : positive(raw, 'local_rope_theta', 10000));
+  return { globalRopeTheta, localRopeTheta };
+}
+
+/**
+ * transformers applies rope_scaling (linear, dynamic, yarn, ...) to ModernBERT's
+ * rotary embeddings; the converter builds the default rotary embedding only, so
+ * a scaled checkpoint is refused rather than converted silently wrong.
+ */
+function refuseRopeScaling(raw: Record<string, unknown>): void {
+  const scaling = raw['rope_scaling'];
+  if (scaling === undefined || scaling === null) return;
+  const type = typeof scaling === 'object' ? ((scaling as Record<string, unknown>)['rope_type'] ?? (scaling as Record<string, unknown>)['type']) : scaling;
+  if (type === 'default') return;
+  throw new EngineError(
+    'unsupported-model',
+    `config.json asks for rope_scaling ${JSON.stringify(type ?? scaling)}; the converter supports ModernBERT's default rotary embedding only (rope_scaling null).`,
+  );
+}
+
+/** The theta newer transformers save in rope_parameters for one attention kind, refusing scaled rotary types. */
+function ropeParametersTheta(raw: Record<string, unknown>, kind: 'full_attention' | 'sliding_attention'): number | undefined {
+  const params = raw['rope_parameters'];
+  if (!params || typeof params !== 'object') return undefined;
+  const entry = (params as Record<string, unknown>)[kind];
+  if (!entry || typeof entry !== 'object') return undefined;
+  const e = entry as Record<string, unknown>;
+  const type = e['rope_type'] ?? e['type'];
+  if (type !== undefined && type !== 'default') {
+    throw new EngineError('unsupported-model', `config.json asks for rope_type "${String(type)}" on ${kind} layers; the converter supports the default rotary embedding only.`);
+  }
+  if (e['rope_theta'] === undefined || e['rope_theta'] === null) return undefined;
+  const theta = e['rope_theta'];
+  if (typeof theta !== 'number' || !(theta > 0) || !Number.isFinite(theta)) {
+    throw new EngineError('bad-config', `config.json: rope_parameters.${kind}.rope_theta must be a number greater than 0 (it is ${JSON.stringify(theta)}).`);
+  }
+  return theta;
+}
+
+/** layer_types, when present, names each layer's attention, as transformers' layer_type_validation requires. */
+function checkLayerTypes(raw: Record<string, unknown>, layers: number): void {
+  const types = raw['layer_types'];
+  if (types === undefined || types === null) return;
+  if (!Array.isArray(types) || types.length !== layers || !types.every((t) => t === 'full_attention' || t === 'sliding_attention')) {
+    throw new EngineError(
+      'bad-config',
+      `config.json: "layer_types" must list "full_attention" or "sliding_attention" for each of the ${layers} layers.`,
+    );
+  }
 }

@@ -3,9 +3,10 @@
  * transformers.js write it: config.json, tokenizer.json, tokenizer_config.json,
  * and onnx/model.onnx or model.safetensors (possibly sharded).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError } from '../errors';
+import { notFolderReason, readRegularTextFile, requireRegularFile, somethingAt } from '../regularFile';
 import { parseConfig, type ModelConfig } from './config';
 
 export interface ModelFolder {
@@ -35,8 +36,9 @@ export interface InspectOptions {
 const pickleExtensions = ['.bin', '.pt', '.pth', '.ckpt', '.pkl'];
 
 function readJson(path: string, what: string): unknown {
+  const text = readRegularTextFile(path, `${what} in the model folder`);
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
+    return JSON.parse(text);
   } catch (e) {
     throw new EngineError(what === 'tokenizer.json' ? 'bad-tokenizer' : 'bad-config', `${what} in the model folder is not valid JSON (${(e as Error).message}).`);
   }
@@ -49,9 +51,10 @@ function shardFiles(dir: string, indexPath: string): string[] {
   }
   const files = [...new Set(Object.values(index.weight_map))].sort();
   for (const f of files) {
-    if (typeof f !== 'string' || f.includes('/') || f.includes('\\') || !existsSync(join(dir, f))) {
+    if (typeof f !== 'string' || f.includes('/') || f.includes('\\') || !somethingAt(join(dir, f))) {
       throw new EngineError('missing-file', `The sharded checkpoint lists ${String(f)}, which is not in the model folder; the download is incomplete.`);
     }
+    requireRegularFile(join(dir, f), `${f} in the model folder`);
   }
   return files.map((f) => join(dir, f));
 }
@@ -70,21 +73,25 @@ export function tokenizerIdCount(tokenizerJson: unknown): number {
 }
 
 export function inspectModelFolder(dir: string, opts: InspectOptions = {}): ModelFolder {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new EngineError('missing-file', `The model folder ${dir} does not exist. Choose a folder with config.json, tokenizer.json and model.safetensors.`);
+  const folderProblem = notFolderReason(dir);
+  if (folderProblem) {
+    throw new EngineError('missing-file', `The model folder ${dir} ${folderProblem}. Choose a folder with config.json, tokenizer.json and model.safetensors.`);
   }
   const files = new Set(readdirSync(dir));
   const configPath = join(dir, 'config.json');
   if (!files.has('config.json')) {
     throw new EngineError('missing-file', `The model folder has no config.json. It should hold a Hugging Face checkpoint: config.json, tokenizer.json and model.safetensors.`);
   }
-  const config = parseConfig(readFileSync(configPath, 'utf8'));
+  const config = parseConfig(readRegularTextFile(configPath, 'config.json in the model folder'));
 
-  const onnxPath = existsSync(join(dir, 'onnx', 'model.onnx')) ? join(dir, 'onnx', 'model.onnx') : files.has('model.onnx') ? join(dir, 'model.onnx') : undefined;
+  // a dangling link counts as present, so it is reported instead of silently skipped
+  const onnxPath = somethingAt(join(dir, 'onnx', 'model.onnx')) ? join(dir, 'onnx', 'model.onnx') : files.has('model.onnx') ? join(dir, 'model.onnx') : undefined;
+  if (onnxPath) requireRegularFile(onnxPath, `${onnxPath === join(dir, 'model.onnx') ? 'model.onnx' : 'onnx/model.onnx'} in the model folder`);
   let safetensorsPath: string | undefined;
   let safetensorsFiles: string[] = [];
   if (files.has('model.safetensors')) {
     safetensorsPath = join(dir, 'model.safetensors');
+    requireRegularFile(safetensorsPath, 'model.safetensors in the model folder');
     safetensorsFiles = [safetensorsPath];
   } else if (files.has('model.safetensors.index.json')) {
     safetensorsPath = join(dir, 'model.safetensors.index.json');

@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import type { EngineSettings, ExecutionProviderName, ModelInfo } from '../coreProtocol';
 import type { LoadedModel } from '../host';
 import { inspectModelFolder } from './folder';
-import { ensureOnnx } from './convert/convert';
+import { ensureOnnx, isConvertedFile } from './convert/convert';
+import { probeSession } from './probe';
 import { loadTokenizerFromFolder } from '../text/loadTokenizer';
 import { effectiveWindowTokens, makeWindows } from '../text/windows';
 import { createSession } from './session';
@@ -26,18 +27,33 @@ export async function loadModel(dir: string, settings: EngineSettings, opts: Loa
   const folder = await inspectModelFolder(dir, { acceptVocabTxt: true });
   const config = folder.config;
   opts.onProgress?.({ message: 'Reading the model folder' });
-  const { onnxPath } = await ensureOnnx(folder, {
+  const convertOptions = {
     cacheDir: settings.cacheDir,
     signal: opts.signal,
-    onProgress: (fraction, message) => opts.onProgress?.({ message, fraction }),
-  });
+    onProgress: (fraction: number, message: string) => opts.onProgress?.({ message, fraction }),
+  };
+  let { onnxPath } = await ensureOnnx(folder, convertOptions);
   const tokenizer = await loadTokenizerFromFolder(dir);
   opts.onProgress?.({ message: 'Starting the inference session' });
-  const { session, provider, failures } = await createSession(onnxPath, {
-    provider: settings.executionProvider,
-    threads: settings.threads,
-    log: opts.log,
-  });
+  const sessionOptions = { provider: settings.executionProvider, threads: settings.threads, log: opts.log };
+  let opened: Awaited<ReturnType<typeof createSession>>;
+  try {
+    opened = await createSession(onnxPath, sessionOptions);
+  } catch (e) {
+    // a converted file damaged on disk (a bad sector, a copy cut short) is ours to rebuild from the checkpoint
+    if (!(e instanceof EngineError && e.code === 'corrupt-weights' && folder.safetensorsPath && isConvertedFile(onnxPath))) throw e;
+    opts.log?.('warn', `The converted model ${onnxPath} is damaged; converting the checkpoint again.`);
+    ({ onnxPath } = ensureOnnx(folder, { ...convertOptions, force: true }));
+    opened = await createSession(onnxPath, sessionOptions);
+  }
+  const { session, provider, failures } = opened;
+  const limits = { vocabSize: config.vocabSize, maxPositions: config.maxPositionEmbeddings, inputNames: session.inputNames };
+  try {
+    await probeSession(session, onnxPath, config, tokenizer, limits);
+  } catch (e) {
+    await session.release();
+    throw e;
+  }
   const { heads, problems } = inspectHeads(folder);
   for (const p of problems) opts.log?.('warn', `${p.message} The head is skipped.`);
   for (const h of heads) if (h.warning) opts.log?.('warn', h.warning);
@@ -58,7 +74,6 @@ export async function loadModel(dir: string, settings: EngineSettings, opts: Loa
     return s;
   };
   const windowOptions = effectiveWindowTokens({ windowTokens: settings.windowTokens, stride: settings.windowStride }, config.maxPositionEmbeddings);
-  const limits = { vocabSize: config.vocabSize, maxPositions: config.maxPositionEmbeddings, inputNames: session.inputNames };
   const info: ModelInfo = {
     path: dir,
     name: typeof config.raw['_name_or_path'] === 'string' && config.raw['_name_or_path'] ? String(config.raw['_name_or_path']) : path.basename(path.resolve(dir)),
@@ -98,8 +113,17 @@ export async function loadModel(dir: string, settings: EngineSettings, opts: Loa
 }
 
 async function openHeadSession(head: HeadFolder, settings: EngineSettings, provider: ExecutionProviderName, log: LoadOptions['log']): Promise<HeadSession> {
-  const { onnxPath } = ensureHeadOnnx(head, { cacheDir: settings.cacheDir });
-  // the encoder's provider: the head reads its output without a copy between devices
-  const { session } = await createSession(onnxPath, { provider, threads: settings.threads, log });
-  return { name: head.name, session, hidden: head.spec.hidden };
+  const open = async (force: boolean) => {
+    const { onnxPath } = ensureHeadOnnx(head, { cacheDir: settings.cacheDir, force });
+    // the encoder's provider: the head reads its output without a copy between devices
+    return (await createSession(onnxPath, { provider, threads: settings.threads, log })).session;
+  };
+  let session = await open(false);
+  // a head on the last k layers names encoder outputs by layer number: a cached graph made beside an encoder of another depth is rebuilt
+  const expected = [...head.inputs, 'attention_mask'];
+  if (session.inputNames.length !== expected.length || !expected.every((n) => session.inputNames.includes(n))) {
+    await session.release();
+    session = await open(true);
+  }
+  return { name: head.name, session, hidden: head.spec.hidden, inputs: head.inputs };
 }

@@ -4,9 +4,10 @@
  * is read once; float32 tensors are views into that one buffer, so a 550 MB
  * checkpoint is not copied again on its way into the ONNX file.
  */
-import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, openSync, statSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { EngineError } from '../errors';
+import { readRegularFile, requireRegularFile } from '../regularFile';
 
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL' | 'U16' | 'U32' | 'U64' | 'F8_E4M3' | 'F8_E5M2';
 
@@ -91,6 +92,19 @@ export function parseSafetensors(bytes: Buffer, path: string): SafetensorsFile {
     const cur = ranges[i]!;
     if (cur[0] < prev[1] && cur[1] > cur[0]) throw corrupt(path, `tensors "${prev[2]}" and "${cur[2]}" overlap`);
   }
+  // As the reference library: the tensors tile the data section exactly. A header
+  // length off by one still parses (the header ends in padding spaces) but shifts
+  // every tensor by a byte, which only this check notices.
+  let covered = 0;
+  for (const [begin, end, name] of ranges) {
+    if (begin !== covered) {
+      throw corrupt(path, `tensor "${name}" starts at byte ${begin} of the data section where ${covered} was expected (is the header length field wrong?)`);
+    }
+    covered = end;
+  }
+  if (covered !== dataLength) {
+    throw corrupt(path, `the tensors cover ${covered} of the data section's ${dataLength} bytes (is the header length field wrong?)`);
+  }
   return { path, metadata, tensors, bytes };
 }
 
@@ -98,17 +112,11 @@ export function parseSafetensors(bytes: Buffer, path: string): SafetensorsFile {
 export const maxCheckpointBytes = 2 ** 31 - 1;
 
 export function readSafetensors(path: string): SafetensorsFile {
-  let bytes: Buffer;
-  try {
-    if (statSync(path).size > maxCheckpointBytes) {
-      throw new EngineError('unsupported-model', `${basename(path)} is larger than 2 GB; the converter handles encoders up to about 500M parameters in float32 (BERT-large and ModernBERT-large fit).`);
-    }
-    bytes = readFileSync(path);
-  } catch (e) {
-    if (e instanceof EngineError) throw e;
-    throw new EngineError('missing-file', `Cannot read ${basename(path)}: ${(e as Error).message}`);
+  requireRegularFile(path, basename(path));
+  if (statSync(path).size > maxCheckpointBytes) {
+    throw new EngineError('unsupported-model', `${basename(path)} is larger than 2 GB; the converter handles encoders up to about 500M parameters in float32 (BERT-large and ModernBERT-large fit).`);
   }
-  return parseSafetensors(bytes, path);
+  return parseSafetensors(readRegularFile(path, basename(path)), path);
 }
 
 function f16ToF32(h: number): number {

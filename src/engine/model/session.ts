@@ -9,6 +9,8 @@ import * as path from 'node:path';
 import './telemetryOff';
 import * as ort from 'onnxruntime-node';
 import { EngineError } from '../errors';
+import { requireRegularFile } from '../regularFile';
+import { clampThreads } from './threads';
 import type { ExecutionProviderName, ProviderSetting } from '../coreProtocol';
 
 export interface SessionChoice {
@@ -25,7 +27,16 @@ export function providerChain(setting: ProviderSetting): ExecutionProviderName[]
 /** A short reason from an onnxruntime error: its first line, without paths to shared libraries. */
 function shortReason(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
-  return text.split('\n')[0].slice(0, 300);
+  return shortOrtReason(text.split('\n')[0]);
+}
+
+/** onnxruntime's message without the source paths and C++ signatures it carries */
+export function shortOrtReason(reason: string): string {
+  return reason
+    .replace(/\/onnxruntime_src\/\S+:\d+\s+(\S+::)*\S+\([^)]*\)\s*/g, '')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 300);
 }
 
 /**
@@ -65,9 +76,16 @@ export interface CreateSessionOptions {
 export async function createSession(onnxPath: string, opts: CreateSessionOptions): Promise<SessionChoice> {
   // onnxruntime's own logger would print provider failures to stderr; they are
   // caught, reported and logged here instead
-  if (!opts.create) ort.env.logLevel = 'fatal';
+  if (!opts.create) {
+    ort.env.logLevel = 'fatal';
+    // onnxruntime would block on a pipe and read a device without end
+    requireRegularFile(onnxPath, `The ONNX file ${onnxPath}`);
+  }
   const create = opts.create ?? ((p, o) => ort.InferenceSession.create(p, o));
   const failures: SessionChoice['failures'] = [];
+  // the CLI and the settings clamp already; this guards every other caller
+  const { threads, notice } = clampThreads(opts.threads, 'threads');
+  if (notice) opts.log?.('warn', notice);
   for (const provider of providerChain(opts.provider)) {
     const missing = provider === 'webgpu' && !opts.create ? webgpuUnavailableReason() : undefined;
     if (missing) {
@@ -81,8 +99,8 @@ export async function createSession(onnxPath: string, opts: CreateSessionOptions
       enableCpuMemArena: true,
       logSeverityLevel: 3,
     };
-    if (opts.threads > 0) {
-      options.intraOpNumThreads = opts.threads;
+    if (threads > 0) {
+      options.intraOpNumThreads = threads;
       options.interOpNumThreads = 1;
     }
     try {
@@ -95,13 +113,26 @@ export async function createSession(onnxPath: string, opts: CreateSessionOptions
       opts.log?.('warn', `Execution provider ${provider} did not load: ${reason}`);
     }
   }
-  const detail = failures.map((f) => `${f.provider}: ${f.reason}`).join('; ');
+  // a file onnxruntime cannot parse fails on every provider: say so first, not as the last of three provider reasons
+  const damaged = failures.map((f) => damagedOnnxReason(f.reason)).find((r) => r !== undefined);
+  if (damaged) {
+    throw new EngineError('corrupt-weights', `The ONNX file ${onnxPath} is damaged or is not an ONNX model (${damaged}). Download it again (or, where model.safetensors lies beside it, delete it to convert that instead).`);
+  }
+  const last = failures.at(-1);
+  const others = failures.slice(0, -1).map((f) => `${f.provider}: ${f.reason}`).join('; ');
   throw new EngineError(
     'provider-failed',
     opts.provider === 'auto'
-      ? `The model could not be loaded on any execution provider (${detail}).`
-      : `The model could not be loaded on ${opts.provider} (${detail}). Set clinicalModernbert.executionProvider to "auto" or "cpu".`,
+      ? `The model could not be loaded: ${last ? last.reason : 'no execution provider'}${others ? ` (also tried ${others})` : ''}.`
+      : `The model could not be loaded on ${opts.provider} (${last ? last.reason : 'unknown reason'}). Set clinicalModernbert.executionProvider to "auto" or "cpu".`,
   );
+}
+
+/** What onnxruntime says about a file it cannot read as a model, in words, or undefined for other failures. */
+export function damagedOnnxReason(reason: string): string | undefined {
+  if (/protobuf parsing failed|INVALID_PROTOBUF/i.test(reason)) return 'onnxruntime cannot parse it';
+  if (/does not have a graph|no graph was found/i.test(reason)) return 'it holds no model graph';
+  return undefined;
 }
 
 export interface BatchInputs {

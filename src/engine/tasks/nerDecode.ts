@@ -14,6 +14,8 @@
  *    is punctuation, and the next token does not begin with whitespace (BPE
  *    tokenizers put the space inside the token). This matches BERT's
  *    pre-tokenizer: words split at whitespace and at every punctuation mark.
+ *    Byte-level pieces of one multi-byte character each carry that character's
+ *    whole span, so a piece that starts inside the current word joins it.
  * 3. **Scheme.** Detected from the label names: any `L-`/`U-` (or `E-`/`S-`)
  *    label means BILOU (BIOES); `B-`/`I-` labels mean IOB2; bare labels
  *    ("PROBLEM", "O") mean IO, where consecutive words of one type form a span.
@@ -166,14 +168,18 @@ export function mergeWords(text: string, tokens: readonly StitchedToken[]): Word
     while (start < t.end && SPACE.test(text[start]!)) start++;
     if (start >= t.end) continue; // a whitespace-only token carries no word
     const leadingSpace = start > t.start;
+    // byte-level pieces of one multi-byte character ("È" in two pieces, an emoji in three) each carry
+    // the whole character's span: a piece starting inside the current word shares a character with it
+    const sharesCharacter = cur !== undefined && t.start < cur.end;
     const joins =
-      cur !== undefined &&
-      !leadingSpace &&
-      t.start === cur.end &&
-      WORD_CHAR.test(text[cur.end - 1] ?? '') &&
-      WORD_CHAR.test(text[start]!);
+      sharesCharacter ||
+      (cur !== undefined &&
+        !leadingSpace &&
+        t.start === cur.end &&
+        WORD_CHAR.test(text[cur.end - 1] ?? '') &&
+        WORD_CHAR.test(text[start]!));
     if (joins && cur) {
-      cur.end = t.end;
+      cur.end = Math.max(cur.end, t.end);
     } else {
       cur = { start, end: t.end, label: t.label, prob: t.prob };
       words.push(cur);

@@ -1,7 +1,7 @@
 /** Finds and loads the tokenizer of a model folder in the Hugging Face layout. */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EngineError } from '../errors';
+import { readRegularTextFile, somethingAt } from '../regularFile';
 import { ClinicalTokenizer } from './tokenizer';
 import { wordPieceTokenizerJson } from './wordPieceVocab';
 
@@ -9,13 +9,13 @@ import { wordPieceTokenizerJson } from './wordPieceVocab';
 export function loadTokenizerFromFolder(dir: string): ClinicalTokenizer {
   const config = readJsonIfPresent(path.join(dir, 'tokenizer_config.json'));
   const tokenizerJsonPath = path.join(dir, 'tokenizer.json');
-  if (fs.existsSync(tokenizerJsonPath)) {
+  if (somethingAt(tokenizerJsonPath)) {
     return new ClinicalTokenizer(readJsonIfPresent(tokenizerJsonPath), config ?? {});
   }
   const vocabPath = path.join(dir, 'vocab.txt');
-  if (fs.existsSync(vocabPath)) {
+  if (somethingAt(vocabPath)) {
     const c = (config ?? {}) as Record<string, unknown>;
-    const json = wordPieceTokenizerJson(fs.readFileSync(vocabPath, 'utf8'), {
+    const json = wordPieceTokenizerJson(readRegularTextFile(vocabPath, 'vocab.txt in the model folder', 'bad-tokenizer'), {
       doLowerCase: typeof c.do_lower_case === 'boolean' ? c.do_lower_case : true,
       stripAccents: typeof c.strip_accents === 'boolean' ? c.strip_accents : null,
       tokenizeChineseChars: typeof c.tokenize_chinese_chars === 'boolean' ? c.tokenize_chinese_chars : true,
@@ -26,13 +26,8 @@ export function loadTokenizerFromFolder(dir: string): ClinicalTokenizer {
 }
 
 function readJsonIfPresent(file: string): unknown {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new EngineError('bad-tokenizer', `${path.basename(file)} could not be read: ${(e as Error).message}`);
-  }
+  if (!somethingAt(file)) return undefined;
+  const text = readRegularTextFile(file, `${path.basename(file)} in the model folder`, 'bad-tokenizer');
   try {
     return JSON.parse(text);
   } catch (e) {

@@ -81,14 +81,19 @@ export class ClinicalTokenizer implements TokenizerLike {
         `tokenizer.json uses a "${String(modelType)}" model; supported are BPE, WordPiece and Unigram tokenizers.`,
       );
     }
+    checkVocabularyShape(modelJson, modelType);
     const addedTokens = readAddedTokens(json.added_tokens);
     for (const t of addedTokens) this.addedContent.set(t.id, t.content);
 
     try {
       const full = { normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, ...json, added_tokens: addedTokens };
       this.lib = new Tokenizer(full, config) as unknown as LibraryTokenizer;
-    } catch (e) {
-      throw new EngineError('bad-tokenizer', `tokenizer.json could not be loaded: ${e instanceof Error ? e.message : String(e)}`);
+    } catch {
+      // the library's own message names its internals ("text is not iterable"), which helps no one choosing a file
+      throw new EngineError(
+        'bad-tokenizer',
+        `tokenizer.json could not be loaded as a ${modelType} tokenizer: the file is damaged or was edited. Use the tokenizer.json that came with the checkpoint.`,
+      );
     }
 
     this.vocabSize = vocabularySize(modelJson, addedTokens);
@@ -256,6 +261,36 @@ function inferModelType(model: Json): string | undefined {
   if (Array.isArray(model.vocab)) return 'Unigram';
   if (model.vocab && typeof model.vocab === 'object') return 'merges' in model ? 'BPE' : 'WordPiece';
   return undefined;
+}
+
+/**
+ * A Unigram vocabulary is a list of [piece, score] pairs; BPE and WordPiece
+ * vocabularies map token strings to ids. A file that mixes them (a "Unigram"
+ * model with a map, say) would load and then fail inside the tokenizer library
+ * or tokenize every note into nothing.
+ */
+function checkVocabularyShape(model: Json, modelType: 'BPE' | 'WordPiece' | 'Unigram'): void {
+  const vocab = model.vocab;
+  const mismatch = (found: string) =>
+    new EngineError(
+      'bad-tokenizer',
+      `tokenizer.json says its model is ${modelType} but its vocabulary is ${found}: the file is damaged or was edited. Use the tokenizer.json that came with the checkpoint.`,
+    );
+  if (modelType === 'Unigram') {
+    if (!Array.isArray(vocab)) throw mismatch(vocab && typeof vocab === 'object' ? 'a {token: id} map, as BPE and WordPiece tokenizers have' : 'missing');
+    for (const entry of vocab) {
+      if (!Array.isArray(entry) || typeof entry[0] !== 'string' || typeof entry[1] !== 'number') throw mismatch('not a list of [piece, score] pairs');
+    }
+    return;
+  }
+  if (Array.isArray(vocab)) throw mismatch('a list of [piece, score] pairs, as Unigram tokenizers have');
+  if (!vocab || typeof vocab !== 'object') throw mismatch('missing');
+  for (const id of Object.values(vocab as Record<string, unknown>)) {
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) throw mismatch('not a map of tokens to whole-number ids');
+  }
+  if (modelType === 'BPE' && model.merges !== undefined && !Array.isArray(model.merges)) {
+    throw new EngineError('bad-tokenizer', 'tokenizer.json: the BPE model\'s "merges" is not a list; the file is damaged or was edited. Use the tokenizer.json that came with the checkpoint.');
+  }
 }
 
 function readAddedTokens(value: unknown): AddedTokenJson[] {

@@ -85,6 +85,8 @@ export function registerSearchFeatures(ctx: Ctx): SearchFeatures {
       if (searchSettingNames.some((n) => e.affectsConfiguration(`clinicalModernbert.${n}`))) runner.invalidate();
     }),
     vscode.workspace.onDidChangeWorkspaceFolders(() => runner.invalidate()),
+    // trust granted: the workspace's own include/exclude patterns apply from the next update
+    vscode.workspace.onDidGrantWorkspaceTrust(() => runner.invalidate()),
   );
   return { indexState };
 }

@@ -9,6 +9,7 @@ import type { Ctx } from '../../ctx';
 import type { IndexUpdateResult } from '../../engine/index/protocol';
 import { readSearchConfig } from '../../config';
 import type { IndexStateTracker } from './indexState';
+import { effectiveList, noticeOnce } from '../workspaceTrust';
 
 export class IndexRunner {
   private indexedOnce = new Set<string>();
@@ -84,8 +85,9 @@ export class IndexRunner {
       const params = {
         folder: folder.uri.fsPath,
         dbPath: this.dbPath(folder),
-        include: cfg.include,
-        exclude: cfg.exclude,
+        // in an untrusted workspace its own settings do not decide which files are read
+        include: noticeOnce(effectiveList('search.include'), (m) => this.ctx.log('warn', m)).value,
+        exclude: noticeOnce(effectiveList('search.exclude'), (m) => this.ctx.log('warn', m)).value,
         maxFileSizeMB: cfg.maxFileSizeMB,
       };
       const onProgress = (p: { message: string }) => {
@@ -98,7 +100,7 @@ export class IndexRunner {
       if (r.notice) void vscode.window.showWarningMessage(`Clinical Search: ${r.notice}`);
       this.ctx.log(
         'info',
-        `Search index ${folder.name}: ${r.indexed} indexed, ${r.unchanged} unchanged, ${r.removed} removed, ${r.skippedBinary} binary, ${r.skippedLarge} too large, ${r.unreadable} unreadable, ${r.latin1} Latin-1, ${r.failed} failed in ${r.ms} ms`,
+        `Search index ${folder.name}: ${r.indexed} indexed, ${r.unchanged} unchanged, ${r.removed} removed, ${r.skippedBinary} binary, ${r.skippedLarge} too large, ${r.unreadable} unreadable, ${r.badNames} with names not in UTF-8, ${r.notChecked} kept unchecked (folder unreadable), ${r.latin1} Latin-1, ${r.failed} failed in ${r.ms} ms`,
       );
       if (r.cancelled) {
         // no automatic restart this session: "Update Index" finishes it when the user wants
@@ -110,9 +112,11 @@ export class IndexRunner {
         const stats = await this.ctx.client.request('index.stats', { folder: params.folder, dbPath: params.dbPath });
         this.state.set({ kind: 'ready', notes: stats.indexed, lexicalOnly: r.lexicalOnly, at: new Date() });
       }
-      if (o.progress && (r.skippedBinary || r.skippedLarge || r.unreadable)) {
+      if (o.progress && (r.skippedBinary || r.skippedLarge || r.unreadable || r.badNames)) {
         void vscode.window.showInformationMessage(
-          `Clinical Search: skipped ${r.skippedBinary} binary, ${r.skippedLarge} too large (over ${cfg.maxFileSizeMB} MB) and ${r.unreadable} unreadable files.`,
+          `Clinical Search: skipped ${r.skippedBinary} binary, ${r.skippedLarge} too large (over ${cfg.maxFileSizeMB} MB) and ${r.unreadable} unreadable files` +
+            (r.badNames ? `, and ${r.badNames} whose names are not UTF-8 (rename them to index them; the log lists them)` : '') +
+            (r.notChecked ? `; ${r.notChecked} notes in folders that could not be read were kept as they were.` : '.'),
         );
       }
       return r;

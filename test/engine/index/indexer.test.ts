@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, promises as fsp, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { indexFolder, type IndexOptions } from '../../../src/engine/index/indexer';
+import { lexicalOnlyEmbedder } from '../../../src/engine/index/wordChunker';
+import type { ChunkEmbedder } from '../../../src/engine/index/embedder';
 import { IndexStore } from '../../../src/engine/index/store';
 import { EngineError } from '../../../src/engine/errors';
 import { clinicalNotes, tempWorkspace, type TempWorkspace } from './notesFixture';
@@ -19,7 +21,7 @@ async function setup(t: { after(fn: () => unknown): void }, notes: Record<string
   return { ws, store };
 }
 
-const run = (store: IndexStore, ws: TempWorkspace, e = fakeEmbedder(), o: Partial<IndexOptions> = {}) => indexFolder(store, e, { folder: ws.notes, ...o });
+const run = (store: IndexStore, ws: TempWorkspace, e: ChunkEmbedder = fakeEmbedder(), o: Partial<IndexOptions> = {}) => indexFolder(store, e, { folder: ws.notes, ...o });
 
 test('a folder is indexed once; a second run finds nothing changed and embeds nothing', async (t) => {
   const { ws, store } = await setup(t);
@@ -247,4 +249,107 @@ test('cancel stops the run; a rerun completes it', async (t) => {
 test('a missing notes folder is a clear error', async (t) => {
   const { ws, store } = await setup(t, {});
   await assert.rejects(indexFolder(store, fakeEmbedder(), { folder: join(ws.root, 'nope') }), (e: unknown) => e instanceof EngineError && e.code === 'bad-input');
+});
+
+/** makes the file system fail for one path, as a network drive that is briefly away does */
+function failFor(t: { mock: { method: (o: object, m: string, impl: (...a: never[]) => unknown) => unknown } }, method: 'readdir' | 'stat', target: string, code = 'EIO') {
+  const original = fsp[method].bind(fsp) as (...a: unknown[]) => Promise<unknown>;
+  t.mock.method(fsp, method, (p: string, ...rest: unknown[]) =>
+    String(p) === target ? Promise.reject(Object.assign(new Error(`${code}: i/o error, ${method} '${p}'`), { code })) : original(p, ...rest),
+  );
+}
+
+test('a folder that cannot be listed for now keeps its notes, counted as not checked', async (t) => {
+  const { ws, store } = await setup(t);
+  await run(store, ws);
+  failFor(t, 'readdir', join(ws.notes, 'cardiology'));
+  const warnings: string[] = [];
+  const r = await run(store, ws, fakeEmbedder(), { log: (_l, m) => warnings.push(m) });
+  assert.equal(r.removed, 0, 'nothing removed because a folder was briefly unreadable');
+  assert.equal(r.notChecked, 2);
+  assert.equal(r.unreadable, 1);
+  assert.equal((await store.counts()).documents, 6);
+  assert.ok(warnings.some((w) => w.includes('cardiology') && /EIO/.test(w) && /kept/.test(w)));
+});
+
+test('the notes folder itself unreadable for a moment keeps every note', async (t) => {
+  const { ws, store } = await setup(t);
+  await run(store, ws);
+  failFor(t, 'readdir', ws.notes, 'EACCES');
+  const r = await run(store, ws);
+  assert.equal(r.removed, 0);
+  assert.equal(r.notChecked, 6);
+  assert.equal((await store.counts()).documents, 6);
+});
+
+test('a note that cannot be looked at (EIO on stat) is kept, in a full run and from the watcher', async (t) => {
+  const { ws, store } = await setup(t);
+  await run(store, ws);
+  failFor(t, 'stat', join(ws.notes, 'ortho/hip.txt'));
+  const full = await run(store, ws);
+  assert.equal(full.removed, 0);
+  assert.equal(full.notChecked, 1);
+  const watched = await run(store, ws, fakeEmbedder(), { paths: [join(ws.notes, 'ortho/hip.txt')] });
+  assert.equal(watched.removed, 0);
+  assert.ok(await store.document('ortho/hip.txt'));
+  // a folder the watcher reports, unreadable for now, keeps its notes too
+  failFor(t, 'stat', join(ws.notes, 'endo'));
+  assert.equal((await run(store, ws, fakeEmbedder(), { paths: ['endo'] })).removed, 0);
+  assert.ok(await store.document('endo/dm.txt'));
+});
+
+test('names that are not valid UTF-8 are counted and reported, not silently passed over', async (t) => {
+  const { ws, store } = await setup(t);
+  const badFile = Buffer.concat([Buffer.from(join(ws.notes, 'cardiology') + '/'), Buffer.from([0x65, 0x63, 0x67, 0xe9, 0x2e, 0x74, 0x78, 0x74])]); // "ecg\xe9.txt" in Latin-1
+  writeFileSync(badFile, 'Sinus rhythm.');
+  const badDir = Buffer.concat([Buffer.from(ws.notes + '/'), Buffer.from([0x66, 0xff])]);
+  mkdirSync(badDir);
+  writeFileSync(Buffer.concat([badDir, Buffer.from('/inside.txt')]), 'Unreachable by name.');
+  const warnings: string[] = [];
+  const r = await run(store, ws, fakeEmbedder(), { log: (_l, m) => warnings.push(m) });
+  assert.equal(r.indexed, 6, 'the other notes are indexed');
+  assert.equal(r.badNames, 2, 'the file and the folder');
+  assert.equal(warnings.filter((w) => /not valid UTF-8.*rename it/.test(w)).length, 2);
+  assert.ok(warnings.some((w) => w.includes('cardiology')));
+  assert.ok(warnings.every((w) => !w.includes('Sinus') && !w.includes('Unreachable')), 'no note text in logs');
+  assert.equal((await run(store, ws)).badNames, 2, 'counted on every run');
+});
+
+test('an index built with a model is not emptied of its vectors by a run without one', async (t) => {
+  const { ws, store } = await setup(t);
+  await run(store, ws, { ...fakeEmbedder(), source: '/models/clinical-modernbert' });
+  const vectors = (await store.counts()).vectors;
+  assert.ok(vectors >= 6);
+  for (const without of [lexicalOnlyEmbedder(), fakeEmbedder({ demo: true, fingerprint: 'demo' })]) {
+    await assert.rejects(run(store, ws, without), (e: unknown) => e instanceof EngineError && /built with the model in \/models\/clinical-modernbert/.test(e.message) && /rebuild/.test(e.message));
+    await assert.rejects(run(store, ws, without, { paths: ['endo/dm.txt'] }), EngineError, 'the watcher too');
+  }
+  assert.equal((await store.counts()).vectors, vectors, 'vectors kept');
+  const rebuilt = await run(store, ws, lexicalOnlyEmbedder(), { dropVectors: true });
+  assert.equal(rebuilt.indexed, 6, 'a rebuild the user asked for goes ahead');
+  assert.equal((await store.counts()).vectors, 0);
+});
+
+test('a full disk stops the run with one error; the index stays consistent and a rerun finishes', async (t) => {
+  const { ws, store } = await setup(t);
+  await run(store, ws);
+  for (let i = 0; i < 30; i++) ws.write(`more/n${i}.txt`, `Note ${i}: ` + 'chest pain assessed, troponin negative. '.repeat(60));
+  // sqlite answers SQLITE_FULL past max_page_count, as it does when the disk is full
+  const pages = (await store.db.get<{ page_count: number }>('PRAGMA page_count'))!.page_count;
+  await store.db.exec(`PRAGMA max_page_count = ${pages + 8}`);
+  const errors: string[] = [];
+  await assert.rejects(run(store, ws, fakeEmbedder(), { log: (l, m) => l === 'error' && errors.push(m) }), (e: unknown) => {
+    assert.ok(e instanceof EngineError);
+    assert.match(e.message, /disk holding the search index .* is full: indexing stopped, and the notes indexed so far are kept/);
+    assert.doesNotMatch(e.message, /SQLITE_|\n/);
+    return true;
+  });
+  assert.deepEqual(errors, [], 'no error per remaining note');
+  assert.equal(await store.integrityCheck(), 'ok');
+  const kept = (await store.counts()).documents;
+  assert.ok(kept >= 6 && kept < 36);
+  await store.db.exec('PRAGMA max_page_count = 1073741823');
+  const rest = await run(store, ws);
+  assert.equal(rest.indexed, 36 - kept);
+  assert.equal((await store.counts()).documents, 36);
 });

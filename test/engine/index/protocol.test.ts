@@ -92,4 +92,7 @@ test('bad params are refused with clear errors', async (t) => {
   await assert.rejects(handlers['index.update']({ folder: join(ws.root, 'missing') }, ctx()), isBadInput);
   await assert.rejects(handlers['index.update']({ folder: ws.notes, include: '**/*.txt' as unknown as string[] }, ctx()), isBadInput);
   await assert.rejects(handlers['index.update']({ folder: ws.notes, exclude: [42] as unknown as string[] }, ctx()), isBadInput);
+  // globs from workspace settings: over-long ones are refused before the walk, not matched
+  await assert.rejects(handlers['index.update']({ folder: ws.notes, include: ['*a'.repeat(300)] }, ctx()), isBadInput);
+  await assert.rejects(handlers['index.search']({ folder: ws.notes, query: 'x', pathGlob: '*a'.repeat(300) }, ctx()), isBadInput);
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { indexFolder } from '../../../src/engine/index/indexer';
 import { IndexStore } from '../../../src/engine/index/store';
-import { findSimilar, ftsExpression, queryTerms, RRF_K, searchIndex, selectiveTerms, snippetOf } from '../../../src/engine/index/search';
+import { findSimilar, ftsExpression, MAX_PASSAGES_PER_NOTE, queryTerms, RRF_K, searchIndex, selectiveTerms, snippetOf } from '../../../src/engine/index/search';
 import { clinicalNotes, tempWorkspace } from './notesFixture';
 import { fakeEmbedder } from './fakeEmbedder';
 
@@ -164,4 +164,38 @@ test('words found in most passages are left out when rarer query words remain', 
   assert.equal(r.results.length, 10);
   for (const x of r.results) assert.ok(x.snippet.includes('troponin'));
   assert.ok(r.results.every((x) => x.highlights.every(([s, en]) => x.snippet.slice(s, en) === 'troponin')), 'only the selective word is highlighted');
+});
+
+// One long dictation (4 MB in the report; 1-2.5 MB here) and 30 short notes all say "chest pain". The passages
+// used to be cut to 50 before grouping by note, so the long note took them all
+// and the search returned one note.
+async function crowded(t: { after(fn: () => unknown): void }, longNoteBytes: number, e = fakeEmbedder({ demo: true })) {
+  const notes: Record<string, string> = {};
+  const sentence = 'Chest pain again overnight, settled with rest. ';
+  notes['dictation.txt'] = sentence.repeat(Math.ceil(longNoteBytes / sentence.length));
+  for (let i = 0; i < 30; i++) notes[`short/n${String(i).padStart(2, '0')}.txt`] = `Seen in clinic ${i}. Chest pain on exertion, ECG normal.`;
+  return indexed(t, notes, e);
+}
+
+test('a long note whose every passage matches does not crowd out the others (words in most passages: index order)', async (t) => {
+  const { store, e } = await crowded(t, 2_500_000);
+  const { terms, common } = await selectiveTerms(store, ['chest', 'pain']);
+  assert.ok(common && terms.length === 1, 'the case where matches are taken in index order');
+  const r = await searchIndex(store, e, { query: 'chest pain', k: 50 });
+  assert.equal(r.results.length, 31, 'every matching note');
+  assert.ok(r.results.find((x) => x.path === 'dictation.txt')!.passages <= MAX_PASSAGES_PER_NOTE);
+  assert.equal((await searchIndex(store, e, { query: 'chest pain' })).results.length, 10, 'k notes by default');
+  const filtered = await searchIndex(store, e, { query: 'chest pain', k: 50, pathGlob: 'short/**' });
+  assert.equal(filtered.results.length, 30);
+});
+
+test('a long note whose every passage matches does not crowd out the others (BM25 order), by words and by meaning', async (t) => {
+  const { store, e } = await crowded(t, 1_000_000, fakeEmbedder());
+  assert.equal((await selectiveTerms(store, ['chest', 'pain'])).common, false, 'the case ranked by BM25');
+  const r = await searchIndex(store, e, { query: 'chest pain', k: 50 });
+  assert.equal(r.results.length, 31);
+  assert.ok(r.results.every((x) => x.rankers.includes('lexical')));
+  assert.ok(r.results.filter((x) => x.rankers.includes('semantic')).length > 1, 'the vector side is not one note either');
+  const sim = await findSimilar(store, e, { text: 'Chest pain on exertion', k: 50 });
+  assert.equal(sim.results.length, 31);
 });

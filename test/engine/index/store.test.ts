@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IndexStore, SCHEMA_VERSION } from '../../../src/engine/index/store';
 import { EngineError } from '../../../src/engine/errors';
@@ -147,4 +147,55 @@ test('an index at schema 1 is migrated to the current schema on open, data kept'
   assert.equal(passages, 1);
   assert.equal((await b.counts()).documents, 1);
   await b.close();
+});
+
+test('indexers starting at once on a new index all open it; the schema is created once', async (t) => {
+  const ws = tempWorkspace();
+  t.after(ws.cleanup);
+  // two first starts used to fail 1 time in 10-20 with "table documents already exists"
+  for (let round = 0; round < 12; round++) {
+    const db = join(ws.root, 'storage', `race-${round}.sqlite`);
+    const opened = await Promise.allSettled(Array.from({ length: 4 }, () => IndexStore.open(db, ws.notes)));
+    const failures = opened.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason));
+    assert.deepEqual(failures, [], `round ${round}`);
+    const stores = opened.map((o) => (o as PromiseFulfilledResult<{ store: IndexStore }>).value.store);
+    assert.equal((await stores[0].db.get<{ n: number }>('SELECT count(*) AS n FROM schema_version'))?.n, SCHEMA_VERSION, 'one row per migration');
+    for (const s of stores) await s.close();
+  }
+});
+
+test('the notes-folder guard compares real paths: a link into the notes, or notes named through a link, is refused', async (t) => {
+  const ws = tempWorkspace();
+  t.after(ws.cleanup);
+  mkdirSync(join(ws.notes, 'sub'));
+  symlinkSync(join(ws.notes, 'sub'), join(ws.root, 'storage-link'));
+  const isBadInput = (e: unknown) => e instanceof EngineError && e.code === 'bad-input' && /inside the notes folder/.test(e.message);
+  await assert.rejects(IndexStore.open(join(ws.root, 'storage-link', 'index.sqlite'), ws.notes), isBadInput);
+  await assert.rejects(IndexStore.open(join(ws.root, 'storage-link', 'new', 'deeper', 'index.sqlite'), ws.notes), isBadInput);
+  symlinkSync(ws.notes, join(ws.root, 'notes-link'));
+  await assert.rejects(IndexStore.open(join(ws.notes, 'index.sqlite'), join(ws.root, 'notes-link')), isBadInput);
+  assert.deepEqual(readdirSync(join(ws.notes, 'sub')), [], 'nothing was written among the notes');
+  const { store } = await IndexStore.open(join(ws.root, 'elsewhere', 'index.sqlite'), join(ws.root, 'notes-link'));
+  await store.close();
+});
+
+test('only the latest damaged copy is kept, and the notice says where it is', async (t) => {
+  const ws = tempWorkspace();
+  t.after(ws.cleanup);
+  const notices: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const { store } = await IndexStore.open(ws.db);
+    await store.writeDocument(doc('a.txt', 'hello world'));
+    await store.close();
+    writeFileSync(ws.db, Buffer.alloc(statSync(ws.db).size, 0x5a));
+    const reopened = await IndexStore.open(ws.db);
+    notices.push(reopened.notice ?? '');
+    await reopened.store.close();
+    // distinct names: the copies are stamped to the millisecond
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const copies = readdirSync(join(ws.root, 'storage')).filter((f) => f.includes('.corrupt-') && !/-(wal|shm)$/.test(f));
+  assert.equal(copies.length, 1, `damaged copies left: ${copies.join(', ')}`);
+  assert.ok(notices[2].includes(join(ws.root, 'storage', copies[0])), 'the last notice names the copy that is kept');
+  assert.match(notices[2], /holds note text/);
 });

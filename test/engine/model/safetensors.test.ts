@@ -116,3 +116,29 @@ test('a missing tensor is a clear error', () => {
 test('a missing file is a missing-file error', () => {
   assert.throws(() => readSafetensors(join(dir, 'absent.safetensors')), (e: unknown) => e instanceof EngineError && e.code === 'missing-file');
 });
+
+test('a header length off by one is refused: the tensors must tile the data section exactly', () => {
+  // the reference writer pads the header with spaces, so one byte less still parses as JSON
+  const header = Buffer.from(JSON.stringify({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }) + ' ');
+  const data = Buffer.from(Float32Array.of(1.5, -2).buffer);
+  const withLength = (len: number) => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt(len));
+    return Buffer.concat([b, header, data]);
+  };
+  assert.deepEqual(Array.from(tensorAsFloat32(parseSafetensors(withLength(header.length), 'ok.safetensors'), 'w')), [1.5, -2]);
+  assert.throws(() => parseSafetensors(withLength(header.length - 1), 'shifted.safetensors'), (e: unknown) =>
+    e instanceof EngineError && e.code === 'corrupt-weights' && /shifted\.safetensors.*the tensors cover 8 of the data section's 9 bytes \(is the header length field wrong\?\)/.test(e.message));
+});
+
+test('a gap before or between tensors, or bytes after the last one, are refused', () => {
+  rejects(fileWith('gap-first.safetensors', { w: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, Buffer.alloc(8)), /tensor "w" starts at byte 4 of the data section where 0 was expected/);
+  rejects(fileWith('gap-between.safetensors', {
+    a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] },
+    b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] },
+  }, Buffer.alloc(12)), /tensor "b" starts at byte 8 of the data section where 4 was expected/);
+  rejects(fileWith('tail.safetensors', { w: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, Buffer.alloc(6)), /cover 4 of the data section's 6 bytes/);
+  // empty tensors take no bytes anywhere
+  const f = readSafetensors(fileWith('empty.safetensors', { e: { dtype: 'F32', shape: [0], data_offsets: [0, 0] }, w: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, Buffer.alloc(4)));
+  assert.equal(f.tensors.size, 2);
+});

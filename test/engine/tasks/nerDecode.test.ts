@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadTokenizerFromFolder } from '../../../src/engine/text/loadTokenizer';
 import {
   decodeTokenLogits,
   detectScheme,
@@ -192,4 +195,52 @@ test('bad input: logits of the wrong shape are refused with the expected shape n
 
 test('bad input: a model without id2label cannot be decoded', () => {
   assert.throws(() => decodeTokenLogits('x', [], [], []), (e: unknown) => e instanceof EngineError && /id2label/.test(e.message));
+});
+
+// ---- byte-level pieces of one character (issue: "fièvre" gave [0,3) and [2,6)) ----
+
+test('pieces that share a character are one word: spans never overlap or repeat', () => {
+  // a byte-level BPE split inside "è": both pieces carry the whole character's span
+  const text = 'fièvre';
+  const tokens: StitchedToken[] = [
+    { start: 0, end: 3, label: 1, prob: 0.9 },
+    { start: 2, end: 6, label: 1, prob: 0.8 },
+  ];
+  assert.deepEqual(mergeWords(text, tokens), [{ start: 0, end: 6, label: 1, prob: 0.9 }]);
+  // an emoji in three pieces, each spanning both UTF-16 units
+  const emoji = 'a 🫀 b';
+  const pieces: StitchedToken[] = [
+    { start: 0, end: 1, label: 0, prob: 1 },
+    { start: 1, end: 4, label: 1, prob: 1 },
+    { start: 2, end: 4, label: 1, prob: 1 },
+    { start: 2, end: 4, label: 1, prob: 1 },
+    { start: 4, end: 6, label: 0, prob: 1 },
+  ];
+  assert.deepEqual(mergeWords(emoji, pieces).map((w) => [w.start, w.end]), [[0, 1], [2, 4], [5, 6]]);
+});
+
+test('with the real ModernBERT tokenizer, multi-byte characters never give overlapping or repeated entity spans', (t) => {
+  const dir = path.resolve(__dirname, '../../..', '../shared/data/tokenizers/modernbert');
+  if (!fs.existsSync(path.join(dir, 'tokenizer.json'))) return t.skip(`no ModernBERT tokenizer at ${dir}`);
+  const tok = loadTokenizerFromFolder(dir);
+  const labels = ['O', 'B-PROBLEM', 'I-PROBLEM'];
+  const texts = ['FIÈVRE', 'fièvre', 'Pt has fièvre and 🫀 pain', 'Ærø Œdème Übelkeit', '発熱あり', '👩‍⚕️ nurse 🫀🫁', 'naïve café résumé'];
+  for (const text of texts) {
+    const enc = tok.encode(text, { addSpecialTokens: false });
+    // the model tags every piece as the start of a problem: each word must still be one span
+    const tokens: StitchedToken[] = enc.offsets.map(([start, end]) => ({ start, end, label: 1, prob: 0.9 }));
+    const spans = wordsToSpans(mergeWords(text, tokens), labels);
+    const seen = new Set<string>();
+    for (let i = 0; i < spans.length; i++) {
+      const s = spans[i]!;
+      assert.ok(s.start < s.end, `${text}: empty span`);
+      assert.ok(!seen.has(`${s.start},${s.end}`), `${text}: span [${s.start},${s.end}) repeated`);
+      seen.add(`${s.start},${s.end}`);
+      if (i > 0) assert.ok(spans[i - 1]!.end <= s.start, `${text}: [${spans[i - 1]!.start},${spans[i - 1]!.end}) overlaps [${s.start},${s.end})`);
+    }
+    // letters-only words come out whole
+    for (const m of text.matchAll(/\p{L}+/gu)) {
+      assert.ok(spans.some((s) => s.start === m.index && s.end === m.index + m[0].length), `${text}: "${m[0]}" is not one span (${JSON.stringify(spans.map((s) => text.slice(s.start, s.end)))})`);
+    }
+  }
 });

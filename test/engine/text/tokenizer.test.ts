@@ -191,6 +191,28 @@ test('not a tokenizer.json: clear bad-tokenizer errors', () => {
   assertTokenizerError(() => new ClinicalTokenizer({ ...testJson, added_tokens: [{ content: 'x' }] }), 'bad-tokenizer', /added token #0/);
 });
 
+test('a model type that disagrees with the vocabulary\'s shape is refused in words, never "text is not iterable"', () => {
+  const model = testJson.model as { vocab: Record<string, number>; merges: string[] };
+  const asPairs = Object.entries(model.vocab).map(([k]) => [k, -1]);
+  const cases: Array<[object, RegExp]> = [
+    [{ ...model, type: 'Unigram' }, /says its model is Unigram but its vocabulary is a \{token: id\} map/],
+    [{ type: 'BPE', vocab: asPairs, merges: [] }, /says its model is BPE but its vocabulary is a list of \[piece, score\] pairs/],
+    [{ type: 'WordPiece', vocab: asPairs, unk_token: '[UNK]' }, /says its model is WordPiece but its vocabulary is a list/],
+    [{ type: 'Unigram', vocab: [['a', 'b']] }, /not a list of \[piece, score\] pairs/],
+    [{ ...model, vocab: { ...model.vocab, odd: 'x' } }, /not a map of tokens to whole-number ids/],
+    [{ ...model, merges: 'a b' }, /"merges" is not a list/],
+  ];
+  for (const [m, pattern] of cases) {
+    assert.throws(() => new ClinicalTokenizer({ ...testJson, model: m }), (e: unknown) => {
+      assert.ok(e instanceof EngineError, String(e));
+      assert.equal(e.code, 'bad-tokenizer');
+      assert.match(e.message, pattern);
+      assert.doesNotMatch(e.message, /iterable|undefined/);
+      return true;
+    });
+  }
+});
+
 test('a tokenizer without [CLS]/[SEP] or [PAD] is refused', () => {
   const model = testJson.model as { vocab: Record<string, number> };
   const vocab = Object.fromEntries(Object.entries(model.vocab).filter(([k]) => !k.startsWith('[')));

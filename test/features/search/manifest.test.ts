@@ -44,3 +44,11 @@ test('the search feature never loads sqlite3 or onnxruntime', () => {
     for (const m of text.matchAll(/^import (?!type )[^;]*from '([^']+)'/gm)) assert.ok(!m[1].includes('engine/'), `${f} imports engine code at run time: ${m[1]}`);
   }
 });
+
+test('the search include/exclude settings are restricted in untrusted workspaces, and the feature reads them through the trust check', () => {
+  const restricted: string[] = manifest.capabilities.untrustedWorkspaces.restrictedConfigurations;
+  for (const key of ['clinicalModernbert.search.include', 'clinicalModernbert.search.exclude']) assert.ok(restricted.includes(key), `${key} is restricted`);
+  const runner = readFileSync(join(root, 'src/features/search/indexRunner.ts'), 'utf8');
+  assert.match(runner, /effectiveList\('search\.include'\)/);
+  assert.match(runner, /effectiveList\('search\.exclude'\)/);
+});

@@ -12,9 +12,9 @@ import { EngineError } from '../../errors';
 import type { ModelConfig } from '../config';
 import type { CheckpointWeights } from './checkpointWeights';
 import {
-  activation, additiveMask, declareInputs, flatten, layerNorm, linear, paddingKeysVisible, scaledDotProductAttention, splitHeads, toBatchSeq,
+  activation, additiveMask, declareInputs, declareLayerOutputs, flatten, layerNorm, linear, paddingKeysVisible, scaledDotProductAttention, splitHeads, toBatchSeq,
 } from './encoderOps';
-import { GraphBuilder } from './graphBuilder';
+import { GraphBuilder, type Value } from './graphBuilder';
 import { OnnxDataType } from './onnxModel';
 import { chooseHead, type BuiltGraph, type BuildProgress } from './heads';
 import { appendClassifierHead } from './classifierHead';
@@ -32,6 +32,10 @@ export function buildBertGraph(cfg: ModelConfig, w: CheckpointWeights, progress:
   const positionType = cfg.raw['position_embedding_type'];
   if (positionType !== undefined && positionType !== 'absolute') {
     throw new EngineError('unsupported-model', `config.json asks for position_embedding_type "${String(positionType)}"; the converter supports BERT's "absolute" position embeddings only.`);
+  }
+  if (cfg.raw['is_decoder'] === true) {
+    // transformers gives a decoder BERT a causal (left-to-right) mask; converting it with the encoder's bidirectional one would be silently wrong
+    throw new EngineError('unsupported-model', 'config.json sets "is_decoder": true, a left-to-right (causal) BERT; the converter builds bidirectional encoders only. Use an encoder checkpoint (is_decoder false).');
   }
   if (p === undefined) {
     throw new EngineError('corrupt-weights', 'The checkpoint has no BERT word embeddings (bert.embeddings.word_embeddings.weight); config.json says model_type "bert". Are the weights from a different architecture?');
@@ -64,6 +68,7 @@ export function buildBertGraph(cfg: ModelConfig, w: CheckpointWeights, progress:
   let x = layerNorm(g, w, flatten(g, x3, H), lnW, lnB, H, eps);
 
   const mask = additiveMask(g, paddingKeysVisible(g, inputs));
+  const layerOutputs: Value[] = [];
   for (let i = 0; i < cfg.numHiddenLayers; i++) {
     const l = `${p}encoder.layer.${i}`;
     g.scope = `layer${i}`;
@@ -78,6 +83,7 @@ export function buildBertGraph(cfg: ModelConfig, w: CheckpointWeights, progress:
     const out = linear(g, w, inter, `${l}.output.dense.weight`, `${l}.output.dense.bias`, [H, I]);
     [lnW, lnB] = layerNormNames(w, `${l}.output.LayerNorm`);
     x = layerNorm(g, w, g.op('Add', [out, x]), lnW, lnB, H, eps);
+    layerOutputs.push(x);
     progress((i + 1) / cfg.numHiddenLayers, `layer ${i + 1} of ${cfg.numHiddenLayers}`);
   }
   g.scope = '';
@@ -103,5 +109,6 @@ export function buildBertGraph(cfg: ModelConfig, w: CheckpointWeights, progress:
       task: head, architecture: head === 'token' ? 'linear' : 'bert-pooler', pooling: 'cls', hidden: H, poolerDense: `${p}pooler.dense`,
     });
   }
+  declareLayerOutputs(g, layerOutputs, inputs, H);
   return { graph: g.build('bert'), head, labels, inputNames: ['input_ids', 'attention_mask', 'token_type_ids'] };
 }

@@ -47,6 +47,25 @@ export class CheckpointWeights {
         `${basename(file.path)}: tensor "${name}" has shape [${shape.join(', ')}] but config.json implies [${expectedShape.join(', ')}].`,
       );
     }
-    return { data: tensorAsFloat32(file, name), shape };
+    const data = tensorAsFloat32(file, name);
+    // every weight, not only those a probe input touches: a NaN in one vocabulary row spoils only the notes using that token
+    const bad = firstNonFinite(data);
+    if (bad >= 0) {
+      // one NaN weight makes every output NaN: embeddings would be null and search hits meaningless
+      throw new EngineError(
+        'corrupt-weights',
+        `${basename(file.path)}: tensor "${name}" holds ${Number.isNaN(data[bad]) ? 'NaN' : 'infinite'} values (first at element ${bad}); the checkpoint is damaged or was saved after training diverged. Download or export it again.`,
+      );
+    }
+    return { data, shape };
   }
+}
+
+/** NaN and both infinities are the float32 values whose exponent bits are all ones; testing the bits is the fastest scan */
+export function firstNonFinite(data: Float32Array): number {
+  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+  for (let i = 0; i < bits.length; i++) {
+    if ((bits[i]! & 0x7f800000) === 0x7f800000) return i;
+  }
+  return -1;
 }

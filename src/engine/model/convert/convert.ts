@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { EngineError } from '../../errors';
+import { partialPathFor, removeStalePartials, removeStalePartialsBelow } from '../../partialFiles';
 import type { ModelFolder } from '../folder';
 import { buildBertGraph } from './bert';
 import { CheckpointWeights } from './checkpointWeights';
@@ -17,13 +18,15 @@ import { encodeModel, writeMessage } from './onnxModel';
 import type { ProtoMessage } from './protobufWriter';
 
 /** bump when the graph a checkpoint converts to changes, so cached files are rebuilt */
-export const converterVersion = '1';
+export const converterVersion = '2';
 
 export type ConvertProgress = (fraction: number, message: string) => void;
 
 export interface ConvertOptions {
   onProgress?: ConvertProgress;
   signal?: AbortSignal;
+  /** tests: replaces the byte writer (to simulate a full disk) */
+  write?: WriteBytes;
 }
 
 export interface ConvertResult {
@@ -68,28 +71,59 @@ function stampPath(onnxPath: string): string {
   return `${onnxPath}.source.json`;
 }
 
+/** true when `onnxPath` was written by this converter (a stamp lies beside it), so it may be rebuilt from its source */
+export function isConvertedFile(onnxPath: string): boolean {
+  return existsSync(stampPath(onnxPath));
+}
+
 function cancelled(): EngineError {
   return new EngineError('cancelled', 'Model conversion was cancelled.');
 }
+
+/** Where an encoded model's bytes go: fs.writeSync, or a stand-in in tests (a full disk). */
+export type WriteBytes = (fd: number, bytes: Uint8Array) => void;
 
 /**
  * Writes an encoded ONNX model atomically: a temp file renamed into place, so an
  * interrupted write never leaves a half-written model that a later load trusts.
  */
-export function writeOnnxFile(model: ProtoMessage, outPath: string, onProgress: ConvertProgress = () => {}, signal?: AbortSignal): void {
+export function writeOnnxFile(model: ProtoMessage, outPath: string, onProgress: ConvertProgress = () => {}, signal?: AbortSignal, write?: WriteBytes): void {
   if (model.byteLength > 2 ** 31 - 1) {
     throw new EngineError('unsupported-model', `The converted model would be ${Math.round(model.byteLength / 2 ** 20)} MB, over ONNX's 2 GB single-file limit.`);
   }
-  mkdirSync(dirname(outPath), { recursive: true });
-  const tmp = `${outPath}.${process.pid}.${Date.now()}.partial`;
+  const dir = dirname(outPath);
   try {
-    writeMessage(tmp, model, (done, total) => onProgress(done / total, `writing ${Math.round(done / 2 ** 20)} of ${Math.round(total / 2 ** 20)} MB`), signal);
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw writeFailure(e, dir, model.byteLength);
+  }
+  removeStalePartials(outPath);
+  const tmp = partialPathFor(outPath);
+  try {
+    writeMessage(tmp, model, (done, total) => onProgress(done / total, `writing ${Math.round(done / 2 ** 20)} of ${Math.round(total / 2 ** 20)} MB`), signal, write);
     renameSync(tmp, outPath);
   } catch (e) {
     rmSync(tmp, { force: true });
     if ((e as Error)?.name === 'AbortError' || signal?.aborted) throw cancelled();
-    throw e;
+    throw writeFailure(e, dir, model.byteLength);
   }
+}
+
+/** A failed write as one line: a full disk, a read-only folder, or the system's error code; anything else unchanged. */
+function writeFailure(e: unknown, dir: string, bytes: number): unknown {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (e instanceof EngineError || typeof code !== 'string') return e;
+  const mb = Math.max(1, Math.round(bytes / 2 ** 20));
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new EngineError('write-failed', `The disk is full: the converted model needs about ${mb} MB in ${dir}. Free some space (nothing was left behind) and load the model again.`);
+  }
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    return new EngineError(
+      'write-failed',
+      `The converted model cannot be written to ${dir} (${code === 'EROFS' ? 'a read-only file system' : 'permission denied'}). Make the folder writable, or convert into another folder (cmb convert --cache DIR).`,
+    );
+  }
+  return new EngineError('write-failed', `The converted model could not be written to ${dir} (${code}).`);
 }
 
 export function convertCheckpoint(folder: ModelFolder, outPath: string, opts: ConvertOptions = {}): ConvertResult {
@@ -115,7 +149,7 @@ export function convertCheckpoint(folder: ModelFolder, outPath: string, opts: Co
     metadata: { model_type: cfg.modelType, head: built.head, converter_version: converterVersion },
   });
 
-  writeOnnxFile(model, outPath, (f, m) => onProgress(0.05 + buildShare + (1 - 0.05 - buildShare) * f, m), signal);
+  writeOnnxFile(model, outPath, (f, m) => onProgress(0.05 + buildShare + (1 - 0.05 - buildShare) * f, m), signal, opts.write);
   onProgress(1, 'converted');
   return {
     onnxPath: outPath,
@@ -171,6 +205,8 @@ export function ensureOnnx(folder: ModelFolder, opts: EnsureOnnxOptions = {}): {
     if (folder.onnxPath) return { onnxPath: folder.onnxPath, converted: false };
     throw new EngineError('missing-file', 'The model folder has neither model.safetensors nor onnx/model.onnx.');
   }
+  // the cache holds one folder per checkpoint version: leftovers of older versions are swept too
+  if (opts.cacheDir) removeStalePartialsBelow(opts.cacheDir, 'model.onnx');
   return convertIfStale(checkpointSource(folder), onnxPathFor(folder, opts.cacheDir ?? ''), opts.force ?? false, (target) => convertCheckpoint(folder, target, opts));
 }
 
@@ -179,9 +215,15 @@ export function ensureOnnx(folder: ModelFolder, opts: EnsureOnnxOptions = {}): {
  * stamp (written beside it) says the source changed or the converter did.
  */
 export function convertIfStale(src: ConversionSource, target: string, force: boolean, convert: (target: string) => void): { onnxPath: string; converted: boolean } {
+  // a conversion killed last time left its partial file here; checked on every load, not only on the next conversion
+  removeStalePartials(target);
   const stamp = sourceIdentity(src);
   if (!force && existsSync(target) && stampIsCurrent(target, stamp)) return { onnxPath: target, converted: false };
   convert(target);
-  writeFileSync(stampPath(target), JSON.stringify(stamp, null, 2));
+  try {
+    writeFileSync(stampPath(target), JSON.stringify(stamp, null, 2));
+  } catch (e) {
+    throw writeFailure(e, dirname(target), 1024);
+  }
   return { onnxPath: target, converted: true };
 }

@@ -7,6 +7,7 @@ import { EngineError } from '../../errors';
 import type { CheckpointWeights } from './checkpointWeights';
 import type { GraphBuilder, Value } from './graphBuilder';
 import { OnnxDataType } from './onnxModel';
+import { hiddenStateOutput } from '../hiddenStates';
 
 /** float32's lowest value: what transformers adds for masked keys (finite, so fully masked rows stay NaN-free) */
 export const maskedScore = -3.4028234663852886e38;
@@ -52,35 +53,50 @@ export function layerNorm(g: GraphBuilder, w: CheckpointWeights, x: Value, weigh
   return g.op('LayerNormalization', inputs, { axis: -1, epsilon: { float: eps } }, 'layer_norm');
 }
 
-/** transformers' ACT2FN names, written with ops every runtime has at opset 17 */
-export function activation(g: GraphBuilder, x: Value, name: string): Value {
-  switch (name) {
-    case 'gelu':
-    case 'gelu_python': {
-      // exact GELU: 0.5 x (1 + erf(x / sqrt 2))
-      const erf = g.op('Erf', [g.op('Mul', [x, g.scalar('inv_sqrt2', Math.SQRT1_2)])]);
-      return g.op('Mul', [g.op('Mul', [x, g.scalar('half', 0.5)]), g.op('Add', [erf, g.scalar('one', 1)])], {}, 'gelu');
-    }
-    case 'gelu_new':
-    case 'gelu_pytorch_tanh':
-    case 'gelu_fast': {
-      // tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
-      const x3 = g.op('Mul', [g.op('Mul', [x, x]), x]);
-      const inner = g.op('Mul', [g.op('Add', [x, g.op('Mul', [x3, g.scalar('c', 0.044715)])]), g.scalar('sqrt_2_over_pi', Math.sqrt(2 / Math.PI))]);
-      return g.op('Mul', [g.op('Mul', [x, g.scalar('half', 0.5)]), g.op('Add', [g.op('Tanh', [inner]), g.scalar('one', 1)])], {}, 'gelu_tanh');
-    }
-    case 'quick_gelu':
-      return g.op('Mul', [x, g.op('Sigmoid', [g.op('Mul', [x, g.scalar('c', 1.702)])])], {}, 'quick_gelu');
-    case 'relu':
-      return g.op('Relu', [x]);
-    case 'silu':
-    case 'swish':
-      return g.op('Mul', [x, g.op('Sigmoid', [x])], {}, 'silu');
-    case 'tanh':
-      return g.op('Tanh', [x]);
-    default:
-      throw new EngineError('unsupported-model', `config.json asks for activation "${name}", which the converter does not support (gelu, gelu_new, gelu_pytorch_tanh, quick_gelu, relu, silu, tanh).`);
+/** transformers' ACT2FN names the converter writes, each with ops every runtime has at opset 17 */
+const activations: Record<string, (g: GraphBuilder, x: Value) => Value> = {
+  // exact GELU: 0.5 x (1 + erf(x / sqrt 2))
+  gelu: exactGelu,
+  gelu_python: exactGelu,
+  // tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+  gelu_new: tanhGelu,
+  gelu_pytorch_tanh: tanhGelu,
+  gelu_fast: tanhGelu,
+  quick_gelu: (g, x) => g.op('Mul', [x, g.op('Sigmoid', [g.op('Mul', [x, g.scalar('c', 1.702)])])], {}, 'quick_gelu'),
+  relu: (g, x) => g.op('Relu', [x]),
+  silu: silu,
+  swish: silu,
+  tanh: (g, x) => g.op('Tanh', [x]),
+};
+
+/** the activation names the converter accepts, for messages and tests */
+export const supportedActivations: readonly string[] = Object.keys(activations);
+
+function exactGelu(g: GraphBuilder, x: Value): Value {
+  const erf = g.op('Erf', [g.op('Mul', [x, g.scalar('inv_sqrt2', Math.SQRT1_2)])]);
+  return g.op('Mul', [g.op('Mul', [x, g.scalar('half', 0.5)]), g.op('Add', [erf, g.scalar('one', 1)])], {}, 'gelu');
+}
+
+function tanhGelu(g: GraphBuilder, x: Value): Value {
+  const x3 = g.op('Mul', [g.op('Mul', [x, x]), x]);
+  const inner = g.op('Mul', [g.op('Add', [x, g.op('Mul', [x3, g.scalar('c', 0.044715)])]), g.scalar('sqrt_2_over_pi', Math.sqrt(2 / Math.PI))]);
+  return g.op('Mul', [g.op('Mul', [x, g.scalar('half', 0.5)]), g.op('Add', [g.op('Tanh', [inner]), g.scalar('one', 1)])], {}, 'gelu_tanh');
+}
+
+function silu(g: GraphBuilder, x: Value): Value {
+  return g.op('Mul', [x, g.op('Sigmoid', [x])], {}, 'silu');
+}
+
+/** Throws unless the converter can write activation `name`. */
+export function checkActivation(name: string, setting = 'activation'): void {
+  if (!Object.hasOwn(activations, name)) {
+    throw new EngineError('unsupported-model', `config.json asks for ${setting} "${name}", which the converter does not support (supported: ${supportedActivations.join(', ')}).`);
   }
+}
+
+export function activation(g: GraphBuilder, x: Value, name: string): Value {
+  checkActivation(name);
+  return activations[name]!(g, x);
 }
 
 /** [batch, 1, 1, seq] booleans: true for real keys, false for padding */
@@ -121,4 +137,19 @@ export function toBatchSeq(g: GraphBuilder, x: Value, inputs: EncoderInputs, las
 
 export function flatten(g: GraphBuilder, x3: Value, hidden: number): Value {
   return g.op('Reshape', [x3, g.int64s('flat_shape', [-1, hidden])], {}, 'flat');
+}
+
+/**
+ * Every layer's output but the last (which is last_hidden_state) as a graph
+ * output `hidden_states.<i>`, so heads can read the last k layers
+ * (hiddenStates.ts). Declared after every other output: existing outputs keep
+ * their positions and values.
+ */
+export function declareLayerOutputs(g: GraphBuilder, layerOutputs: readonly Value[], inputs: EncoderInputs, hidden: number): void {
+  g.scope = 'hidden_states';
+  for (let i = 0; i < layerOutputs.length - 1; i++) {
+    const name = hiddenStateOutput(i + 1, layerOutputs.length);
+    g.output(toBatchSeq(g, layerOutputs[i]!, inputs, hidden, `layer${i + 1}_3d`), name, OnnxDataType.Float, ['batch', 'sequence', hidden]);
+  }
+  g.scope = '';
 }

@@ -5,10 +5,10 @@
  * Semantics follow transformers' padded (sdpa/eager) path.
  */
 import { EngineError } from '../../errors';
-import type { ModelConfig } from '../config';
+import { modernBertRopeThetas, type ModelConfig } from '../config';
 import type { CheckpointWeights } from './checkpointWeights';
 import {
-  activation, additiveMask, declareInputs, flatten, layerNorm, linear, paddingKeysVisible, scaledDotProductAttention, splitHeads, toBatchSeq,
+  activation, additiveMask, declareInputs, declareLayerOutputs, flatten, layerNorm, linear, paddingKeysVisible, scaledDotProductAttention, splitHeads, toBatchSeq,
   type EncoderInputs,
 } from './encoderOps';
 import { GraphBuilder, type Value } from './graphBuilder';
@@ -25,18 +25,6 @@ export interface ModernBertLayout {
   halfWindow: number;
 }
 
-function ropeTheta(raw: Record<string, unknown>, kind: 'full_attention' | 'sliding_attention'): number | undefined {
-  const params = raw['rope_parameters'];
-  if (!params || typeof params !== 'object') return undefined;
-  const entry = (params as Record<string, unknown>)[kind];
-  const type = entry && typeof entry === 'object' ? (entry as Record<string, unknown>)['rope_type'] : undefined;
-  if (type !== undefined && type !== 'default') {
-    throw new EngineError('unsupported-model', `config.json asks for rope_type "${String(type)}" on ${kind} layers; the converter supports the default rotary embedding only.`);
-  }
-  const theta = entry && typeof entry === 'object' ? (entry as Record<string, unknown>)['rope_theta'] : undefined;
-  return typeof theta === 'number' ? theta : undefined;
-}
-
 /**
  * Reads the layer pattern from config.json: newer transformers save
  * `layer_types` and `rope_parameters`, older ones global_attn_every_n_layers
@@ -46,14 +34,14 @@ export function modernBertLayout(cfg: ModelConfig): ModernBertLayout {
   const m = cfg.modernbert;
   if (!m) throw new EngineError('bad-config', 'config.json lacks the ModernBERT fields.');
   const raw = cfg.raw;
+  // read from raw again, not from cfg.modernbert: the converter refuses what it cannot build even when handed an edited config
+  const { globalRopeTheta, localRopeTheta } = modernBertRopeThetas(raw);
   const types = Array.isArray(raw['layer_types']) ? (raw['layer_types'] as unknown[]) : undefined;
-  const local = Array.from({ length: cfg.numHiddenLayers }, (_, i) =>
-    types && types.length === cfg.numHiddenLayers ? types[i] === 'sliding_attention' : i % m.globalAttnEveryNLayers !== 0,
-  );
+  const local = Array.from({ length: cfg.numHiddenLayers }, (_, i) => (types ? types[i] === 'sliding_attention' : i % m.globalAttnEveryNLayers !== 0));
   return {
     local,
-    globalTheta: ropeTheta(raw, 'full_attention') ?? m.globalRopeTheta,
-    localTheta: ropeTheta(raw, 'sliding_attention') ?? m.localRopeTheta,
+    globalTheta: globalRopeTheta,
+    localTheta: localRopeTheta,
     halfWindow: Math.floor(m.localAttention / 2),
   };
 }
@@ -118,6 +106,7 @@ export function buildModernBertGraph(cfg: ModelConfig, w: CheckpointWeights, pro
   const globalRope = rotaryTables(g, inputs, layout.globalTheta, heads.headDim, 'global');
   const localRope = needsLocal ? rotaryTables(g, inputs, layout.localTheta, heads.headDim, 'local') : globalRope;
 
+  const layerOutputs: Value[] = [];
   for (let i = 0; i < cfg.numHiddenLayers; i++) {
     const l = `${p}layers.${i}`;
     g.scope = `layer${i}`;
@@ -136,6 +125,7 @@ export function buildModernBertGraph(cfg: ModelConfig, w: CheckpointWeights, pro
     const [input, gate] = g.opMulti('Split', [wi], 2, { axis: -1 }, 'geglu');
     const glu = g.op('Mul', [activation(g, input!, cfg.hiddenAct), gate!], {}, 'glu');
     x = g.op('Add', [x, linear(g, w, glu, `${l}.mlp.Wo.weight`, m.mlpBias ? `${l}.mlp.Wo.bias` : undefined, [H, I])], {}, 'mlp_residual');
+    layerOutputs.push(x);
     progress((i + 1) / cfg.numHiddenLayers, `layer ${i + 1} of ${cfg.numHiddenLayers}`);
   }
   g.scope = '';
@@ -158,5 +148,6 @@ export function buildModernBertGraph(cfg: ModelConfig, w: CheckpointWeights, pro
       task: head, architecture: 'modernbert-head', pooling: m.classifierPooling, ...headSpec,
     });
   }
+  declareLayerOutputs(g, layerOutputs, inputs, H);
   return { graph: g.build('modernbert'), head, labels, inputNames: ['input_ids', 'attention_mask'] };
 }

@@ -132,7 +132,13 @@ export function encodeModel(g: OnnxGraph, meta: OnnxModelMeta): ProtoMessage {
  * Streams an encoded message to a file. Lazy parts are produced one at a
  * time and dropped after writing; onBytes reports progress.
  */
-export function writeMessage(path: string, m: ProtoMessage, onBytes?: (written: number, total: number) => void, signal?: AbortSignal): void {
+export function writeMessage(
+  path: string,
+  m: ProtoMessage,
+  onBytes?: (written: number, total: number) => void,
+  signal?: AbortSignal,
+  write: (fd: number, bytes: Uint8Array) => void = (fd, bytes) => void writeSync(fd, bytes),
+): void {
   const fd = openSync(path, 'w');
   try {
     let written = 0;
@@ -142,7 +148,7 @@ export function writeMessage(path: string, m: ProtoMessage, onBytes?: (written: 
     let pendingBytes = 0;
     const flush = () => {
       if (!pendingBytes) return;
-      writeSync(fd, Buffer.concat(pending, pendingBytes));
+      write(fd, Buffer.concat(pending, pendingBytes));
       pending.length = 0;
       pendingBytes = 0;
     };
@@ -151,7 +157,7 @@ export function writeMessage(path: string, m: ProtoMessage, onBytes?: (written: 
       if (bytes.byteLength !== p.byteLength) throw new Error('protobuf part changed size while writing');
       if (bytes.byteLength >= 1 << 16) {
         flush();
-        writeSync(fd, bytes);
+        write(fd, bytes);
       } else {
         pending.push(bytes);
         pendingBytes += bytes.byteLength;

@@ -62,7 +62,7 @@ test('progress rises from 0 to 1 through building (per layer) and writing', () =
   const seen: Array<[number, string]> = [];
   const r = convertCheckpoint(f, join(scratch, 'progress', 'model.onnx'), { onProgress: (x, m) => seen.push([x, m]) });
   assert.equal(r.head, 'mlm');
-  assert.deepEqual(r.outputNames, ['last_hidden_state', 'logits']);
+  assert.deepEqual(r.outputNames, ['last_hidden_state', 'logits', 'hidden_states.1', 'hidden_states.2']);
   assert.deepEqual(r.inputNames, ['input_ids', 'attention_mask']);
   assert.equal(seen.at(-1)![0], 1);
   for (let i = 1; i < seen.length; i++) assert.ok(seen[i]![0] >= seen[i - 1]![0], 'progress went backwards');
@@ -105,6 +105,43 @@ test('position and rotary variants the converter does not implement are refused,
   const modern = tinyFolder('modernbert');
   const raw = { ...modern.config.raw, rope_parameters: { full_attention: { rope_type: 'yarn', rope_theta: 1 }, sliding_attention: { rope_type: 'default', rope_theta: 1 } } };
   assert.throws(() => convertCheckpoint({ ...modern, config: { ...modern.config, raw } }, join(scratch, 'yarn.onnx')), /rope_type "yarn"/);
+});
+
+test('a decoder BERT (is_decoder: true) is refused: converting it with bidirectional attention would be silently wrong', () => {
+  const dir = join(scratch, `decoder-${n++}`);
+  makeTestModel({ arch: 'bert', out: dir, configOverrides: { is_decoder: true } });
+  writeStubTokenizer(dir);
+  assert.throws(() => ensureOnnx(inspectModelFolder(dir)), (e: unknown) =>
+    e instanceof EngineError && e.code === 'unsupported-model' && /"is_decoder": true.*bidirectional encoders only/.test(e.message));
+  assert.ok(!existsSync(join(dir, 'onnx', 'model.onnx')));
+});
+
+test('ModernBERT with rope_scaling is refused by the converter, even when handed an edited config', () => {
+  const modern = tinyFolder('modernbert');
+  const raw = { ...modern.config.raw, rope_scaling: { rope_type: 'linear', factor: 4 } };
+  assert.throws(() => convertCheckpoint({ ...modern, config: { ...modern.config, raw } }, join(scratch, 'scaled.onnx')), (e: unknown) =>
+    e instanceof EngineError && e.code === 'unsupported-model' && /rope_scaling "linear"/.test(e.message));
+});
+
+test('an unsupported activation is refused with the full list of those accepted, and each listed one converts', () => {
+  const dir = join(scratch, `act-${n++}`);
+  makeTestModel({ arch: 'bert', out: dir, configOverrides: { hidden_act: 'mish' } });
+  writeStubTokenizer(dir);
+  let message = '';
+  assert.throws(() => ensureOnnx(inspectModelFolder(dir)), (e: unknown) => {
+    message = (e as Error).message;
+    return e instanceof EngineError && e.code === 'unsupported-model' && /activation "mish"/.test(message);
+  });
+  const listed = /\(supported: ([^)]*)\)/.exec(message)?.[1]?.split(', ') ?? [];
+  for (const name of ['gelu', 'gelu_python', 'gelu_new', 'gelu_pytorch_tanh', 'gelu_fast', 'quick_gelu', 'relu', 'silu', 'swish', 'tanh']) {
+    assert.ok(listed.includes(name), `${name} is accepted but missing from the refusal's list: ${message}`);
+  }
+  for (const name of listed) {
+    const ok = join(scratch, `act-${n++}`);
+    makeTestModel({ arch: 'bert', out: ok, sizes: { layers: 1 }, configOverrides: { hidden_act: name } });
+    writeStubTokenizer(ok);
+    assert.doesNotThrow(() => ensureOnnx(inspectModelFolder(ok)), name);
+  }
 });
 
 test('the written file loads in onnxruntime with dynamic batch and sequence axes', async () => {

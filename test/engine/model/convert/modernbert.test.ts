@@ -13,7 +13,9 @@ for (const head of [undefined, 'mlm', 'token', 'sequence'] as const) {
   test(`ModernBERT ${head ?? 'encoder'}: the ONNX graph matches a float64 reference forward pass`, async () => {
     const c = await convertTestModel({ arch: 'modernbert', head });
     assert.deepEqual(c.session.inputNames, ['input_ids', 'attention_mask']);
-    assert.deepEqual(c.session.outputNames, head ? ['last_hidden_state', 'logits'] : ['last_hidden_state']);
+    // every layer but the last is an output of its own, after the outputs the graph always had
+    const layerOutputs = Array.from({ length: c.folder.config.numHiddenLayers - 1 }, (_, i) => `hidden_states.${i + 1}`);
+    assert.deepEqual(c.session.outputNames, [...(head ? ['last_hidden_state', 'logits'] : ['last_hidden_state']), ...layerOutputs]);
     const out = await runModel(c, batch);
     assert.deepEqual(out['last_hidden_state']!.dims, [2, 20, 32]);
     if (head === 'mlm') assert.deepEqual(out['logits']!.dims, [2, 20, 512]);
@@ -22,6 +24,7 @@ for (const head of [undefined, 'mlm', 'token', 'sequence'] as const) {
     const d = await diffFromReference(c, batch);
     assert.ok(d.hidden <= tolerance, `last_hidden_state differs by ${d.hidden}`);
     assert.ok(d.logits <= tolerance, `logits differ by ${d.logits}`);
+    assert.ok(d.layers <= tolerance, `hidden_states.<i> differ from the reference's layers by ${d.layers}`);
   });
 }
 
@@ -77,4 +80,15 @@ test('ModernBERT layout: layer pattern and rotary thetas come from config.json, 
     rope_parameters: { full_attention: { rope_type: 'default', rope_theta: 11 }, sliding_attention: { rope_type: 'default', rope_theta: 13 } },
   })));
   assert.deepEqual(modern, { local: [false, true, true, false], globalTheta: 11, localTheta: 13, halfWindow: 64 });
+});
+
+test('ModernBERT: local_rope_theta null converts like local_rope_theta = global_rope_theta (transformers falls back to the global theta)', async () => {
+  const nullLocal = await convertTestModel({ arch: 'modernbert', configOverrides: { global_rope_theta: 5000, local_rope_theta: null } });
+  const explicit = await convertTestModel({ arch: 'modernbert', configOverrides: { global_rope_theta: 5000, local_rope_theta: 5000 } });
+  const other = await convertTestModel({ arch: 'modernbert', configOverrides: { global_rope_theta: 5000, local_rope_theta: 10000 } });
+  const b = padBatch([sampleIds(20, 7)]);
+  const hidden = async (c: typeof explicit) => (await runModel(c, b))['last_hidden_state']!.data as Float32Array;
+  const [a, e, o] = [await hidden(nullLocal), await hidden(explicit), await hidden(other)];
+  assert.ok(a.every((x, i) => Math.abs(x - e[i]!) < 1e-6), 'null local theta differs from the global theta');
+  assert.ok(a.some((x, i) => Math.abs(x - o[i]!) > 1e-4), 'the local theta has no effect in this test');
 });
