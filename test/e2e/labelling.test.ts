@@ -192,3 +192,53 @@ scenario(
   },
   !trainCommand ? 'the extension does not contribute clinicalModernbert.trainHead yet' : !encoder ? 'no test encoder (dist/cli.js make-test-model failed)' : false,
 );
+
+scenario(
+  'a note changed outside VS Code: its labels are read again, flagged for review, and kept where the user says',
+  async (t, wb) => {
+    const { page } = wb;
+    // the note is still open from the first scenario
+    await page.locator('.tab', { hasText: note }).first().click();
+    await page.locator('.tab.active', { hasText: note }).waitFor({ timeout: 10_000 });
+    const notePath = join(workspace, note);
+    const annPath = join(workspace, note.replace(/\.txt$/, '.ann'));
+    const annBefore = readFileSync(annPath, 'utf8');
+    // another program adds a line at the top: every offset in the .ann is now 36 characters off
+    const addendum = 'ADDENDUM (synthetic): seen again.\n\n';
+    writeFileSync(notePath, addendum + readFileSync(notePath, 'utf8'));
+
+    let borders: Awaited<ReturnType<typeof wb.bordersAt>> = [];
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      borders = await wb.bordersAt('cough').catch(() => []);
+      if (borders.some((b) => b.style === 'dashed')) break;
+      await page.waitForTimeout(300);
+    }
+    t.diagnostic(`borders after the outside change: ${JSON.stringify(borders)}`);
+    assert.ok(borders.some((b) => b.style === 'dashed'), 'the label is not flagged for review (dashed border) after the note changed on disk');
+    const hover = await wb.hover('cough', 20_000, /changed outside/);
+    assert.match(hover, /Keep/);
+    // nothing was decided yet: the .ann is as it was
+    assert.equal(readFileSync(annPath, 'utf8'), annBefore);
+
+    // select all, "Clinical: Keep Label": both labels are kept where they are now, and the .ann follows
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+A');
+    assert.ok(await wb.runCommand('Clinical: Keep Label'), 'the palette does not offer Keep Label');
+    const text = readFileSync(notePath, 'utf8');
+    const want = [`T1\tProblem ${text.indexOf('cough')} ${text.indexOf('cough') + 5}\tcough`, `T2\tDrug ${text.indexOf('albuterol')} ${text.indexOf('albuterol') + 9}\talbuterol`];
+    const annDeadline = Date.now() + 10_000;
+    let lines: string[] = [];
+    while (Date.now() < annDeadline) {
+      lines = readFileSync(annPath, 'utf8').trim().split('\n');
+      if (lines.join('\n') === want.join('\n')) break;
+      await page.waitForTimeout(200);
+    }
+    assert.deepEqual(lines, want);
+    await page.keyboard.press('Escape');
+    const solid = await wb.bordersAt('cough');
+    assert.ok(solid.length && solid.every((b) => b.style === 'solid'), `the kept label is still flagged: ${JSON.stringify(solid)}`);
+    const errors = (await wb.notifications()).filter((n) => n.severity === 'error');
+    assert.deepEqual(errors, []);
+  },
+);

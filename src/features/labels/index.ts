@@ -16,9 +16,10 @@ import { CHANGE_LABEL_COMMAND, KEEP_LABEL_COMMAND, labelHover, REMOVE_LABEL_COMM
 import { LabelIndex } from './labelIndex';
 import { pickLabel } from './labelPicker';
 import { LabelError, LabelStore } from './labelStore';
-import { LABELS_VIEW, LabelsTree } from './labelsTree';
+import { LABELS_VIEW, LabelsTree, REVEAL_LABEL_COMMAND } from './labelsTree';
 import { readTextIfExists, writeFileAtomic } from './labelFiles';
-import type { NoteLabels, NoteSpan } from './noteLabels';
+import { spanState, type NoteLabels, type NoteSpan } from './noteLabels';
+import { acceptSuggestions } from './suggestions';
 import { workspaceTrainingData, type TrainingData } from './trainingData';
 
 export const LABEL_SELECTION_COMMAND = 'clinicalModernbert.labelSelection';
@@ -80,6 +81,7 @@ export function registerLabelFeatures(ctx: Ctx, entities: EntityFeatures): Label
     for (const e of vscode.window.visibleTextEditors) if (e.document.uri.toString() === uri.toString()) decorations.apply(e, spans);
   };
 
+  const treeSignatures = new Map<string, string>();
   let refreshTimer: NodeJS.Timeout | undefined;
   const refreshTree = () => {
     clearTimeout(refreshTimer);
@@ -219,7 +221,7 @@ export function registerLabelFeatures(ctx: Ctx, entities: EntityFeatures): Label
     }
   };
 
-  const acceptSuggestions = async () => {
+  const acceptInSelection = async () => {
     const editor = await activeNote();
     if (!editor) return;
     try {
@@ -232,23 +234,16 @@ export function registerLabelFeatures(ctx: Ctx, entities: EntityFeatures): Label
         return;
       }
       if (doc.version !== version) return;
-      // the decoder lower-cases entity types: take the project's own spelling of a label when there is one
-      const spelling = new Map([...(await spanLabels())].map((l) => [l.toLowerCase(), l]));
-      const labelOf = (type: string) => spelling.get(type.toLowerCase()) ?? type;
       const whole = editor.selections.every((s) => s.isEmpty);
       const within = whole ? [{ start: 0, end: doc.getText().length }] : editor.selections.map((s) => ({ start: doc.offsetAt(s.start), end: doc.offsetAt(s.end) }));
-      const candidates = predicted.filter((e) => within.some((r) => r.start <= e.start && e.end <= r.end));
+      const known = await spanLabels();
       let taken = 0;
       let skipped = 0;
       await store.update(doc, (l, text) => {
-        for (const e of candidates) {
-          if (l.overlapping(e.start, e.end).length) {
-            skipped++;
-            continue;
-          }
-          l.add(text, e.start, e.end, labelOf(e.type));
-          taken++;
-        }
+        const r = acceptSuggestions(predicted, within, l.spans, known);
+        for (const a of r.accept) l.add(text, a.start, a.end, a.label);
+        taken = r.accept.length;
+        skipped = r.skipped;
         return taken > 0;
       });
       const where = whole ? 'in this note' : 'in the selection';
@@ -315,6 +310,12 @@ export function registerLabelFeatures(ctx: Ctx, entities: EntityFeatures): Label
     watcher.onDidChange((u) => onFiles(u, false)),
     store.onDidChange((uri) => {
       render(uri);
+      // typing moves spans on every keystroke: the view changes only when what it lists changes
+      const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+      const labels = doc && store.peek(doc);
+      const signature = labels ? `${labels.spans.map((x) => `${x.id}:${x.label}:${spanState(x)}`).join(',')}|${labels.unplaced.length}` : '';
+      if (treeSignatures.get(uri.toString()) === signature && signature !== '') return;
+      treeSignatures.set(uri.toString(), signature);
       refreshTree();
     }),
     vscode.window.onDidChangeVisibleTextEditors((editors) => {
@@ -342,7 +343,15 @@ export function registerLabelFeatures(ctx: Ctx, entities: EntityFeatures): Label
     vscode.commands.registerCommand(REMOVE_LABEL_COMMAND, removeLabel),
     vscode.commands.registerCommand(CHANGE_LABEL_COMMAND, changeLabel),
     vscode.commands.registerCommand(KEEP_LABEL_COMMAND, keepLabel),
-    vscode.commands.registerCommand(ACCEPT_SUGGESTIONS_COMMAND, acceptSuggestions),
+    vscode.commands.registerCommand(ACCEPT_SUGGESTIONS_COMMAND, acceptInSelection),
+    vscode.commands.registerCommand(REVEAL_LABEL_COMMAND, async (uri: vscode.Uri, id: string, start: number, end: number) => {
+      const doc = await vscode.workspace.openTextDocument(uri);
+      const live = store.peek(doc)?.spans.find((x) => x.id === id);
+      const editor = await vscode.window.showTextDocument(doc);
+      const range = new vscode.Range(doc.positionAt(live?.start ?? start), doc.positionAt(live?.end ?? end));
+      editor.selection = new vscode.Selection(range.start, range.end);
+      editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    }),
     vscode.commands.registerCommand(REFRESH_LABELS_COMMAND, () => {
       index.invalidate();
       tree.refresh();

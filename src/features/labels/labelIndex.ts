@@ -42,6 +42,7 @@ export class LabelIndex implements vscode.Disposable {
   private listing: Promise<void> | undefined;
   private readonly summaries = new Map<string, Cached>();
   private readonly labelsOfAnn = new Map<string, { mtime: number; labels: string[] }>();
+  private readonly labelsFiles = new Map<string, { mtime: number; labels: Map<string, string> }>();
   truncated = false;
 
   /** Forgets the file lists (files were created or deleted). */
@@ -74,10 +75,7 @@ export class LabelIndex implements vscode.Disposable {
       if (note) byNote.set(note, { note: vscode.Uri.file(note), ann });
     }
     for (const file of this.labelFiles ?? []) {
-      const kind = file.fsPath.endsWith('.jsonl') ? 'jsonl' : 'csv';
-      const text = await readTextIfExists(file.fsPath).catch(() => undefined);
-      if (!text) continue;
-      for (const [key, label] of noteLabelsIn(text, kind)) {
+      for (const [key, label] of await this.labelsIn(file.fsPath)) {
         const note = path.join(path.dirname(file.fsPath), ...key.split('/'));
         const have = byNote.get(note);
         if (have) have.noteLabel ??= label;
@@ -134,11 +132,19 @@ export class LabelIndex implements vscode.Disposable {
   async noteLabels(): Promise<Set<string>> {
     await this.list();
     const out = new Set<string>();
-    for (const file of this.labelFiles ?? []) {
-      const text = await readTextIfExists(file.fsPath).catch(() => undefined);
-      if (text) for (const l of noteLabelsIn(text, file.fsPath.endsWith('.jsonl') ? 'jsonl' : 'csv').values()) out.add(l);
-    }
+    for (const file of this.labelFiles ?? []) for (const l of (await this.labelsIn(file.fsPath)).values()) out.add(l);
     return out;
+  }
+
+  /** A labels file's (note key, label) pairs, cached by modification time. */
+  private async labelsIn(file: string): Promise<Map<string, string>> {
+    const mtime = fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+    const have = this.labelsFiles.get(file);
+    if (have && have.mtime === mtime) return have.labels;
+    const text = await readTextIfExists(file).catch(() => undefined);
+    const labels = text ? noteLabelsIn(text, file.endsWith('.jsonl') ? 'jsonl' : 'csv') : new Map<string, string>();
+    this.labelsFiles.set(file, { mtime, labels });
+    return labels;
   }
 
   dispose(): void {

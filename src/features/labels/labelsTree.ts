@@ -5,13 +5,14 @@
  * click on a span opens the note with the span selected.
  */
 import * as vscode from 'vscode';
-import { REVEAL_COMMAND } from '../entities/entityTree';
 import type { LabelIndex, NoteSummary } from './labelIndex';
 import { ANN_FILE_CAP } from './labelIndex';
 import type { LabelStore } from './labelStore';
 import { spanState, type NoteSpan, type UnplacedLine } from './noteLabels';
 
 export const LABELS_VIEW = 'clinicalModernbert.labels';
+/** opens a note with a label selected: (note uri, label id, start, end); an open note's live offsets win */
+export const REVEAL_LABEL_COMMAND = 'clinicalModernbert.revealLabel';
 
 type NoteRef = { note: vscode.Uri; ann?: vscode.Uri; noteLabel?: string };
 
@@ -147,7 +148,7 @@ export class LabelsTree implements vscode.TreeDataProvider<Node>, vscode.Disposa
         item.description = state === 'edited' ? 'text changed: keep or change' : state === 'review' ? 'found elsewhere after an outside change: review' : span.id;
         if (state !== 'ok') item.iconPath = new vscode.ThemeIcon('warning');
         item.tooltip = `${span.label} (${span.id})`;
-        item.command = { command: REVEAL_COMMAND, title: 'Go to label', arguments: [summary.note, span.start, span.end] };
+        item.command = { command: REVEAL_LABEL_COMMAND, title: 'Go to label', arguments: [summary.note, span.id, span.start, span.end] };
         return item;
       }
       case 'unplaced': {
