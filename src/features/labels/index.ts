@@ -165,6 +165,7 @@ export function registerLabelFeatures(ctx: Ctx, entities: EntityFeatures): Label
         return;
       }
       const text = doc.getText();
+      const version = doc.version;
       const replaced = new Set(ranges.flatMap((r) => labels.overlapping(r.start, r.end)).map((s) => `${s.label} (${s.id})`));
       const picked = await pickLabel(ctx.extension.workspaceState, {
         title: ranges.length === 1 ? `Label “${short(text.slice(ranges[0]!.start, ranges[0]!.end))}”` : `Label ${ranges.length} selections`,
@@ -173,6 +174,10 @@ export function registerLabelFeatures(ctx: Ctx, entities: EntityFeatures): Label
         known: await spanLabels(labels),
       });
       if (!picked || !('label' in picked)) return;
+      if (doc.version !== version) {
+        void vscode.window.showInformationMessage('Clinical ModernBERT: the note changed while the label was being picked: select the text again.');
+        return;
+      }
       await store.update(doc, (l, t) => {
         for (const r of ranges) l.add(t, r.start, r.end, picked.label);
         return true;

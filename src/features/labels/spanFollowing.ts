@@ -66,7 +66,7 @@ export const REMEMBERED_REMOVALS = 100;
 export const isEdited = (s: FollowedSpan): boolean => s.covered !== s.labelledText;
 
 /**
- * Applies `changes` in order to `spans` (sorted by start or not) and to the
+ * Applies `changes` in order to `spans` (sorted by start; they stay sorted) and to the
  * remembered removals `graveyard` (updated in place). Returns new span objects
  * for the spans that moved; spans that did not move are returned as they were.
  */
@@ -115,7 +115,8 @@ export function followEdits<S extends FollowedSpan>(spans: readonly S[], changes
     live = next;
   }
   if (graveyard.length > REMEMBERED_REMOVALS) graveyard.splice(0, graveyard.length - REMEMBERED_REMOVALS);
-  live.sort((x, y) => x.start - y.start || x.end - y.end);
+  // edits keep spans in order; only a label brought back by undo needs its place
+  if (revived.length) live.sort((x, y) => x.start - y.start || x.end - y.end);
   return { spans: live, removed, revived, changed };
 }
 
