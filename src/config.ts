@@ -37,6 +37,15 @@ export function readConfig(): Config {
   };
 }
 
+/**
+ * Makes `name` the head entities (tokenHead) or classification (sequenceHead)
+ * use: in the workspace's settings when a folder is open, else the user's.
+ */
+export async function useTaskHead(setting: 'tokenHead' | 'sequenceHead', name: string): Promise<void> {
+  const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  await vscode.workspace.getConfiguration(SECTION).update(setting, name, target);
+}
+
 /** true when a change event touches any of the given settings (names without the section). */
 export function affects(e: vscode.ConfigurationChangeEvent, ...names: string[]): boolean {
   return names.some((n) => e.affectsConfiguration(`${SECTION}.${n}`));
