@@ -205,3 +205,51 @@ test('a whole note: sections, lists, terminators and triggers together', () => {
     expectations.map(([term, , f]) => `${term}: ${f}`),
   );
 });
+
+test('issue 13: an age written with hyphens ("45-year-old") is not a historical cue', () => {
+  check('A 45-year-old man with [[hypertension]].', {});
+  check('The patient is a 67-years-old woman with [[chest pain]].', {});
+  check('Old [[MI]] on ECG.', { historical: true });
+});
+
+test('issue 13: a span that starts on a section header is asserted in the sentence after the header', () => {
+  check('[[PAST MEDICAL HISTORY: hypertension]], diabetes.', { historical: true });
+  check('[[FAMILY HISTORY: diabetes]] in an uncle.', { experiencer: 'other' });
+  check('[[ALLERGIES: penicillin]] was ruled out.', { negated: true });
+  // the header's own words are no triggers ("NO" in a header negates nothing)
+  check('NO SHOW HISTORY:\nh/o [[asthma]].', { historical: true });
+});
+
+test('issue 13: a span that starts or ends inside a word is refused (or widened when asked), not widened silently', () => {
+  const text = 'Patient John denies chest pain.';
+  const at = text.indexOf('chest');
+  for (const [span, why] of [
+    [{ start: at + 2, end: at + 10 }, /starts inside a word \(the word starts at offset 20\)/],
+    [{ start: at, end: at + 8 }, /ends inside a word \(the word ends at offset 30\)/],
+  ] as const) {
+    assert.throws(
+      () => assertSpans(text, [span]),
+      (e: unknown) => e instanceof EngineError && e.code === 'bad-input' && why.test(e.message) && !e.message.includes('John') && !e.message.includes('chest'),
+    );
+  }
+  assert.deepEqual(assertSpans(text, [{ start: at + 2, end: at + 8 }], { midWord: 'widen' })[0], { ...AFFIRMED, negated: true });
+  // punctuation is a boundary: "r/o" and "x-ray" split into words
+  assert.equal(assertSpans('r/o MI', [{ start: 4, end: 6 }])[0]!.uncertain, true);
+});
+
+test('one long line without sentence ends: each entity takes the nearest trigger within its window', () => {
+  const unit = 'possible rash but denies fever and has cough with a 45-year-old mother with asthma however ';
+  const text = unit.repeat(3000);
+  const ctx = new AssertionContext(text);
+  for (let k = 0; k < 3000; k += 997) {
+    const base = k * unit.length;
+    const at = (w: string) => {
+      const s = base + unit.indexOf(w);
+      return ctx.assert(s, s + w.length);
+    };
+    assert.deepEqual(at('fever'), { ...AFFIRMED, negated: true });
+    assert.deepEqual(at('cough'), AFFIRMED, 'the terminator "but" ends the negation');
+    assert.deepEqual(at('rash'), { ...AFFIRMED, uncertain: true });
+    assert.deepEqual(at('asthma'), { ...AFFIRMED, experiencer: 'other' });
+  }
+});
