@@ -8,14 +8,14 @@
  * patient/other experiencer). It is not part of this repository: see
  * scripts/eval/README.md for where to get it.
  *
- *   node --import tsx scripts/eval/assertion.ts FILE [--split dev|held-out|all] [--errors STATUS] [--json]
+ *   node --import tsx scripts/eval/assertion.ts FILE [--split dev|held-out|all] [--errors STATUS] [--grep REGEX] [--json]
  *
  * A few of the kit's conditions end inside a word ("abnormalit" for
  * "abnormality"): they are asserted as whole words (midWord: 'widen').
  *
  * The split is fixed by a hash of each sentence, so the rule writer can look
- * at errors on `dev` and keep `held-out` unseen; --errors lists mistakes only
- * for the dev split.
+ * at errors on `dev` and keep `held-out` unseen; --errors and --grep list
+ * dev sentences only.
  */
 import { readFileSync } from 'node:fs';
 import { assertSpans, type Assertion } from '../../src/engine/tasks/assertion';
@@ -126,19 +126,31 @@ export function evaluate(items: readonly Item[]): Record<Status, Counts> {
 
 function main(): void {
   const args = process.argv.slice(2);
-  const file = args.find((a) => !a.startsWith('--') && args[args.indexOf(a) - 1] !== '--split' && args[args.indexOf(a) - 1] !== '--errors');
+  const file = args.find((a, i) => !a.startsWith('--') && !['--split', '--errors', '--grep'].includes(args[i - 1] ?? ''));
   const opt = (name: string) => {
     const i = args.indexOf(`--${name}`);
     return i >= 0 ? args[i + 1] : undefined;
   };
   if (!file) {
-    console.error('usage: node --import tsx scripts/eval/assertion.ts FILE [--split dev|held-out|all] [--errors STATUS] [--json]');
+    console.error('usage: node --import tsx scripts/eval/assertion.ts FILE [--split dev|held-out|all] [--errors STATUS] [--grep REGEX] [--json]');
     process.exit(2);
   }
   const split = opt('split') ?? 'all';
   const { items, skipped } = readKit(file);
   const chosen = items.filter((it) => split === 'all' || splitOf(it.sentence) === split);
   const counts = evaluate(chosen);
+  const grep = opt('grep');
+  if (grep) {
+    // dev sentences matching a pattern, with gold and predicted labels (for writing rules)
+    const re = new RegExp(grep, 'i');
+    for (const it of items.filter((x) => splitOf(x.sentence) === 'dev' && re.test(x.sentence))) {
+      const got = predicted(assertSpans(it.sentence, [{ start: it.start, end: it.end }], { midWord: 'widen' })[0]!);
+      const marked = `${it.sentence.slice(0, it.start)}[[${it.sentence.slice(it.start, it.end)}]]${it.sentence.slice(it.end)}`.replace(/\s+/g, ' ');
+      const flags = (r: Record<Status, boolean>) => STATUSES.filter((s) => r[s]).join(',') || '-';
+      console.log(`gold ${flags(it.gold)} | got ${flags(got)} | ${marked}`);
+    }
+    return;
+  }
   const errorsOf = opt('errors') as Status | undefined;
   if (errorsOf) {
     for (const it of items.filter((x) => splitOf(x.sentence) === 'dev')) {
