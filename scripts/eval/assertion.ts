@@ -111,17 +111,20 @@ function score(c: Counts): { p: number; r: number; f1: number } {
   return { p, r, f1: p + r === 0 ? 0 : (2 * p * r) / (p + r) };
 }
 
-export function evaluate(items: readonly Item[]): Record<Status, Counts> {
+export function evaluate(items: readonly Item[]): { counts: Record<Status, Counts>; uncertain: number } {
   const counts = Object.fromEntries(STATUSES.map((s) => [s, { tp: 0, fp: 0, fn: 0 }])) as Record<Status, Counts>;
+  let uncertain = 0;
   for (const it of items) {
-    const got = predicted(assertSpans(it.sentence, [{ start: it.start, end: it.end }], { midWord: 'widen' })[0]!);
+    const a = assertSpans(it.sentence, [{ start: it.start, end: it.end }], { midWord: 'widen' })[0]!;
+    if (a.uncertain) uncertain++;
+    const got = predicted(a);
     for (const s of STATUSES) {
       if (got[s] && it.gold[s]) counts[s].tp++;
       else if (got[s]) counts[s].fp++;
       else if (it.gold[s]) counts[s].fn++;
     }
   }
-  return counts;
+  return { counts, uncertain };
 }
 
 function main(): void {
@@ -138,7 +141,7 @@ function main(): void {
   const split = opt('split') ?? 'all';
   const { items, skipped } = readKit(file);
   const chosen = items.filter((it) => split === 'all' || splitOf(it.sentence) === split);
-  const counts = evaluate(chosen);
+  const { counts, uncertain } = evaluate(chosen);
   const grep = opt('grep');
   if (grep) {
     // dev sentences matching a pattern, with gold and predicted labels (for writing rules)
@@ -163,7 +166,7 @@ function main(): void {
     return;
   }
   if (args.includes('--json')) {
-    console.log(JSON.stringify({ split, items: chosen.length, skipped, counts }));
+    console.log(JSON.stringify({ split, items: chosen.length, skipped, counts, uncertain }));
     return;
   }
   console.log(`${split}: ${chosen.length} conditions (${skipped} not located in their sentence)`);
@@ -173,6 +176,7 @@ function main(): void {
     const { p, r, f1 } = score(c);
     console.log(`${s.padEnd(13)} ${String(c.tp + c.fn).padStart(4)} ${String(c.tp).padStart(4)} ${String(c.fp).padStart(4)} ${String(c.fn).padStart(4)}   ${p.toFixed(3)}     ${r.toFixed(3)}  ${f1.toFixed(3)}`);
   }
+  console.log(`(uncertain, which the kit does not label: ${uncertain} of ${chosen.length} conditions flagged)`);
 }
 
 if (require.main === module) main();

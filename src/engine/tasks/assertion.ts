@@ -3,35 +3,50 @@
  * finding negated, uncertain, historical, hypothetical, and is it the
  * patient's or someone else's (family history)?
  *
- * Rules (phrase lists in assertionRules.ts):
+ * Rules (phrase lists in assertionRules.ts; measured against the published
+ * ConText test kit in docs/assertion.md):
  * - The note is split into tokens (letter/digit runs; each punctuation mark a
  *   token, except a hyphen inside a word, so "45-year-old" reads as "45 year
  *   old") and segments. A segment ends at a sentence end (. ! ? followed by
  *   whitespace, except after abbreviations like "vs." or "Dr."), at a blank
  *   line, before a line that starts with a bullet or a number (unless the list
  *   was introduced by a line ending in ':' such as "Denies:", whose items stay
- *   in its segment), and at a section header ("FAMILY HISTORY:" at the start
- *   of a line). A header opens the segment after it; its own words are no
- *   triggers.
+ *   in its segment), before a numbered item inside a line ("1) ... 2) ..."),
+ *   and at a section header: a listed section name or a name in capitals
+ *   followed by ':' at the start of a line, or inside a line after a sentence
+ *   end, another header or a wide gap (transcribed notes come as one line).
+ *   A header opens the segment after it; its own words are no triggers.
  * - A trigger affects an entity in its own segment: a forward trigger the
- *   words after it, a backward trigger the words before it, "both" either. At
- *   most `windowWords` words (punctuation not counted) may lie between trigger
- *   and entity, and no terminator of that category ("but", "however", ";",
- *   "presents" for negation, ...) may lie between them.
- * - A trigger inside the entity's own span is ignored; a trigger overlapped by
- *   a pseudo-trigger of its category ("no increase", "gram negative", "not
- *   ruled out" for negation) does not fire.
+ *   words after it, a backward trigger the words before it, "both" either,
+ *   within its reach: `windowWords` words (punctuation not counted) for most
+ *   cues, and on through a list of short comma-separated items that starts
+ *   within the window ("denies fever, chills, ..., or rash"); 3 words and no
+ *   comma for cues that name one thing ("status post", "prior"); the whole
+ *   sentence for cues that introduce warning signs ("call your doctor for").
+ *   No terminator of the category ("but", "however", ";", "presents" for
+ *   negation, a new clause ", the patient ...", an inline field label
+ *   "Menstrual History:") may lie between trigger and entity.
+ * - A trigger inside the entity's own span is ignored. A pseudo-trigger of its
+ *   category ("no increase", "gram negative", "not ruled out") cancels a
+ *   trigger it overlaps, unless the trigger is longer and holds it whole ("if
+ *   any of the following" holds the pseudo-trigger "if any"), or the
+ *   pseudo-trigger runs into the entity ("no change in vision" with the entity
+ *   "change in vision").
  * - Sections set defaults: in a family-history section the experiencer is
- *   'other'; in a past-medical-history section findings are historical.
+ *   'other'; in a past-medical-history, social-history or allergies section
+ *   findings are historical. A header in capitals that names no section
+ *   ("LEFT KNEE:", "MOTHER:") is a label inside the current section.
  * - A span must start and end on word boundaries (or the caller asks for its
  *   words to be widened): a span cut inside a word is refused, not guessed.
  *
- * Cost: linear in the note (plus log n per entity). Phrases are matched once;
- * for each entity only the nearest trigger of each category on each side is
- * looked at (a farther one has a longer gap holding every word and terminator
- * of the nearer one's), word counts come from prefix sums, and terminators
- * from a sorted list. A 10 MB dictation without a sentence end is one segment
- * and still costs about a second.
+ * Cost: linear in the note (plus log n per entity). Tokens carry vocabulary
+ * ids (no string per token); phrases are matched once; for each entity only
+ * the nearest trigger of each category and reach on each side is looked at
+ * (a farther one has a longer gap holding every word and terminator of the
+ * nearer one's; a list is checked from the nearest trigger before it), word
+ * and comma counts come from prefix sums, and terminators from a sorted list.
+ * A 10 MB dictation without a sentence end is one segment and costs about a
+ * second (bench/unpunctuated.ts).
  */
 import { EngineError } from '../errors';
 import {
@@ -669,8 +684,7 @@ export class AssertionContext {
     }
     if (this.midWord === 'refuse') this.refuseMidWord(start, end);
     const first = this.firstTokenAtOrAfter(start);
-    let last = first;
-    while (last < this.tokens.count && this.tokens.start[last]! < end) last++;
+    const last = lowerBound(this.tokens.start, end);
     if (first >= last) return result; // a span with no word in it
     const seg = this.segments[this.segmentOf[first]!]!;
     if (seg.section === 'family') result.experiencer = 'other';
