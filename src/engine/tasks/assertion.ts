@@ -176,7 +176,7 @@ const ID = {
 };
 const ABBREVIATIONS = new Set(['vs', 'dr', 'mr', 'mrs', 'ms', 'e.g', 'i.e', 'approx', 'st', 'etc', 'pt', 'pts', 'fig', 'no'].map((w) => vocabulary.idOf(w)));
 
-/** Token boundaries of s: [start, end) pairs, words and marks, with the in-word hyphen rule of tokenize. */
+/** Token boundaries of s: [start, end) pairs, words and marks, with the in-word hyphen rule (tokenize inlines this loop). */
 function* tokenSpans(s: string): Generator<[number, number, boolean]> {
   TOKEN.lastIndex = 0;
   for (let m = TOKEN.exec(s); m; m = TOKEN.exec(s)) {
@@ -203,7 +203,13 @@ function tokenize(text: string): Tokens {
   let id = new Int32Array(cap);
   let kind = new Uint8Array(cap);
   let n = 0;
-  for (const [s, e, word] of tokenSpans(text)) {
+  // the loop of tokenSpans, inlined: a note has millions of tokens, a generator would allocate for each
+  TOKEN.lastIndex = 0;
+  for (let m = TOKEN.exec(text); m; m = TOKEN.exec(text)) {
+    const s = m.index;
+    const e = s + m[0].length;
+    const word = isWordChar(text, s);
+    if (!word && e === s + 1 && text.charCodeAt(s) === 45 && isWordChar(text, s - 1) && isWordChar(text, e)) continue;
     if (n === cap) {
       cap *= 2;
       const grow = <T extends Int32Array | Uint8Array>(a: T, b: T): T => (b.set(a), b);
