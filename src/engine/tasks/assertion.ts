@@ -499,7 +499,10 @@ export class AssertionContext {
         }
       }
       // a numbered item inside a line ("1) esophagitis s/p biopsy 2) hiatal hernia") is a segment of its own
-      if (i > from && kind[i] === 2 && end[i]! - ts <= 2 && this.text[end[i]!] === ')' && /\s/.test(this.text[ts - 1] ?? ' ')) close(i);
+      if (i > from && kind[i] === 2 && end[i]! - ts <= 2 && this.text[end[i]!] === ')' && /[ \t]/.test(this.text[ts - 1] ?? '')) {
+        // (numbered lines are list items, above)
+        if (!this.text.slice(end[i - 1]!, ts).includes('\n')) close(i);
+      }
       if (t === ID.dot || t === ID.bang || t === ID.question) {
         const next = this.text[end[i]!];
         const abbreviation = t === ID.dot && i > 0 && end[i - 1] === ts && ABBREVIATIONS.has(id[i - 1]!);
