@@ -34,7 +34,7 @@ const TERMS: Record<string, string[]> = {
   treatment: ['aspirin', 'metoprolol', 'lisinopril', 'ceftriaxone', 'appendectomy'],
 };
 
-/** dictation-like phrases: triggers, terms, numbers and codes, but no . ! ? ; : or line break */
+/** dictation-like phrases and table rows: triggers, terms, numbers and codes, but no . ! ? ; : or line break */
 const PHRASES = [
   'patient denies chest pain shortness of breath or palpitations',
   'possible pneumonia right lower lobe started ceftriaxone',
@@ -49,14 +49,17 @@ const PHRASES = [
   'dx E11.65 and I10 hx 250.00 and 401.9',
   'no nausea no rash, no edema, afebrile',
   'a 45-year-old woman with fever for two days',
+  // pasted from a table: wide gaps between cells
+  'Na      138      K      5.1      Cr      1.2      troponin      negative',
 ];
 
-/** Deterministic text of at least `bytes` characters, words and commas only. */
+/** Deterministic text of `bytes` characters: words, commas and spaces only. */
 export function unpunctuatedText(bytes: number): string {
   const parts: string[] = [];
   let length = 0;
   for (let i = 0; length < bytes; i++) {
-    const p = PHRASES[(i * 7 + (i >> 3)) % PHRASES.length]!;
+    // now and then a blank stretch of a scanned form: a long run of spaces
+    const p = i % 500 === 499 ? ' '.repeat(4000) : PHRASES[(i * 7 + (i >> 3)) % PHRASES.length]!;
     parts.push(p);
     length += p.length + 1;
   }

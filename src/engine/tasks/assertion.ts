@@ -291,10 +291,21 @@ for (const [kind, names] of SECTIONS) for (const n of names) sectionKinds.set(n,
 /** a header at the start of a line: a listed section name in any case, or a name in capitals */
 const HEADER = /(^|\n)[ \t]*([A-Za-z][A-Za-z0-9 /&()'-]{0,50}?)[ \t]*:/g;
 /**
- * a header inside a line (transcribed notes often come as one line): after a
- * sentence end, another header, or a wide gap, and followed by a space
+ * a header inside a line (transcribed notes often come as one line), followed
+ * by a space; what must come before it (afterInlineHeaderGap) is checked in
+ * code, as a pattern for it would backtrack through long runs of spaces
  */
-const INLINE_HEADER = /([.;!?:][ \t]+|[ \t]{2,}|\t)([A-Za-z][A-Za-z0-9 /&()'-]{0,50}?)[ \t]*:(?=\s)/g;
+const INLINE_HEADER = /(?<![A-Za-z0-9])()([A-Za-z][A-Za-z0-9 /&()'-]{0,50}?)[ \t]*:(?=\s)/g;
+
+/** whether text[at] follows a sentence end or another header and spaces, or a wide gap (two spaces or a tab) */
+function afterInlineHeaderGap(text: string, at: number): boolean {
+  let k = at - 1;
+  while (k >= 0 && (text.charCodeAt(k) === 32 || text.charCodeAt(k) === 9)) k--;
+  const gap = at - 1 - k;
+  if (gap === 0) return false;
+  if (gap >= 2 || text.charCodeAt(at - 1) === 9) return true;
+  return k >= 0 && '.;!?:'.includes(text[k]!);
+}
 
 interface Segment {
   /** token range [from, to); a section header's tokens open the segment that follows them */
@@ -333,10 +344,17 @@ function findHeaders(text: string): Header[] {
   const out: Header[] = [];
   for (const [re, atLineStart] of [[HEADER, true], [INLINE_HEADER, false]] as const) {
     re.lastIndex = 0;
-    for (const m of text.matchAll(re)) {
+    for (let m = re.exec(text); m; m = re.exec(text)) {
+      const start = m.index + m[1]!.length;
+      if (!atLineStart && !afterInlineHeaderGap(text, start)) {
+        // not a header here; one may start at a later word of this match ("chest pain  EXAM:")
+        re.lastIndex = m.index + 1;
+        continue;
+      }
       const name = m[2]!.trim().replace(/\s+/g, ' ');
       const kind = headerKind(name, atLineStart);
-      if (kind) out.push({ start: m.index + m[1]!.length, end: m.index + m[0].length, kind });
+      if (kind) out.push({ start, end: m.index + m[0].length, kind });
+      else if (!atLineStart) re.lastIndex = m.index + 1;
     }
   }
   out.sort((x, y) => x.start - y.start);

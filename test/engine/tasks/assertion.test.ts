@@ -319,6 +319,9 @@ const KIT_PATTERNS: Record<string, Case[]> = {
     ['HPI: chest pain. FAMILY HISTORY: Mother with [[diabetes]]. ASSESSMENT: angina.', { experiencer: 'other' }],
     ['HPI: chest pain. FAMILY HISTORY: Mother with diabetes. ASSESSMENT: [[angina]].', {}],
     ['POSTOPERATIVE DIAGNOSIS: 1) Severe esophagitis s/p biopsy 2) [[Large hiatal hernia]] 3) Normal duodenum', {}],
+    // a wide gap (pasted from a table or a form) before a header in capitals
+    ['Denies cough    EXAM: [[wheezing]] heard', {}],
+    ['Denies cough    in the [[EXAM]]: normal', { negated: true }],
     // numbered lines of a list introduced by "Denies:" stay in its scope
     ['Denies:\n1) fever\n2) [[chills]]', { negated: true }],
     ['FAMILY HISTORY:\nMOTHER: [[breast cancer]].', { experiencer: 'other' }],
