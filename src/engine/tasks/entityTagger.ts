@@ -190,7 +190,8 @@ export class EntityTagger {
       lexiconSpans.map((s): Sourced => ({ start: s.start, end: s.end, type: s.type, score: 1, source: 'lexicon' })),
       p.merge ?? 'modelFirst',
     );
-    const assertion = new AssertionContext(p.text, { windowWords: p.windowWords });
+    // a model span may split a word written without spaces (CJK): its whole words are asserted
+    const assertion = new AssertionContext(p.text, { windowWords: p.windowWords, midWord: 'widen' });
     const spans = merged.map((s): EntitySpan => {
       const a = assertion.assert(s.start, s.end);
       return {
