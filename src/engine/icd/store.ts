@@ -111,6 +111,33 @@ function inResultOrder(records: Iterable<CodeRecord>): CodeRecord[] {
 
 const STOP_WORDS = new Set(['of', 'the', 'and', 'or', 'to', 'in', 'on', 'a', 'an', 'by', 'for', 'at', 'as']);
 
+const WORD = /[\p{L}\p{N}]+/gu;
+/** words of notes that no code description is chosen by */
+const NOTE_STOP_WORDS = new Set([...STOP_WORDS, 'is', 'are', 'was', 'were', 'be', 'been', 'has', 'had', 'have', 'pt', 'patient', 'patients', 'denies', 'reports', 'with']);
+const MAX_RANKING_TERMS = 32;
+
+/** case- and accent-insensitive, as the FTS table's unicode61 tokenizer with remove_diacritics */
+function fold(w: string): string {
+  return w.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+}
+
+/**
+ * The words of free text as FTS5 prefixes: stop words dropped, words of five
+ * letters or more cut to a stem (two letters off, at least four kept), at most
+ * 32, deduplicated. Quoted when used, so no text is FTS5 syntax.
+ */
+export function rankingStems(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(WORD)) {
+    const w = fold(m[0]).slice(0, 64);
+    if (NOTE_STOP_WORDS.has(w)) continue;
+    const stem = /^[a-z]{5,}$/.test(w) ? w.slice(0, Math.max(4, w.length - 2)) : w;
+    if (!out.includes(stem)) out.push(stem);
+    if (out.length >= MAX_RANKING_TERMS) break;
+  }
+  return out;
+}
+
 export interface SearchOptions {
   limit?: number;
   systems?: IcdSystem[];
@@ -222,6 +249,43 @@ export class IcdStore {
       );
     }
     return out;
+  }
+
+  /** every record of one system, in code order (for embedding the code set) */
+  async records(system: IcdSystem): Promise<CodeRecord[]> {
+    const rows = await all<Row>(this.db, 'SELECT system, code, billable, short, long FROM codes WHERE system = ? ORDER BY code', [system]);
+    return rows.map(toRecord);
+  }
+
+  /**
+   * Codes whose descriptions share the most words with free text (a selected
+   * phrase, a diagnosis line), best first. Unlike search(), which wants every
+   * typed word, any word may match: the codes covering the most of the text's
+   * words come first, then by BM25, then billable codes before headers. Words
+   * of five letters or more match by their stem ("diabetic" finds "diabetes").
+   */
+  async rankByWords(text: string, opts: SearchOptions = {}): Promise<Array<CodeRecord & { covered: number; terms: number }>> {
+    const limit = Math.max(1, Math.min(opts.limit ?? 50, 500));
+    const stems = rankingStems(text);
+    if (!stems.length) return [];
+    const systems = opts.systems?.length ? opts.systems : undefined;
+    const sysClause = systems ? ` AND c.system IN (${systems.map(() => '?').join(',')})` : '';
+    const match = stems.map((s) => `"${s}"*`).join(' OR ');
+    // BM25 picks a generous cut inside FTS5; coverage re-ranks it here
+    const rows = await all<Row & { rank: number }>(
+      this.db,
+      `SELECT c.system, c.code, c.billable, c.short, c.long, f.rank AS rank
+       FROM (SELECT rowid, bm25(codes_fts, 1.0, 0.5) AS rank FROM codes_fts WHERE codes_fts MATCH ? ORDER BY rank LIMIT ?) f
+       JOIN codes c ON c.id = f.rowid WHERE 1${sysClause} ORDER BY f.rank, c.id`,
+      [match, systems ? Math.max(2000, limit * 20) : Math.max(400, limit * 8), ...(systems ?? [])],
+    );
+    const scored = rows.map((r, order) => {
+      const words = new Set((r.long.toLowerCase().match(WORD) ?? []).map(fold));
+      const covered = stems.filter((s) => [...words].some((w) => w.startsWith(s))).length;
+      return { r, order, covered };
+    });
+    scored.sort((a, b) => b.covered - a.covered || b.r.billable - a.r.billable || a.order - b.order);
+    return scored.slice(0, limit).map(({ r, covered }) => ({ ...toRecord(r), covered, terms: stems.length }));
   }
 
   /** GEM mappings from each (system, code); empty unless GEM files were installed */
