@@ -326,6 +326,7 @@ export function createCodeVectorHandlers(host: EngineHost, deps: CodeVectorDeps)
 
     'icd.suggest': async (p, ctx) => {
       if (typeof p?.text !== 'string') throw new EngineError('bad-input', 'icd.suggest needs text.');
+      checkTemplate(p.template); // a bad setting is named now, not only once codes are embedded
       const store = await deps.icdStore();
       if (!store) return { installed: false, items: [], wordsOnly: true, reason: NO_CODESETS, embedded: { codes: 0, total: 0 }, ms: 0 };
       const systems = systemsParam(p.systems, store.systems()) ?? store.systems();
