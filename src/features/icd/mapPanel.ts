@@ -67,12 +67,13 @@ export class IcdMapPanel {
     const editor = vscode.window.activeTextEditor;
     if (IcdMapPanel.current) {
       IcdMapPanel.current.editor = editor ?? IcdMapPanel.current.editor;
-      IcdMapPanel.current.panel.reveal(vscode.ViewColumn.Beside);
+      IcdMapPanel.current.panel.reveal(vscode.ViewColumn.Beside, true);
       void IcdMapPanel.current.locate();
       return;
     }
     const media = vscode.Uri.joinPath(ctx.extension.extensionUri, 'media', 'icdMap');
-    const panel = vscode.window.createWebviewPanel(VIEW_TYPE, 'ICD Map', vscode.ViewColumn.Beside, { enableScripts: true, localResourceRoots: [media], retainContextWhenHidden: true });
+    // the note keeps the focus: its selection is what the map places
+    const panel = vscode.window.createWebviewPanel(VIEW_TYPE, 'ICD Map', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: true, localResourceRoots: [media], retainContextWhenHidden: true });
     const p = new IcdMapPanel(ctx, panel);
     p.editor = editor;
     panel.webview.html = html(panel.webview, media);

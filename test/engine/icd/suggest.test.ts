@@ -20,11 +20,12 @@ test('reciprocal rank fusion: a code both rankers found beats one ranked first b
   assert.deepEqual(fuseRankings([]), []);
 });
 
-test('the words of free text become quoted FTS5 stems: stop words out, long words cut, at most 32', () => {
-  assert.deepEqual(rankingStems('Pt has Type 2 diabetic nephropathy with CKD'), ['type', '2', 'diabet', 'nephropat', 'ckd']);
-  assert.deepEqual(rankingStems('"); DROP TABLE codes; -- NEAR( *'), ['drop', 'tabl', 'code', 'near']);
+test('the words of free text become quoted FTS5 stems: stop words and single letters out, suffixes cut, at most 32', () => {
+  assert.deepEqual(rankingStems('Pt has Type 2 diabetic nephropathy with CKD, a'), ['type', '2', 'diabet', 'nephropath', 'ckd']);
+  assert.deepEqual(rankingStems('"); DROP TABLE codes; -- NEAR( *'), ['drop', 'table', 'code', 'near']);
   assert.equal(rankingStems(Array.from({ length: 50 }, (_, i) => `word${i}`).join(' ')).length, 32);
-  assert.deepEqual(rankingStems('Ménière'), ['menie']);
+  assert.deepEqual(rankingStems('Ménière'), ['meniere']);
+  assert.deepEqual(rankingStems('hypertension fractured infections community obesity e coli'), ['hypertens', 'fractur', 'infect', 'communit', 'obesit', 'coli']);
   assert.deepEqual(rankingStems('   '), []);
 });
 
@@ -68,4 +69,24 @@ test('the pretraining template: "ICD 10 code for E11.9: ..."; bad templates refu
 test('chapter text names chapter or section and title', () => {
   assert.equal(chapterText('icd10cm', 'E119'), 'Chapter 4 Endocrine, nutritional and metabolic diseases');
   assert.equal(chapterText('icd10pcs', '0DTJ4ZZ'), 'Section 0 Medical and Surgical');
+});
+
+test('a word in most descriptions brings no candidates of its own while a rarer one does, but still counts', async () => {
+  const { parseCodeFile } = await import('../../../src/engine/icd/codesets');
+  const { syntheticOrderFile } = await import('./syntheticRelease');
+  const { records } = parseCodeFile(Buffer.from(syntheticOrderFile(3000)), 'icd10cm_order_2027.txt', 'icd10cm-order');
+  const file = path.join(tempDir('common'), 'codes.sqlite');
+  await buildStore(file, records, { builtAt: '', source: '', files: [], counts: { icd10cm: { codes: 3000, billable: 3000 } }, warnings: [] });
+  const store = await IcdStore.open(file);
+  try {
+    // "type" is in all 3,000 descriptions; "fracture" in about 190
+    const hits = await store.rankByWords('fracture type', { limit: 500 });
+    assert.ok(hits.length > 100);
+    assert.ok(hits.every((r) => /fracture/.test(r.long)), 'every candidate has the rarer word');
+    assert.ok(hits.every((r) => r.covered === 2), 'and the common word still counts');
+    // only common words: they are used all the same
+    assert.ok((await store.rankByWords('type', { limit: 5 })).length === 5);
+  } finally {
+    await store.close();
+  }
 });
