@@ -5,7 +5,9 @@ import { fuseRankings, chapterText } from '../../../src/engine/icd/suggest';
 import { buildStore, IcdStore, rankingStems } from '../../../src/engine/icd/store';
 import { checkTemplate, codeText, DEFAULT_CODE_TEMPLATE } from '../../../src/engine/icd/codeTemplate';
 import { EngineError } from '../../../src/engine/errors';
+import { parseCodeFile } from '../../../src/engine/icd/codesets';
 import { fixtureRecords, tempDir } from './fixtures';
+import { syntheticOrderFile } from './syntheticRelease';
 
 test('reciprocal rank fusion: a code both rankers found beats one ranked first by one; ties keep the first list order', () => {
   const fused = fuseRankings([
@@ -72,8 +74,6 @@ test('chapter text names chapter or section and title', () => {
 });
 
 test('a word in most descriptions brings no candidates of its own while a rarer one does, but still counts', async () => {
-  const { parseCodeFile } = await import('../../../src/engine/icd/codesets');
-  const { syntheticOrderFile } = await import('./syntheticRelease');
   const { records } = parseCodeFile(Buffer.from(syntheticOrderFile(3000)), 'icd10cm_order_2027.txt', 'icd10cm-order');
   const file = path.join(tempDir('common'), 'codes.sqlite');
   await buildStore(file, records, { builtAt: '', source: '', files: [], counts: { icd10cm: { codes: 3000, billable: 3000 } }, warnings: [] });
