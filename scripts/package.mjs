@@ -158,7 +158,7 @@ export function packageVsix(opts) {
   for (const f of readdirSync(join(root, 'dist'))) {
     if (f.endsWith('.js')) cpSync(join(root, 'dist', f), join(stage, 'dist', f));
   }
-  for (const f of ['README.md', 'CHANGELOG.md', 'LICENSE', 'LICENSE.md', 'package.nls.json']) {
+  for (const f of ['README.md', 'CHANGELOG.md', 'LICENSE', 'LICENSE.md', 'THIRD_PARTY_NOTICES.md', 'package.nls.json']) {
     if (existsSync(join(root, f))) cpSync(join(root, f), join(stage, f));
   }
   // Assets the manifest may point at (icons, grammars); copied when the project has them.

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { defaultEngineSettings, type EngineSettings, type Pooling, type ProviderSetting } from './engine/coreProtocol';
 import type { MergeMode } from './engine/tasks/protocol';
 import { clampThreads } from './engine/model/threads';
+import { ALL_SYSTEMS, type IcdSystem } from './engine/icd/systems';
 
 export const SECTION = 'clinicalModernbert';
 
@@ -35,6 +36,15 @@ export function readConfig(): Config {
       sequenceHead: c.get<string>('sequenceHead', '').trim(),
     },
   };
+}
+
+/**
+ * Makes `name` the head entities (tokenHead) or classification (sequenceHead)
+ * use: in the workspace's settings when a folder is open, else the user's.
+ */
+export async function useTaskHead(setting: 'tokenHead' | 'sequenceHead', name: string): Promise<void> {
+  const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  await vscode.workspace.getConfiguration(SECTION).update(setting, name, target);
 }
 
 /** true when a change event touches any of the given settings (names without the section). */
@@ -88,6 +98,12 @@ export interface IcdSettings {
   localFolder: string;
   /** language ids beyond plaintext and markdown */
   languages: string[];
+  /** the text each code is embedded as; '' means the engine's default (the pretraining template) */
+  embeddingTemplate: string;
+  /** systems that suggestions come from; empty: every installed system */
+  suggestSystems: IcdSystem[];
+  /** points on the ICD map at most (a larger system shows a fixed sample) */
+  mapMaxPoints: number;
 }
 
 export function readIcdSettings(): IcdSettings {
@@ -97,7 +113,18 @@ export function readIcdSettings(): IcdSettings {
     downloadUrls: strings(c.get('downloadUrls', DEFAULT_DOWNLOAD_URLS)),
     localFolder: c.get<string>('localFolder', '').trim(),
     languages: strings(c.get('languages', [])),
+    embeddingTemplate: (c.get<string>('embeddingTemplate', '') ?? '').trim(),
+    suggestSystems: strings(c.get('suggestSystems', DEFAULT_SUGGEST_SYSTEMS)).filter((s): s is IcdSystem => (ALL_SYSTEMS as readonly string[]).includes(s)),
+    mapMaxPoints: clampInt(c.get<number>('mapMaxPoints', 15000), 100, 100_000, 15000),
   };
+}
+
+/** ICD-10-CM diagnoses and ICD-10-PCS procedures: what is coded today (ICD-9 for older data, by setting) */
+export const DEFAULT_SUGGEST_SYSTEMS: IcdSystem[] = ['icd10cm', 'icd10pcs'];
+
+function clampInt(v: unknown, min: number, max: number, fallback: number): number {
+  const n = typeof v === 'number' && Number.isFinite(v) ? Math.round(v) : fallback;
+  return Math.max(min, Math.min(max, n));
 }
 
 // Semantic search (clinicalModernbert.search.*)

@@ -15,6 +15,8 @@ import { registerEntityFeatures } from './features/entities';
 import { registerClassifyFeatures } from './features/classify';
 import { registerIcdFeatures } from './features/icd';
 import { describeIndexState, registerSearchFeatures } from './features/search';
+import { registerLabelFeatures } from './features/labels';
+import { registerTrainingFeatures } from './features/training';
 
 let ctx: Ctx | undefined;
 
@@ -29,6 +31,8 @@ export function activate(context: vscode.ExtensionContext): void {
   ctx.ensureModel = () => models.ensureLoaded();
   const entities = registerEntityFeatures(ctx);
   registerClassifyFeatures(ctx);
+  const labels = registerLabelFeatures(ctx, entities);
+  registerTrainingFeatures(ctx, models, labels);
   registerIcdFeatures(ctx);
   const search = registerSearchFeatures(ctx);
   const indexItem = vscode.window.createStatusBarItem('clinicalModernbert.indexStatus', vscode.StatusBarAlignment.Right, 99);

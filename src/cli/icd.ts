@@ -18,7 +18,7 @@ export interface IcdCliOptions {
   storageDir?: string;
 }
 
-function storageDirOf(opts: IcdCliOptions): string {
+export function storageDirOf(opts: IcdCliOptions): string {
   return opts.storageDir ?? (process.env.CMB_STORAGE_DIR || path.join(os.homedir(), '.cache', 'clinical-modernbert'));
 }
 
@@ -43,7 +43,7 @@ function parseArgs(args: string[]): Parsed {
 }
 
 /** The store for --codesets DIR, built on first use into a cache keyed by the files. */
-async function storeForFolder(folder: string, io: CliIo, opts: IcdCliOptions): Promise<IcdStore> {
+export async function storeForFolder(folder: string, io: CliIo, opts: IcdCliOptions): Promise<IcdStore> {
   const abs = path.resolve(folder);
   const { files } = scanFolder(abs);
   const key = createHash('sha256').update(abs);

@@ -13,6 +13,7 @@ import { loadModel } from '../engine/model/loadModel';
 import { clampThreads } from '../engine/model/threads';
 import { runAssert, runClassify, runNer, type TaskCliIO } from './tasks';
 import { runIcd, runIcdDetect } from './icd';
+import { runIcdEmbed, runIcdSuggest, type IcdVectorCliHooks } from './icdSuggest';
 import { runIndex, runSearch } from './search';
 import { runHeads } from './heads';
 import { runEval, runTrain, type TrainCliHooks } from './train';
@@ -34,6 +35,10 @@ const USAGE = `usage: cmb <command> [options]
   classify --model DIR          stdin {"text"} lines -> {"label","scores"}
   icd CODE... [--codesets DIR]  code, system, description, billable, parents
   icd-detect [--codesets DIR]   stdin {"text"} lines -> ICD codes found, with offsets
+  icd-embed --model DIR [--codesets DIR] [--systems icd10cm,...] [--billable-only] [--template T]
+                                embed the codes with the model (resumable), for icd-suggest and the ICD map
+  icd-suggest [--model DIR] [--codesets DIR] [--k N] [--systems icd10cm,...]
+                                stdin {"text"} lines -> ICD codes from the encoder and the words, with scores
   index DIR [--model DIR] [--db FILE] [--rebuild]  index a folder of notes (incremental)
   search DIR "query" [--k N] [--json]          hybrid search (words + meaning)
   heads --model DIR             task heads in the model folder's heads/ (models/README.md)
@@ -192,6 +197,16 @@ function trainHooks(io: CliIo): TrainCliHooks {
   return { createEngine: () => createCliEngine(io), loadModel: (engine, p) => loadCliModel(engine, p, io) };
 }
 
+function icdVectorHooks(io: CliIo): IcdVectorCliHooks {
+  return {
+    loadEngine: async (p) => {
+      const engine = createCliEngine(io);
+      await loadCliModel(engine, p, io);
+      return engine;
+    },
+  };
+}
+
 /** Subcommands of the feature domains. */
 const extraCommands: Record<string, Command> = {
   ner: (args, io) => runNer(args, taskIo(io)),
@@ -199,6 +214,8 @@ const extraCommands: Record<string, Command> = {
   classify: (args, io) => runClassify(args, taskIo(io)),
   icd: (args, io) => runIcd(args, io),
   'icd-detect': (args, io) => runIcdDetect(args, io),
+  'icd-embed': (args, io) => runIcdEmbed(args, io, icdVectorHooks(io)),
+  'icd-suggest': (args, io) => runIcdSuggest(args, io, icdVectorHooks(io)),
   index: (args, io) => runIndex(args, io, { color: process.stdout.isTTY }),
   search: (args, io) => runSearch(args, io, { color: process.stdout.isTTY }),
   heads: runHeads,

@@ -118,3 +118,64 @@ test('cmb ner: a demo model tags nothing from the model and says so, unless --al
   assert.equal(await runNer(['--model', 'm', '--allow-demo'], b), 0);
   assert.equal((JSON.parse(b.stdout[0]!) as unknown[]).length, 1);
 });
+
+test('issue 13: cmb assert --help (and ner, classify) prints the usage and exits 0', async () => {
+  for (const [run, args, what] of [
+    [runAssert, ['--help'], /usage: cmb assert .*--keep-going/],
+    [runAssert, ['--assertion-window', '4', '-h'], /usage: cmb assert/],
+    [runNer, ['--help'], /usage: cmb ner/],
+    [runClassify, ['--help'], /usage: cmb classify/],
+  ] as const) {
+    const x = io([]);
+    assert.equal(await run([...args], x), 0);
+    assert.match(x.stdout.join('\n'), what);
+    assert.deepEqual(x.stderr, []);
+  }
+});
+
+test('issue 13: cmb assert --keep-going answers a bad line with {"error"} on its output line and exits 2 at the end', async () => {
+  const good = JSON.stringify({ text: 'No fever.', start: 3, end: 8 });
+  const lines = [
+    good,
+    'not json',
+    JSON.stringify({ text: 'Patient Jane has asthma.', start: 17, end: 20 }), // ends inside "asthma"
+    '',
+    JSON.stringify({ text: 'abc', start: 1, end: 9 }),
+    good,
+  ];
+  const x = io(lines);
+  assert.equal(await runAssert(['--keep-going'], x), 2);
+  const out = x.stdout.map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(out.length, 5, 'one output line per non-blank input line');
+  assert.equal(out[0]!['negated'], true);
+  assert.match(String(out[1]!['error']), /^input line 2: not valid JSON/);
+  assert.match(String(out[2]!['error']), /^input line 3: .*ends inside a word/);
+  assert.ok(!String(out[2]!['error']).includes('Jane'), 'no note text in errors');
+  assert.match(String(out[3]!['error']), /^input line 5: span \[1, 9\)/);
+  assert.equal(out[4]!['negated'], true);
+  assert.equal(x.stderr.length, 1);
+  assert.match(x.stderr[0]!, /3 of 5 input lines failed/);
+  // without --keep-going the first bad line stops the run, and says which line it was
+  const y = io(lines);
+  assert.equal(await runAssert([], y), 2);
+  assert.equal(y.stdout.length, 1);
+  assert.match(y.stderr[0]!, /input line 2: not valid JSON/);
+  const z = io([lines[2]!]);
+  assert.equal(await runAssert([], z), 2);
+  assert.match(z.stderr[0]!, /input line 1: .*ends inside a word/);
+  // all good with --keep-going: exit 0
+  const w = io([good, good]);
+  assert.equal(await runAssert(['--keep-going'], w), 0);
+  assert.equal(w.stdout.length, 2);
+});
+
+test('cmb ner and classify take --keep-going too', async () => {
+  const x = io(['{"txt": 1}', JSON.stringify({ text: 'Possible pneumonia.' })], new FakeModel({ tag }));
+  assert.equal(await runNer(['--model', 'm', '--allow-demo', '--keep-going'], x), 2);
+  assert.match(String((JSON.parse(x.stdout[0]!) as { error: string }).error), /input line 1: "text" must be a string/);
+  assert.equal((JSON.parse(x.stdout[1]!) as unknown[]).length, 1);
+  const y = io([JSON.stringify({ text: ' ' }), JSON.stringify({ text: 'CT chest.' })], new FakeModel({ head: 'sequence', classify: () => [0, 3, 0] }));
+  assert.equal(await runClassify(['--model', 'm', '--keep-going'], y), 2);
+  assert.match(y.stdout[0]!, /"error":"input line 1: \\"text\\" is empty/);
+  assert.equal((JSON.parse(y.stdout[1]!) as { label: string }).label, 'radiology');
+});

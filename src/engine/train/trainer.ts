@@ -35,6 +35,8 @@ import type { EpochRecord, Figures, TrainingMetrics, TrainingProgress, TrainPara
 
 export const CREATED_BY = 'cmb train (frozen-encoder head)';
 export const METRICS_FILE = 'metrics.json';
+/** optimizer steps a default run takes at least (see where the epochs are settled) */
+const MIN_DEFAULT_STEPS = 400;
 
 export interface TrainContext {
   model: LoadedModel;
@@ -246,6 +248,10 @@ export async function trainHead(params: TrainParams, ctx: TrainContext): Promise
   let sinceBest = 0;
   const tt = performance.now();
   const steps = Math.ceil(taskData.n / s.batchSize);
+  // A small labelled set gives a few optimizer steps per epoch: 20 epochs of 2 steps leave a head at its random
+  // start. Unless the user chose, train for about MIN_DEFAULT_STEPS steps (20 to 500 epochs), with patience to match.
+  if (params.epochs === undefined) s.epochs = Math.min(500, Math.max(s.epochs, Math.ceil(MIN_DEFAULT_STEPS / steps)));
+  if (params.patience === undefined) s.patience = Math.max(s.patience, Math.ceil(s.epochs / 10));
   for (let epoch = 1; epoch <= s.epochs; epoch++) {
     const te = performance.now();
     initRng.shuffle(order);

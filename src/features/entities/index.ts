@@ -20,6 +20,8 @@ export const ENTITIES_VIEW = 'clinicalModernbert.entities';
 export interface EntityFeatures {
   /** tag every visible note again, e.g. after a model was loaded */
   refresh(): void;
+  /** the entities of the note's current version: the last result when current, else tagged now; undefined if tagging failed */
+  entitiesOf(doc: vscode.TextDocument): Promise<EntitySpan[] | undefined>;
 }
 
 interface DocResult {
@@ -230,6 +232,16 @@ export function registerEntityFeatures(ctx: Ctx): EntityFeatures {
     refresh: () => {
       noticesShown.clear();
       tagVisible();
+    },
+    entitiesOf: async (doc) => {
+      const current = () => {
+        const r = results.get(doc.uri.toString());
+        return r && r.version === doc.version ? r.spans : undefined;
+      };
+      const have = current();
+      if (have) return have;
+      await scheduler.now(tagged(doc));
+      return current();
     },
   };
 }

@@ -149,3 +149,24 @@ test('a long single-spaced note is cut into blocks at content-chosen line ends, 
   assert.ok(r.blocksRun <= 2, `${r.blocksRun} blocks ran again`);
   assert.ok(r.blocksReused >= blocks1.length - 2);
 });
+
+test('ner.tag with a lexicon on dictation without sentence ends: every term found and asserted by its own cues', async () => {
+  const h = createTaskHandlers(fakeHost(new FakeModel({ tag })));
+  await withLexicon({ 'problem.txt': 'chest pain\nrash\nasthma\n' }, async (dir) => {
+    await h['lexicon.load']({ folder: dir }, ctx());
+    const unit = 'patient denies chest pain but has rash and her mother has asthma however ';
+    const text = unit.repeat(2000);
+    const r = await h['ner.tag']({ text, useModel: false }, ctx());
+    assert.equal(r.spans.length, 6000);
+    const flags = (i: number) => {
+      const s = r.spans[i]!;
+      return `${text.slice(s.start, s.end)}:${s.negated ? 'negated' : ''}${s.experiencer === 'other' ? 'other' : ''}`;
+    };
+    for (const k of [0, 1000, 1999]) assert.deepEqual([flags(3 * k), flags(3 * k + 1), flags(3 * k + 2)], ['chest pain:negated', 'rash:', 'asthma:other']);
+  });
+});
+
+test('ner.assert refuses a span cut inside a word', async () => {
+  const h = createTaskHandlers(fakeHost(new FakeModel({ tag })));
+  await assert.rejects(h['ner.assert']({ text: 'No fever.', spans: [{ start: 4, end: 8 }] }, ctx()), (e: unknown) => e instanceof EngineError && e.code === 'bad-input');
+});

@@ -103,6 +103,21 @@ test('synthetic note labels (decided by one keyword): test macro-F1 >= 0.95, con
   }
 });
 
+test('a small labelled set without --epochs trains for about 400 optimizer steps, not 20 epochs of 2 steps; given epochs are kept', async () => {
+  const e = await engine({ windowTokens: 512, windowStride: 128 });
+  try {
+    // 40 notes: 32 train windows, batches of 16, so 2 steps an epoch
+    const r = await train(e, { task: 'classify', documents: noteDocs.slice(0, 40), name: 'small-default' });
+    assert.equal(r.metrics.settings.epochs, 200);
+    assert.equal(r.metrics.settings.patience, 20);
+    const given = await train(e, { task: 'classify', documents: noteDocs.slice(0, 40), name: 'small-given', epochs: 3 });
+    assert.equal(given.metrics.settings.epochs, 3);
+    assert.equal(given.metrics.settings.patience, 4);
+  } finally {
+    await e.dispose();
+  }
+});
+
 /** A saved head in the training code (HeadModel, its tensors as written) */
 function savedHead(dir: string, shape: HeadShape): HeadModel {
   const file = readSafetensors(join(dir, 'model.safetensors'));
