@@ -27,12 +27,12 @@ export function activate(context: vscode.ExtensionContext): void {
   registerModelCommands(ctx, models);
   registerDownloadCommands(ctx, models);
   registerGpuCommands(ctx, models);
-  registerFinetuneFeatures(ctx, models);
   ctx.ensureModel = () => models.ensureLoaded();
   const entities = registerEntityFeatures(ctx);
   registerClassifyFeatures(ctx);
   const labels = registerLabelFeatures(ctx, entities);
   registerTrainingFeatures(ctx, models, labels);
+  registerFinetuneFeatures(ctx, models, labels);
   registerIcdFeatures(ctx);
   const search = registerSearchFeatures(ctx);
   const indexItem = vscode.window.createStatusBarItem('clinicalModernbert.indexStatus', vscode.StatusBarAlignment.Right, 99);

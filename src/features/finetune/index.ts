@@ -16,8 +16,11 @@ import type { Ctx } from '../../ctx';
 import { SECTION } from '../../config';
 import { EngineError } from '../../engine/errors';
 import { runFinetune, type FinetuneEngineCalls, type FinetuneOutcome, type FinetuneRequest } from '../../engine/finetune/run';
+import type { LabelFeatures } from '../labels';
 import type { ModelManager } from '../model/manager';
 import { choosePython, defaultOutputName, describeEvent, headline, TRAINING_SHARE } from './progressText';
+import { applyEvent, newLiveReport } from './reportHtml';
+import { showLiveReport } from './reportPanel';
 
 export const FINETUNE_COMMAND = 'clinicalModernbert.finetuneModel';
 const DEFAULT_EPOCHS = 3;
@@ -48,21 +51,38 @@ async function activePythonEnvironment(ctx: Ctx): Promise<string | undefined> {
   }
 }
 
-async function pickData(task: 'ner' | 'classify'): Promise<string[] | undefined> {
-  type Item = vscode.QuickPickItem & { paths?: string[] };
+async function pickData(labels: LabelFeatures, task: 'ner' | 'classify'): Promise<Pick<FinetuneRequest, 'data' | 'documents'> | undefined> {
+  const ws = await labels.trainingData(task);
+  type Item = vscode.QuickPickItem & { choice: 'workspace' | 'files' };
   const items: Item[] = [];
-  for (const folder of vscode.workspace.workspaceFolders ?? []) {
-    const labelled = await vscode.workspace.findFiles(new vscode.RelativePattern(folder, task === 'ner' ? '**/*.ann' : '{labels.csv,labels.jsonl}'), undefined, 1);
-    if (labelled.length) {
-      items.push({ label: `$(files) Labelled notes in ${folder.name}`, detail: task === 'ner' ? 'brat notes: each .txt with its .ann beside it' : 'the notes labels.csv names', paths: [folder.uri.fsPath] });
-    }
+  if (ws.notes > 0 || (task === 'classify' && ws.data.length > 0)) {
+    items.push({
+      label: '$(files) Labelled notes in this workspace',
+      description: task === 'ner' ? `${ws.notes} note${ws.notes === 1 ? '' : 's'}` : `${ws.data.length} labels file${ws.data.length === 1 ? '' : 's'}`,
+      detail: task === 'ner' ? 'every note with a .ann beside it' : 'the notes labels.csv / labels.jsonl name',
+      choice: 'workspace',
+    });
   }
-  items.push({ label: '$(folder-opened) A dataset file or folder...', detail: 'CoNLL/IOB, brat folder, JSONL spans or labels, CSV text,label (docs/datasets.md)' });
+  items.push({ label: '$(folder-opened) A dataset file or folder...', detail: 'CoNLL/IOB, brat folder, JSONL spans or labels, CSV text,label (docs/datasets.md)', choice: 'files' });
   const picked = await vscode.window.showQuickPick(items, { title: 'Fine-tune Model (2/5): labelled notes', placeHolder: 'What to fine-tune on (split 80/10/10 by note, seeded)' });
   if (!picked) return undefined;
-  if (picked.paths) return picked.paths;
-  const uris = await vscode.window.showOpenDialog({ canSelectFiles: true, canSelectFolders: true, canSelectMany: true, openLabel: 'Fine-tune on these', title: 'Labelled notes to fine-tune on' });
-  return uris?.length ? uris.map((u) => u.fsPath) : undefined;
+  if (picked.choice === 'files') {
+    const uris = await vscode.window.showOpenDialog({ canSelectFiles: true, canSelectFolders: true, canSelectMany: true, openLabel: 'Fine-tune on these', title: 'Labelled notes to fine-tune on' });
+    return uris?.length ? { data: uris.map((u) => u.fsPath) } : undefined;
+  }
+  const unsaved = labels.unsavedLabels();
+  if (unsaved.length) {
+    const answer = await vscode.window.showWarningMessage(
+      `${unsaved.length} note${unsaved.length === 1 ? ' has' : 's have'} label changes that are written when the note is saved.`,
+      { modal: true },
+      'Save and Fine-tune',
+      'Fine-tune Without Them',
+    );
+    if (!answer) return undefined;
+    if (answer === 'Save and Fine-tune') await Promise.all(unsaved.map((d) => d.save()));
+  }
+  const fresh = unsaved.length ? await labels.trainingData(task) : ws;
+  return { data: fresh.data, documents: fresh.documents.length ? fresh.documents : undefined };
 }
 
 async function pickOutput(ctx: Ctx, modelName: string, task: 'ner' | 'classify'): Promise<string | undefined> {
@@ -80,7 +100,7 @@ async function pickOutput(ctx: Ctx, modelName: string, task: 'ner' | 'classify')
   return uris?.[0]?.fsPath;
 }
 
-export function registerFinetuneFeatures(ctx: Ctx, models: ModelManager): void {
+export function registerFinetuneFeatures(ctx: Ctx, models: ModelManager, labels: LabelFeatures): void {
   let running = false;
 
   const calls: FinetuneEngineCalls = {
@@ -97,6 +117,8 @@ export function registerFinetuneFeatures(ctx: Ctx, models: ModelManager): void {
 
   const run = async (request: FinetuneRequest): Promise<void> => {
     running = true;
+    const live = newLiveReport(request.task, request.model, path.resolve(request.out));
+    const panel = showLiveReport(ctx.extension.extensionUri, live, { use: () => useModel(live.out), metricsFile: path.join(live.out, 'metrics.json') });
     let outcome: FinetuneOutcome;
     try {
       outcome = await vscode.window.withProgress(
@@ -114,6 +136,8 @@ export function registerFinetuneFeatures(ctx: Ctx, models: ModelManager): void {
               phase: (m) => {
                 ctx.log('info', `Fine-tune: ${m}`);
                 progress.report({ message: m });
+                live.status = m;
+                panel.update();
               },
               python: (py) => ctx.log('info', `Fine-tune: ${py.executable} (Python ${py.python}, PyTorch ${py.torch}); CUDA ${py.cuda ? 'available' : `not available: ${py.cudaReason ?? 'unknown'}`}.${py.skipped.length ? ` Passed over: ${py.skipped.map((s) => `${s.command} ${s.problem}`).join('; ')}.` : ''}`),
               prepared: (r) => {
@@ -122,6 +146,7 @@ export function registerFinetuneFeatures(ctx: Ctx, models: ModelManager): void {
               },
               event: (e) => {
                 if (e.event === 'info' && typeof e['message'] === 'string') ctx.log('info', `Fine-tune: ${e['message']}`);
+                if (applyEvent(live, e)) panel.update(e.event === 'eval');
                 const line = describeEvent(e, request.task);
                 if (!line) return;
                 if (e.event === 'eval') ctx.log('info', `Fine-tune: ${line.message}`);
@@ -138,6 +163,9 @@ export function registerFinetuneFeatures(ctx: Ctx, models: ModelManager): void {
         },
       );
     } catch (e) {
+      live.state = e instanceof EngineError && (e.code === 'interrupted' || e.code === 'cancelled') ? 'stopped' : 'failed';
+      live.problem = message(e);
+      panel.update(true);
       if (e instanceof EngineError && (e.code === 'interrupted' || e.code === 'cancelled')) {
         ctx.log('info', `Fine-tune: ${e.message}`);
         if (e.code === 'cancelled') {
@@ -157,6 +185,10 @@ export function registerFinetuneFeatures(ctx: Ctx, models: ModelManager): void {
       running = false;
     }
     const v = outcome.verified;
+    live.state = 'done';
+    live.verified = v;
+    live.status = headline(v.figures);
+    panel.update(true);
     for (const w of v.warnings) ctx.log('warn', `Fine-tune: ${w}`);
     ctx.log('info', `Fine-tune: ${outcome.out}: ${headline(v.figures)}; parity with PyTorch ${v.parity.max_abs_diff.toExponential(1)} (limit ${v.parity.tolerance}); the companion's figures agree within ${v.agreement.max_diff.toExponential(1)}.`);
     const answer = await vscode.window.showInformationMessage(
@@ -167,6 +199,8 @@ export function registerFinetuneFeatures(ctx: Ctx, models: ModelManager): void {
     if (answer === 'Use the fine-tuned model now') {
       try {
         await useModel(outcome.out);
+        live.inUse = true;
+        panel.update(true);
       } catch (e) {
         void vscode.window.showErrorMessage(`Clinical ModernBERT: the fine-tuned model in ${outcome.out} did not load: ${message(e)}`);
       }
@@ -192,7 +226,7 @@ export function registerFinetuneFeatures(ctx: Ctx, models: ModelManager): void {
         )
       )?.task;
       if (!task) return;
-      const data = await pickData(task);
+      const data = await pickData(labels, task);
       if (!data) return;
       const out = await pickOutput(ctx, info.name, task);
       if (!out) return;
@@ -222,7 +256,7 @@ export function registerFinetuneFeatures(ctx: Ctx, models: ModelManager): void {
         model: info.path,
         out,
         task,
-        data,
+        ...data,
         epochs: Number(epochs.trim()),
         device,
         maxTokens: engine.windowTokens,

@@ -17,7 +17,7 @@ test('"Clinical: Fine-tune Model on Workstation..." is declared and registered',
   assert.match(source, /FINETUNE_COMMAND = 'clinicalModernbert\.finetuneModel'/);
   const declared = manifest.contributes.commands.find((c: { command: string }) => c.command === 'clinicalModernbert.finetuneModel');
   assert.deepEqual(declared, { command: 'clinicalModernbert.finetuneModel', title: 'Fine-tune Model on Workstation...', category: 'Clinical' });
-  assert.match(readFileSync(join(root, 'src/extension.ts'), 'utf8'), /registerFinetuneFeatures\(ctx, models\)/);
+  assert.match(readFileSync(join(root, 'src/extension.ts'), 'utf8'), /registerFinetuneFeatures\(ctx, models, labels\)/);
 });
 
 test('clinicalModernbert.python is machine-scoped and restricted in untrusted workspaces', () => {
