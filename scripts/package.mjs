@@ -165,6 +165,10 @@ export function packageVsix(opts) {
   for (const d of ['media', 'resources', 'images', 'syntaxes', 'snippets', 'l10n']) {
     if (existsSync(join(root, d))) cpSync(join(root, d), join(stage, d), { recursive: true });
   }
+  // The PyTorch fine-tuning companion, run with the user's Python (its tests and caches stay out).
+  mkdirSync(join(stage, 'companion'));
+  for (const f of ['README.md', 'pyproject.toml']) cpSync(join(root, 'companion', f), join(stage, 'companion', f));
+  cpSync(join(root, 'companion', 'cmb_companion'), join(stage, 'companion', 'cmb_companion'), { recursive: true, filter: (src) => !/__pycache__|\.pyc$/.test(src) });
 
   const rootDeps = Object.keys(manifest.dependencies ?? {});
   const { present, missing } = runtimeClosure(rootDeps, layout);

@@ -10,6 +10,7 @@ import { createStatusBar } from './features/model/statusBar';
 import { registerModelCommands } from './features/model/commands';
 import { registerDownloadCommands } from './features/model/download';
 import { registerGpuCommands } from './features/model/gpu';
+import { registerFinetuneFeatures } from './features/finetune';
 import { registerEntityFeatures } from './features/entities';
 import { registerClassifyFeatures } from './features/classify';
 import { registerIcdFeatures } from './features/icd';
@@ -31,6 +32,7 @@ export function activate(context: vscode.ExtensionContext): void {
   registerClassifyFeatures(ctx);
   const labels = registerLabelFeatures(ctx, entities);
   registerTrainingFeatures(ctx, models, labels);
+  registerFinetuneFeatures(ctx, models, labels);
   registerIcdFeatures(ctx);
   const search = registerSearchFeatures(ctx);
   const indexItem = vscode.window.createStatusBarItem('clinicalModernbert.indexStatus', vscode.StatusBarAlignment.Right, 99);

@@ -20,6 +20,7 @@ import { runEval, runTrain, type TrainCliHooks } from './train';
 import { runConvertData } from './data';
 import { runDownload } from './download';
 import { runGpu } from './gpu';
+import { runFinetuneCommand } from './finetune';
 import { cliStorageDir } from '../engine/storageDir';
 
 const USAGE = `usage: cmb <command> [options]
@@ -45,7 +46,11 @@ const USAGE = `usage: cmb <command> [options]
         [--epochs N] [--seed N] [--layers K] [--head linear|mlp] [--pooling cls|mean] [--lr X]
         [--class-weights none|balanced] [--patience N] [--report FILE] [--replace]
                                 train a head on the frozen encoder -> DIR/heads/NAME (docs/training.md)
-  eval --model DIR --head NAME --data PATH [--data PATH...]   a head's figures on a labelled dataset
+  eval --model DIR [--head NAME] --data PATH [--data PATH...]   a head's (or a fine-tuned model's) figures on a labelled dataset
+  finetune --model DIR --task ner|classify --data PATH [--data PATH...] [--dev PATH] [--test PATH] --out OUTDIR
+        [--epochs N] [--lr X] [--batch N] [--max-tokens N] [--layers-trainable K] [--python EXE]
+        [--device cuda|cpu] [--seed N] [--resume] [--keep-data]
+                                fine-tune the whole encoder with the PyTorch companion -> OUTDIR (docs/finetune.md)
   convert-data --from PATH [--from PATH...] --to FILE_OR_DIR [--format conll|brat|jsonl|csv] [--strict] [--force]
                                 convert labelled datasets (CoNLL, brat, JSONL, CSV); docs/datasets.md
   download REPO_ID [--revision REV] [--out DIR]   a model from the Hugging Face Hub (HF_ENDPOINT, HF_TOKEN)
@@ -216,6 +221,7 @@ const extraCommands: Record<string, Command> = {
   heads: runHeads,
   train: (args, io) => runTrain(args, io, trainHooks(io)),
   eval: (args, io) => runEval(args, io, trainHooks(io)),
+  finetune: (args, io) => runFinetuneCommand(args, io, { createEngine: () => createCliEngine(io) }),
   'convert-data': runConvertData,
   download: (args, io) => runDownload(args, io, { tty: process.stderr.isTTY }),
   gpu: (args, io) => runGpu(args, io, { tty: process.stderr.isTTY }),

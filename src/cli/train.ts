@@ -7,7 +7,7 @@
  *   cmb train --model DIR --task ner|classify --data PATH [--data PATH...] [--dev PATH] [--test PATH] --out NAME
  *             [--epochs N] [--seed N] [--layers K] [--head linear|mlp] [--pooling cls|mean] [--lr X]
  *             [--class-weights none|balanced] [--patience N] [--report FILE] [--replace]
- *   cmb eval --model DIR --head NAME --data PATH [--data PATH...]
+ *   cmb eval --model DIR [--head NAME] --data PATH [--data PATH...]
  */
 import * as fs from 'node:fs';
 import { directContext, type Engine } from '../engine/engine';
@@ -26,12 +26,12 @@ export interface TrainCliHooks {
 const ENGINE_OPTIONS = ['model', 'provider', 'threads', 'window', 'stride', 'batch', 'pooling', 'cache'];
 const REPEATABLE = new Set(['data', 'dev', 'test']);
 
-interface Parsed {
+export interface Parsed {
   values: Map<string, string[]>;
   switches: Set<string>;
 }
 
-function parse(command: string, args: readonly string[], options: readonly string[], switches: readonly string[]): Parsed {
+export function parse(command: string, args: readonly string[], options: readonly string[], switches: readonly string[]): Parsed {
   const values = new Map<string, string[]>();
   const on = new Set<string>();
   for (let i = 0; i < args.length; i++) {
@@ -54,17 +54,17 @@ function parse(command: string, args: readonly string[], options: readonly strin
   return { values, switches: on };
 }
 
-function one(p: Parsed, name: string): string | undefined {
+export function one(p: Parsed, name: string): string | undefined {
   return p.values.get(name)?.[0];
 }
 
-function required(p: Parsed, name: string, what: string): string {
+export function required(p: Parsed, name: string, what: string): string {
   const v = one(p, name);
   if (!v) throw new CliInputError(`--${name} ${what} is required`);
   return v;
 }
 
-function wholeNumber(p: Parsed, name: string): number | undefined {
+export function wholeNumber(p: Parsed, name: string): number | undefined {
   const v = one(p, name);
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -72,7 +72,7 @@ function wholeNumber(p: Parsed, name: string): number | undefined {
   return n;
 }
 
-function choice<T extends string>(p: Parsed, name: string, allowed: readonly T[]): T | undefined {
+export function choice<T extends string>(p: Parsed, name: string, allowed: readonly T[]): T | undefined {
   const v = one(p, name);
   if (v !== undefined && !allowed.includes(v as T)) throw new CliInputError(`--${name} must be ${allowed.join(' or ')}`);
   return v as T | undefined;
@@ -94,12 +94,12 @@ function problemLine(p: DatasetProblem): string {
 
 const PROBLEM_LINES = 20;
 
-function printProblems(problems: readonly DatasetProblem[], io: CliIo): void {
+export function printProblems(problems: readonly DatasetProblem[], io: CliIo): void {
   for (const p of problems.slice(0, PROBLEM_LINES)) io.err(`data: ${problemLine(p)}`);
   if (problems.length > PROBLEM_LINES) io.err(`data: ... and ${problems.length - PROBLEM_LINES} more problems`);
 }
 
-function duration(s: number): string {
+export function duration(s: number): string {
   return s >= 90 ? `${Math.round(s / 60)} min` : `${Math.round(s)} s`;
 }
 
@@ -180,7 +180,8 @@ export async function runTrain(args: string[], io: CliIo, hooks: TrainCliHooks):
 export async function runEval(args: string[], io: CliIo, hooks: TrainCliHooks): Promise<number> {
   const p = parse('eval', args, [...ENGINE_OPTIONS, 'head', 'data'], []);
   required(p, 'model', 'DIR (a model folder)');
-  const head = required(p, 'head', 'NAME (a head folder under DIR/heads/)');
+  // without --head: the model's own head (a fine-tuned checkpoint, cmb finetune's output)
+  const head = one(p, 'head');
   const data = p.values.get('data') ?? [];
   if (data.length === 0) throw new CliInputError('--data PATH (a labelled dataset) is required');
   for (const d of data) if (!fs.existsSync(d)) throw new CliInputError(`the dataset ${d} does not exist`);

@@ -6,5 +6,6 @@ import { createSearchDomain } from './index/domain';
 import { createTrainHandlers } from './train/handlers';
 import { createDownloadHandlers } from './model/download/handlers';
 import { createGpuHandlers } from './model/gpu/handlers';
+import { createFinetuneHandlers } from './finetune/handlers';
 
-export const domainHandlers: DomainHandlers[] = [createTaskHandlers, createIcdHandlers, createSearchDomain, createTrainHandlers, createDownloadHandlers, createGpuHandlers];
+export const domainHandlers: DomainHandlers[] = [createTaskHandlers, createIcdHandlers, createSearchDomain, createTrainHandlers, createDownloadHandlers, createGpuHandlers, createFinetuneHandlers];

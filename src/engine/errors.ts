@@ -19,6 +19,10 @@ export type EngineErrorCode =
   | 'no-python' // no Python interpreter to run the fine-tuning companion
   | 'no-torch' // Python found, but without PyTorch >= 1.13 and numpy
   | 'no-cuda' // CUDA was asked for and torch cannot use it
+  | 'out-of-memory' // the fine-tuning companion ran out of GPU or CPU memory
+  | 'interrupted' // fine-tuning stopped after saving a checkpoint; resume continues it
+  | 'companion-failed' // the fine-tuning companion reported an error or ended unexpectedly
+  | 'parity-failed' // a fine-tuned model gives other logits in the engine than in PyTorch; it is not installed
   | 'download-failed' // a download (model, GPU libraries) failed or was refused; nothing half-written is left under a real name
   | 'auth-required' // the Hub wants a token (gated or private repository), or refused the one given
   | 'internal';

@@ -11,6 +11,7 @@ import type { SearchMethods } from './index/protocol';
 import type { TrainingProgress, TrainMethods } from './train/protocol';
 import type { DownloadMethods } from './model/download/protocol';
 import type { GpuMethods } from './model/gpu/protocol';
+import type { FinetuneMethods } from './finetune/protocol';
 
 /** A method's params and result types. */
 export interface MethodSpec<P, R> {
@@ -18,7 +19,7 @@ export interface MethodSpec<P, R> {
   result: R;
 }
 
-export type EngineMethods = CoreMethods & TaskMethods & IcdMethods & SearchMethods & TrainMethods & DownloadMethods & GpuMethods;
+export type EngineMethods = CoreMethods & TaskMethods & IcdMethods & SearchMethods & TrainMethods & DownloadMethods & GpuMethods & FinetuneMethods;
 export type MethodName = keyof EngineMethods;
 export type ParamsOf<M extends MethodName> = EngineMethods[M]['params'];
 export type ResultOf<M extends MethodName> = EngineMethods[M]['result'];

@@ -53,15 +53,16 @@ test(`the ${host} VSIX holds only runtime files and only ${host} native binaries
   t.diagnostic(`VSIX size: ${(bytes / 1024 / 1024).toFixed(1)} MiB`);
   const names = zipEntries(vsix).map((e) => e.name);
 
-  for (const required of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/engineWorker.js', 'extension/dist/cli.js', 'extension/dist/projectionWorker.js', 'extension/media/icdMap/map.js', 'extension/THIRD_PARTY_NOTICES.md']) {
+  for (const required of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/engineWorker.js', 'extension/dist/cli.js', 'extension/dist/projectionWorker.js', 'extension/media/icdMap/map.js', 'extension/THIRD_PARTY_NOTICES.md', 'extension/companion/cmb_companion/__main__.py', 'extension/companion/cmb_companion/train.py']) {
     assert.ok(names.includes(required), `${required} is missing`);
   }
   const ext = names.filter((n) => n.startsWith('extension/')).map((n) => n.slice('extension/'.length));
 
-  const forbiddenTop = ['src/', 'test/', 'demo/', 'models/', 'scripts/', 'bench/', 'out/', '.e2e/', 'test-results/', '.ci/'];
+  const forbiddenTop = ['src/', 'test/', 'demo/', 'models/', 'scripts/', 'bench/', 'out/', '.e2e/', 'test-results/', '.ci/', 'companion/tests/'];
   for (const f of ext) {
     assert.ok(!forbiddenTop.some((p) => f.startsWith(p)), `${f} must not be packaged`);
     assert.ok(!/\.ts$/.test(f) && !/\.map$/.test(f), `${f}: no TypeScript sources or source maps`);
+    assert.ok(!/__pycache__|\.pyc$/.test(f), `${f}: no Python caches`);
     assert.ok(!/(^|\/)fixtures?\//.test(f), `${f}: no test fixtures`);
   }
 

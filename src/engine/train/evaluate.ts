@@ -5,11 +5,12 @@
  * any head folder, trained here or cut out of a transformers checkpoint.
  */
 import { EngineError } from '../errors';
-import type { LoadedModel, TensorOut } from '../host';
+import type { LoadedModel, ModelRunOptions, TensorOut } from '../host';
 import type { DatasetProblem } from '../data/types';
 import { readDataset } from '../data/read';
-import { alignDocuments } from '../data/align';
+import { alignDocuments, type AlignedDocument } from '../data/align';
 import { classifyFigures, nerFigures, notePrediction, predictedWordTags } from './scoring';
+import { detectHead, labelsOf } from '../tasks/heads';
 import type { EvaluateParams, EvaluateResult, Figures } from './protocol';
 import type { Progress } from '../protocol';
 
@@ -18,11 +19,7 @@ const CHUNK = 64;
 
 export async function evaluateHead(params: EvaluateParams, ctx: { model: LoadedModel; signal: AbortSignal; progress(p: Progress): void }): Promise<EvaluateResult> {
   const model = ctx.model;
-  const head = model.heads?.find((h) => h.name === params.head);
-  if (!head) {
-    const known = (model.heads ?? []).map((h) => h.name).join(', ') || 'none';
-    throw new EngineError('bad-input', `The model folder has no usable task head "${params.head}" (heads: ${known}).`);
-  }
+  const head = scoringHeadOf(model, params.head);
   const documents = [...(params.documents ?? [])];
   const problems: DatasetProblem[] = [];
   if (params.data?.length) {
@@ -37,12 +34,56 @@ export async function evaluateHead(params: EvaluateParams, ctx: { model: LoadedM
   if (docs.length === 0) {
     throw new EngineError('bad-input', `None of the ${documents.length} notes has ${head.task === 'token' ? 'entity spans' : 'a document label'}, which the ${head.task === 'token' ? 'entity' : 'note'} head "${head.name}" is scored on.`);
   }
+  const { figures, warnings } = await scoreDocuments(model, docs, head, ctx);
+  const demo = model.info.demo || head.demo === true;
+  if (demo) warnings.push('The encoder or the head has random weights (a demo model): the figures measure the plumbing, not quality.');
+  return { head: head.name, figures, problems, warnings, demo };
+}
+
+/** The head a set of documents is scored with: a head folder's, or the checkpoint's own (runOptions {}). */
+export interface ScoringHead {
+  task: 'token' | 'sequence';
+  labels: readonly string[];
+  /** the head folder's name, or "model" for the checkpoint's own head (fine-tuned models) */
+  name: string;
+  runOptions: ModelRunOptions;
+  demo?: boolean;
+}
+
+/** A head folder by name; without a name, the checkpoint's own token or sequence head. */
+export function scoringHeadOf(model: LoadedModel, name: string | undefined): ScoringHead {
+  if (name) {
+    const head = model.heads?.find((h) => h.name === name);
+    if (!head) {
+      const known = (model.heads ?? []).map((h) => h.name).join(', ') || 'none';
+      throw new EngineError('bad-input', `The model folder has no usable task head "${name}" (heads: ${known}).`);
+    }
+    return { task: head.task, labels: head.labels, name: head.name, runOptions: { head: head.name }, ...(head.demo ? { demo: true } : {}) };
+  }
+  const own = detectHead(model);
+  if (own === 'none') {
+    const known = (model.heads ?? []).map((h) => h.name).join(', ');
+    throw new EngineError('bad-input', `The model has no token or sequence classification head of its own (config.json architectures and id2label)${known ? `; name one of its head folders (${known})` : ''}.`);
+  }
+  return { task: own, labels: labelsOf(model), name: 'model', runOptions: {} };
+}
+
+/**
+ * Runs aligned documents through the model (encoder and head, as inference
+ * does) and scores them with the trainer's decoding and figures.
+ */
+export async function scoreDocuments(
+  model: LoadedModel,
+  docs: readonly AlignedDocument[],
+  head: ScoringHead,
+  ctx: { signal: AbortSignal; progress(p: Progress): void },
+): Promise<{ figures: Figures; warnings: string[] }> {
   const warnings: string[] = [];
   const windows = docs.flatMap((d) => d.windows.map((w) => w.ids));
   const logits: TensorOut[] = [];
   for (let i = 0; i < windows.length; i += CHUNK) {
     if (ctx.signal.aborted) throw new EngineError('cancelled', 'Evaluation was cancelled.');
-    const out = await model.run(windows.slice(i, i + CHUNK), ['logits'], ctx.signal, { head: head.name });
+    const out = await model.run(windows.slice(i, i + CHUNK), ['logits'], ctx.signal, head.runOptions);
     for (const o of out) logits.push(o['logits']!);
     ctx.progress({ message: `Scoring: ${Math.min(windows.length, i + CHUNK)} of ${windows.length} windows`, fraction: Math.min(1, (i + CHUNK) / windows.length) });
   }
@@ -60,7 +101,5 @@ export async function evaluateHead(params: EvaluateParams, ctx: { model: LoadedM
     if (unknown.length) warnings.push(`The data has labels the head "${head.name}" does not know (${unknown.join(', ')}): those notes count as wrong.`);
     figures = classifyFigures(head.labels, docs.map((d) => d.label!), docs.map((d, i) => notePrediction(d, perDoc[i]!, head.labels)));
   }
-  const demo = model.info.demo || head.demo === true;
-  if (demo) warnings.push('The encoder or the head has random weights (a demo model): the figures measure the plumbing, not quality.');
-  return { head: head.name, figures, problems, warnings, demo };
+  return { figures, warnings };
 }

@@ -175,8 +175,8 @@ export interface TrainResult {
 }
 
 export interface EvaluateParams {
-  /** a head folder of the loaded model */
-  head: string;
+  /** a head folder of the loaded model; absent: the model's own token or sequence head (a fine-tuned checkpoint) */
+  head?: string;
   data?: string[];
   documents?: LabelledDocument[];
 }

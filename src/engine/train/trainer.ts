@@ -4,7 +4,8 @@
  *
  * 1. Read the datasets, align every note to the model's tokens and windows
  *    (data/align.ts); problems are reported, never dropped silently.
- * 2. Split by note: seeded 80/10/10 unless dev and test sets are given.
+ * 2. Split by note: seeded 80/10/10 unless dev and test sets are given
+ *    (steps 1-2 are prepare.ts, shared with the full fine-tune).
  * 3. Features: hidden states of the last k layers per window, from the disk
  *    cache or the encoder (featureCache.ts).
  * 4. Train (headModel.ts): cross-entropy (optional balanced class weights),
@@ -16,14 +17,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { EngineError } from '../errors';
 import type { LoadedModel, TensorOut } from '../host';
 import type { Progress } from '../protocol';
-import type { DatasetProblem, LabelledDocument } from '../data/types';
-import { readDataset } from '../data/read';
-import { alignDocuments, iob2Tags, windowTargets, IGNORE, type AlignedDocument } from '../data/align';
+import { windowTargets, IGNORE, type AlignedDocument } from '../data/align';
 import { checkHeadName, encoderFingerprint, HEADS_DIR, writeHeadFolder } from '../model/headFolder';
 import { inspectModelFolder } from '../model/folder';
 import { converterVersion } from '../model/convert/convert';
@@ -31,13 +29,12 @@ import { lastLayerOutputs } from '../model/hiddenStates';
 import { windowWeights } from '../tasks/classify';
 import { FeatureCache, windowFeatures, type Features } from './featureCache';
 import { AdamW, crossEntropy, HeadModel, SeededRandom, type HeadShape } from './headModel';
+import { datasetFingerprint, prepareSplits, PROBLEMS_KEPT, splitNotes } from './prepare';
 import { classifyFigures, nerFigures, notePrediction, predictedWordTags } from './scoring';
 import type { EpochRecord, Figures, TrainingMetrics, TrainingProgress, TrainParams, TrainResult } from './protocol';
 
 export const CREATED_BY = 'cmb train (frozen-encoder head)';
 export const METRICS_FILE = 'metrics.json';
-const MIN_NOTES_TO_SPLIT = 10;
-const PROBLEMS_KEPT = 200;
 /** optimizer steps a default run takes at least (see where the epochs are settled) */
 const MIN_DEFAULT_STEPS = 400;
 
@@ -68,13 +65,6 @@ interface Settings {
 
 function bad(message: string): never {
   throw new EngineError('bad-input', message);
-}
-
-/** " (N problems in the data; the first: ...)" for an error that problems may explain; offsets and labels only, never note text */
-function firstProblem(problems: readonly DatasetProblem[]): string {
-  const p = problems[0];
-  if (!p) return '';
-  return ` (${problems.length} problem${problems.length === 1 ? '' : 's'} in the data; the first: ${p.doc}${p.line !== undefined ? `:${p.line}` : ''}${p.start !== undefined ? ` [${p.start}, ${p.end})` : ''}: ${p.message.replace(/\.$/, '')})`;
 }
 
 function cancelled(): EngineError {
@@ -115,41 +105,7 @@ export function resolveSettings(p: TrainParams, numLayers: number): Settings {
   };
 }
 
-async function readSources(paths: readonly string[] | undefined, given: readonly LabelledDocument[] = []): Promise<{ documents: LabelledDocument[]; problems: DatasetProblem[] }> {
-  const documents: LabelledDocument[] = [...given];
-  const problems: DatasetProblem[] = [];
-  if (paths && paths.length > 0) {
-    for (const p of paths) if (!fs.existsSync(p)) bad(`The dataset ${p} does not exist.`);
-    const d = await readDataset([...paths]);
-    documents.push(...d.documents);
-    problems.push(...d.problems);
-  }
-  return { documents, problems };
-}
-
-/** Note indices for train / dev / test: shuffled with the seed, 10% each for dev and test when not given. */
-export function splitNotes(n: number, seed: number, devGiven: boolean, testGiven: boolean): { train: number[]; dev: number[]; test: number[] } {
-  const order = new SeededRandom(seed).shuffle(Array.from({ length: n }, (_, i) => i));
-  const share = devGiven || testGiven ? 1 / 9 : 0.1;
-  const take = (given: boolean) => (given ? 0 : Math.max(1, Math.round(n * share)));
-  const nTest = take(testGiven);
-  const nDev = take(devGiven);
-  return { test: order.slice(0, nTest).sort((a, b) => a - b), dev: order.slice(nTest, nTest + nDev).sort((a, b) => a - b), train: order.slice(nTest + nDev).sort((a, b) => a - b) };
-}
-
-/** sha256 over each split's notes (id, text, spans, label), so metrics.json says exactly what was trained and tested on. */
-export function datasetFingerprint(splits: Record<string, readonly AlignedDocument[]>, source: Map<string, LabelledDocument>): string {
-  const h = createHash('sha256');
-  for (const [name, docs] of Object.entries(splits)) {
-    h.update(`\u0001${name}`);
-    for (const d of docs) {
-      const doc = source.get(d.id);
-      const spans = [...(doc?.spans ?? [])].sort((a, b) => a.start - b.start || a.end - b.end || (a.label < b.label ? -1 : 1)).map((s) => [s.start, s.end, s.label]);
-      h.update(JSON.stringify([d.id, d.text, spans, doc?.label ?? null]));
-    }
-  }
-  return `sha256:${h.digest('hex')}`;
-}
+export { splitNotes, datasetFingerprint };
 
 /** Yields to the event loop now and then, so a cancel message reaches the worker during long loops. */
 class Breather {
@@ -227,56 +183,10 @@ export async function trainHead(params: TrainParams, ctx: TrainContext): Promise
     ctx.log('warn', m);
   };
 
-  // 1. read and align
+  // 1-2. read, align, split by note; labels
   report('Reading the labelled notes', { phase: 'reading' });
-  const data = await readSources(params.data, params.documents ?? []);
-  const devGiven = (params.dev?.length ?? 0) > 0;
-  const testGiven = (params.test?.length ?? 0) > 0;
-  const devSrc = devGiven ? await readSources(params.dev) : undefined;
-  const testSrc = testGiven ? await readSources(params.test) : undefined;
-  if (data.documents.length === 0) bad('The training data holds no notes: check the dataset files (--data).');
-  const problems: DatasetProblem[] = [...data.problems, ...(devSrc?.problems ?? []), ...(testSrc?.problems ?? [])];
-  const align = (docs: LabelledDocument[]) => {
-    const r = alignDocuments(docs, model, task);
-    problems.push(...r.problems);
-    return r.documents;
-  };
-  const alignedData = align(data.documents);
-  const alignedDev = devSrc ? align(devSrc.documents) : undefined;
-  const alignedTest = testSrc ? align(testSrc.documents) : undefined;
-  if (ctx.signal.aborted) throw cancelled();
-  const needs = task === 'token' ? 'entity spans (a "spans" list)' : 'a document label';
-  if (alignedData.length === 0) bad(`None of the ${data.documents.length} notes has ${needs}; ${task === 'token' ? 'for note labels use the classify task' : 'for entity spans use the ner task'}${firstProblem(problems)}.`);
-  if (alignedDev?.length === 0) bad(`None of the dev notes has ${needs}.`);
-  if (alignedTest?.length === 0) bad(`None of the test notes has ${needs}.`);
-  if ((!devGiven || !testGiven) && alignedData.length < MIN_NOTES_TO_SPLIT) {
-    bad(`The training data has ${alignedData.length} usable note${alignedData.length === 1 ? '' : 's'}; at least ${MIN_NOTES_TO_SPLIT} are needed to hold out dev and test notes (80/10/10). Label more notes, or give dev and test sets.`);
-  }
-
-  // 2. split by note
-  const idx = splitNotes(alignedData.length, s.seed, devGiven, testGiven);
-  const trainDocs = idx.train.map((i) => alignedData[i]!);
-  const devDocs = alignedDev ?? idx.dev.map((i) => alignedData[i]!);
-  const testDocs = alignedTest ?? idx.test.map((i) => alignedData[i]!);
-  if (trainDocs.length === 0) bad('No notes are left for training after holding out dev and test notes.');
-  if (testDocs.length < 10) warn(`The test split has only ${testDocs.length} note${testDocs.length === 1 ? '' : 's'}: its figures are rough estimates.`);
-
-  // labels
-  let labels: string[];
-  if (task === 'token') {
-    const types = new Set<string>();
-    for (const d of [...trainDocs, ...devDocs, ...testDocs]) for (const t of d.wordTags!) if (t !== 'O') types.add(t.slice(2));
-    if (types.size === 0) bad(`The notes have no usable entity spans: there is nothing to learn. Label some entities first${firstProblem(problems)}.`);
-    const trainTypes = new Set(trainDocs.flatMap((d) => d.wordTags!.filter((t) => t !== 'O').map((t) => t.slice(2))));
-    const entityLabels = [...types].sort();
-    for (const l of entityLabels) if (!trainTypes.has(l)) warn(`The label "${l}" has no example in the training split; the head cannot learn it.`);
-    labels = iob2Tags(entityLabels);
-  } else {
-    labels = [...new Set([...trainDocs, ...devDocs, ...testDocs].map((d) => d.label!))].sort();
-    if (labels.length < 2) bad(`Every note has the label "${labels[0]}": classification needs at least two labels.`);
-    const trainLabels = new Set(trainDocs.map((d) => d.label!));
-    for (const l of labels) if (!trainLabels.has(l)) warn(`The label "${l}" has no example in the training split; the head cannot learn it.`);
-  }
+  const prepared = await prepareSplits({ ...params, seed: s.seed }, model, { signal: ctx.signal, warn, cancelled });
+  const { labels, problems, train: trainDocs, dev: devDocs, test: testDocs, devGiven, testGiven } = prepared;
   if (problems.length > 0) {
     warn(`The data has ${problems.length} problem${problems.length === 1 ? '' : 's'} (spans or notes left out, duplicates; listed in metrics.json).`);
     for (const p of problems.slice(0, PROBLEMS_KEPT)) ctx.log('warn', `${p.doc}${p.line !== undefined ? `:${p.line}` : ''}${p.start !== undefined ? ` [${p.start}, ${p.end})` : ''}: ${p.message}`);
@@ -389,8 +299,6 @@ export async function trainHead(params: TrainParams, ctx: TrainContext): Promise
   report('Scoring the test notes', { phase: 'testing' }, 0.96);
   const test = taskData.evaluate(best!.head, 'test');
   if (ctx.signal.aborted) throw cancelled();
-  const source = new Map<string, LabelledDocument>();
-  for (const d of [...data.documents, ...(devSrc?.documents ?? []), ...(testSrc?.documents ?? [])]) source.set(d.id, d);
   const metrics: TrainingMetrics = {
     format: 'cmb-training-metrics',
     version: 1,
@@ -401,7 +309,7 @@ export async function trainHead(params: TrainParams, ctx: TrainContext): Promise
     demo: model.info.demo,
     encoder: { name: model.info.name, model_type: model.config.modelType, fingerprint, layers: numLayers, hidden_size: hidden },
     dataset: {
-      fingerprint: datasetFingerprint({ train: trainDocs, dev: devDocs, test: testDocs }, source),
+      fingerprint: prepared.fingerprint,
       sources: { data: params.data ?? [], dev: params.dev ?? [], test: params.test ?? [], documents_given: params.documents?.length ?? 0 },
       problems: problems.length,
       problem_list: problems.slice(0, PROBLEMS_KEPT),

@@ -34,7 +34,9 @@ export interface Series {
  * data, a dashed marker at `mark` (the best epoch), and each point titled for
  * hover and screen readers.
  */
-export function lineChart(series: readonly Series[], opts: { title: string; mark?: number; yLabel: string }): string {
+export function lineChart(series: readonly Series[], opts: { title: string; mark?: number; yLabel: string; xLabel?: string; x?: readonly number[] }): string {
+  const xLabel = opts.xLabel ?? 'epoch';
+  const xAt = (i: number) => opts.x?.[i] ?? i + 1;
   const W = 420;
   const H = 180;
   const pad = { left: 46, right: 12, top: 12, bottom: 30 };
@@ -56,8 +58,8 @@ export function lineChart(series: readonly Series[], opts: { title: string; mark
     parts.push(`<line class="grid" x1="${pad.left}" y1="${y(v)}" x2="${W - pad.right}" y2="${y(v)}"/>`);
   }
   const xticks = n <= 10 ? Array.from({ length: n }, (_, i) => i) : [0, Math.floor((n - 1) / 2), n - 1];
-  for (const i of xticks) parts.push(`<text class="tick" x="${x(i)}" y="${H - pad.bottom + 14}" text-anchor="middle">${i + 1}</text>`);
-  parts.push(`<text class="tick" x="${(W + pad.left) / 2}" y="${H - 2}" text-anchor="middle">epoch</text>`);
+  for (const i of xticks) parts.push(`<text class="tick" x="${x(i)}" y="${H - pad.bottom + 14}" text-anchor="middle">${xAt(i)}</text>`);
+  parts.push(`<text class="tick" x="${(W + pad.left) / 2}" y="${H - 2}" text-anchor="middle">${escapeHtml(xLabel)}</text>`);
   if (opts.mark !== undefined && opts.mark >= 1 && opts.mark <= n) {
     parts.push(`<line class="mark" x1="${x(opts.mark - 1)}" y1="${pad.top}" x2="${x(opts.mark - 1)}" y2="${H - pad.bottom}"><title>best dev epoch ${opts.mark}</title></line>`);
   }
@@ -65,11 +67,11 @@ export function lineChart(series: readonly Series[], opts: { title: string; mark
     const pts = s.values.map((v, i) => (Number.isFinite(v) ? `${x(i).toFixed(1)},${y(v).toFixed(1)}` : '')).filter(Boolean);
     if (pts.length > 1) parts.push(`<polyline class="line ${s.cls}" points="${pts.join(' ')}"/>`);
     s.values.forEach((v, i) => {
-      if (Number.isFinite(v)) parts.push(`<circle class="dot ${s.cls}" cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="2.5"><title>${escapeHtml(`${s.name}, epoch ${i + 1}: ${formatTick(v)}`)}</title></circle>`);
+      if (Number.isFinite(v)) parts.push(`<circle class="dot ${s.cls}" cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="2.5"><title>${escapeHtml(`${s.name}, ${xLabel} ${xAt(i)}: ${formatTick(v)}`)}</title></circle>`);
     });
   }
   const legend = series.map((s) => `<span class="key ${s.cls}">${escapeHtml(s.name)}</span>`).join(' ');
-  const summary = series.map((s) => `${s.name} from ${formatTick(s.values[0] ?? NaN)} to ${formatTick(s.values.at(-1) ?? NaN)} over ${s.values.length} epochs`).join('; ');
+  const summary = series.map((s) => `${s.name} from ${formatTick(s.values[0] ?? NaN)} to ${formatTick(s.values.at(-1) ?? NaN)} over ${s.values.length} ${xLabel === 'epoch' ? 'epochs' : 'points'}`).join('; ');
   return `<figure class="chart"><figcaption>${escapeHtml(opts.title)} ${legend}</figcaption><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeHtml(`${opts.title}: ${summary}`)}">${parts.join('')}</svg></figure>`;
 }
 
@@ -79,13 +81,13 @@ function formatTick(v: number): string {
   return a >= 100 ? v.toFixed(0) : a >= 1 ? v.toFixed(2) : v.toFixed(3);
 }
 
-function table(caption: string, header: readonly string[], rows: ReadonlyArray<readonly string[]>, cls = ''): string {
+export function table(caption: string, header: readonly string[], rows: ReadonlyArray<readonly string[]>, cls = ''): string {
   const head = header.map((h, i) => `<th scope="col"${i ? ' class="num"' : ''}>${h}</th>`).join('');
   const body = rows.map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<th scope="row">${c}</th>` : `<td class="num">${c}</td>`)).join('')}</tr>`).join('');
   return `<table class="${cls}"><caption>${caption}</caption><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
-function figuresHtml(f: Figures): string {
+export function figuresHtml(f: Figures): string {
   if (f.task === 'ner') {
     const rows = Object.entries(f.per_label).map(([l, s]) => [escapeHtml(l), f3(s.precision), f3(s.recall), f3(s.f1), String(s.support)]);
     rows.push(['micro', f3(f.precision), f3(f.recall), f3(f.f1), String(f.counts.gold)]);
