@@ -58,24 +58,36 @@ export const TRIGGERS: readonly TriggerRule[] = [
     'no sign of', 'no signs of', 'absence of', 'absent', 'free of', 'never', 'rules out', 'ruled out for',
     'fails to reveal', 'failed to reveal', 'neither', 'nor', 'unremarkable for', "doesn't", "don't", "didn't",
     'resolution of', 'negative', '[- ve|-ve|neg] for',
+    // radiology: "lungs are clear of ..." (the ConText knowledge base's "clear"; NegBio's "clear of")
+    '[clear|clearing|cleared] of',
   ]),
   ...rules('negated', 'backward', [
     'ruled out', '[is|was|has been|were|have been] ruled out', 'absent', 'not seen', 'not present', 'not identified',
     'not detected', 'not found', 'not appreciated', 'not visualized', 'not demonstrated', '[is|was|were|] negative',
     'denied', 'free', 'resolved', 'none', '- ve',
+    // the auxiliary is part of the cue, so "has" (a terminator of "no fever, has cough") does not cut it off
+    '[has|have|had] [now|since|completely|largely|essentially|] [been|] resolved', '[is|are|was|were] [now|] resolved',
+    // the ConText knowledge base's "no longer seen", "not definitively seen"
+    'no longer [seen|present|visualized|visible|identified|evident|noted|appreciated|demonstrated]',
+    'not [well|definitely|definitively|clearly|convincingly] [seen|visualized|visible|identified|demonstrated|appreciated]',
   ]),
   ...rules('uncertain', 'forward', [
     'possible', 'possibly', 'probable', 'probably', 'suspected', 'suspect', 'suspicious for', 'suspicion [of|for]',
     '[concern|concerning] for', 'worrisome for', 'questionable', 'question of', 'r/o', '[to|] rule out',
     '[to|] rule [him|her|patient] out [for|]', 'ruling out', '[evaluate|evaluation|eval] for', 'differential [diagnosis|includes|]',
-    'ddx', '[may|might|could] [be|represent]', '[cannot|can not|can\'t] [rule out|exclude]', 'presumed', 'presumably',
-    'equivocal for', 'borderline', 'likely', 'not ruled out', '[unclear|uncertain|not sure|not clear] [if|whether]',
+    'ddx', '[may|might|could] [also|] [be|represent|reflect|indicate]', '[cannot|can not|can\'t] [rule out|exclude]', 'presumed', 'presumably',
+    'equivocal for', 'borderline', 'likely', 'not ruled out', '[unclear|uncertain|unsure|unknown|not sure|not clear] [if|whether]',
+    // hedges of the ConText knowledge base (probable and ambivalent existence)
+    'suggest', 'suggests', 'suggesting', 'suggestive of', 'suggestion of', '[differential|] considerations [would|could|may|] include',
+    'possibility of', 'possibility that', 'to exclude',
   ]),
   ...rules('uncertain', 'backward', [
     '[is|are|was|were] [possible|likely|suspected|questionable|unlikely|probable]', 'not excluded', '[cannot|can not|can\'t|could not] be [excluded|ruled out]',
-    '[has|have|] not [been|] ruled out', 'not be ruled out', '?', 'unlikely', 'equivocal',
+    '[has|have|] not [been|] ruled out', 'not be ruled out', '?', 'unlikely', 'equivocal', '[is|are|was|were] suggested',
   ]),
-  ...rules('uncertain', 'both', ['versus', 'vs', 'vs .']),
+  ...rules('uncertain', 'both', ['favor', 'favors', 'favored', 'favoring', 'favour', 'favours', 'favoured', 'favouring', 'should be considered']),
+  // "versus" joins two findings ("atelectasis versus pneumonia"), not the rest of its sentence
+  ...rules('uncertain', 'both', ['versus', 'vs', 'vs .'], 'short'),
   ...rules('historical', 'forward', [
     'history of', 'hx of', 'h/o', 'past history of', 'past medical history [of|]', 'medical history', 'past surgical history',
     'surgical history', 'pmh of', 'pmh', 'pmhx', 'prior history of', 'remote history of', 'in the past',
@@ -128,7 +140,7 @@ export const PSEUDO_TRIGGERS: readonly BlockingRule[] = [
     '[as|] previously [noted|described|seen|reported|mentioned|documented|discussed|stated|shown]', 'as noted previously',
     '[prior|previous|old] [study|studies|exam|examination|exams|film|films|imaging|ct|mri|radiograph|radiographs|report|ultrasound|echo|x-ray|admission|visit]',
   ]),
-  ...blocking(['hypothetical'], ['even if', 'if any', '[unclear|uncertain|not sure|not clear] [if|whether]']),
+  ...blocking(['hypothetical'], ['even if', 'if any', '[unclear|uncertain|unsure|unknown|not sure|not clear] [if|whether]']),
   ...blocking(['other'], [
     `[lives|living|lived|came|comes|presents|here|accompanied|brought|provided|given] [in|] [with|by] [his|her|] [${RELATIVE}]`,
     `[per|by] [his|her|patient's|the patient's] [${RELATIVE}]`, `[${RELATIVE}] at [the|] bedside`,

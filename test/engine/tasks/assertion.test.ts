@@ -345,3 +345,56 @@ for (const [group, cases] of Object.entries(KIT_PATTERNS)) {
     for (const [note, expected] of cases) check(note, expected);
   });
 }
+
+/**
+ * Round 2: cues from the public ConText knowledge base (pyConTextNLP's
+ * lexical_kb_05042016) and the NegEx trigger list, and scope rules, each a
+ * general pattern; measured on radiology reports (OpenI, CMC 2007) besides
+ * the ConText kit (docs/assertion.md).
+ */
+const ROUND_2_PATTERNS: Record<string, Case[]> = {
+  'negation: "clear of" and "clearing of" (radiology)': [
+    ['The lungs are clear of focal airspace disease, pneumothorax, or [[pleural effusion]].', { negated: true }],
+    ['Lungs are clear of [[infiltrate]] or consolidation.', { negated: true }],
+    ['There has been clearing of left base airspace [[opacities]].', { negated: true }],
+    ['The lungs are clear. [[Cardiomegaly]] is stable.', {}],
+  ],
+  'negation: "has resolved", "is no longer seen", "not well seen" reach back past the auxiliary': [
+    ['Previously seen left [[pleural effusion]] has resolved.', { negated: true }],
+    ['The apical [[pneumothorax]] has since resolved.', { negated: true }],
+    ['The [[nodule]] is no longer seen.', { negated: true }],
+    ['The previously noted small [[nodule]] is not well-seen on this study.', { negated: true }],
+    ['[[Cough]] has been present for a week.', {}],
+  ],
+  'negation: "or" joins a list as a comma does': [
+    ['No significant radiographic features of reactive airways disease or evidence of [[pneumonia]].', { negated: true }],
+    ['Neither fever nor chills nor [[night sweats]].', { negated: true }],
+    // an item longer than a list item is prose: the scope ends with the window
+    ['No rash or itching and over the last several months slowly worsening exertional [[dyspnea]].', {}],
+  ],
+  'uncertainty: hedges of radiology reports': [
+    ['Hyperexpanded lungs, suggestive of [[emphysema]].', { uncertain: true }],
+    ['Dilated collecting systems suggesting bilateral [[reflux]].', { uncertain: true }],
+    ['This could also represent a superimposed bacterial [[pneumonia]].', { uncertain: true }],
+    ['Opacities may reflect [[atelectasis]].', { uncertain: true }],
+    ['Considerations would include pericardial [[effusion]] or dilated cardiomyopathy.', { uncertain: true }],
+    ['Linear density is favored to represent subsegmental [[atelectasis]].', { uncertain: true }],
+    ['A [[marginal cell lymphoma]] is favored.', { uncertain: true }],
+    ['It is unsure whether this represents [[pneumonia]].', { uncertain: true }],
+    ['A cystogram will be performed to exclude [[reflux]].', { uncertain: true }],
+    ['Possibility of a nondisplaced rib [[fracture]].', { uncertain: true }],
+    ['Consistent with right lower lobe [[pneumonia]].', {}],
+  ],
+  'uncertainty: "versus" reaches the findings it joins, not the rest of the sentence': [
+    ['Right middle lobe [[atelectasis]] versus pneumonia.', { uncertain: true }],
+    ['Atelectasis versus right lower lobe [[pneumonia]].', { uncertain: true }],
+    ['Findings of viral vs reactive airways disease with subsegmental [[atelectasis]].', {}],
+    ['Mild streaky [[opacities]] in the left base, atelectasis versus infiltrate.', {}],
+  ],
+};
+
+for (const [group, cases] of Object.entries(ROUND_2_PATTERNS)) {
+  test(`round 2 pattern: ${group}`, () => {
+    for (const [note, expected] of cases) check(note, expected);
+  });
+}
