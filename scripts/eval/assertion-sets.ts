@@ -291,6 +291,30 @@ const CMC_FINDINGS: readonly Finding[] = [
   { name: 'reflux', mention: /\b(?:vesico\s*-?\s*ureter(?:al|ic)\s+)?reflux\b|\bVUR\b/, codes: ['593.70', '593.71', '593.72', '593.73'], near: ['593.89', '591'] },
 ];
 
+/**
+ * The one finding of the CMC set coded by time: a urinary tract infection
+ * named in the clinical history is coded 599.0 when it is the present
+ * illness and V13.02 ("personal history of urinary tract infection") when
+ * it is past. A single mention in a report coded with one of the two (not
+ * both) is labelled `historical` or not.
+ */
+const CMC_HISTORY_FINDING = { mention: /\b(?:UTI'?s?|urinary\s+tract\s+infections?)\b/, current: ['599.0'], past: ['V13.02', 'V13.09'] };
+
+function cmcHistoryItems(reports: readonly Report[]): Item[] {
+  const f = CMC_HISTORY_FINDING;
+  const items: Item[] = [];
+  for (const r of reports) {
+    const current = f.current.some((c) => r.codes.has(c));
+    const past = f.past.some((c) => r.codes.has(c));
+    if (current === past || !r.elsewhere) continue;
+    const mentions = mentionsOf({ name: 'uti', mention: f.mention, codes: [] }, r.text, r.elsewhere);
+    if (mentions.length !== 1) continue;
+    const [start, end] = mentions[0]!;
+    items.push({ id: `${r.id}:uti:${start}`, text: r.text, start, end, splitKey: r.id, gold: { historical: past } });
+  }
+  return items;
+}
+
 function xmlText(s: string): string {
   return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
 }
@@ -301,6 +325,8 @@ function xmlText(s: string): string {
  * `<code origin="CMC_MAJORITY">` and `<text type="CLINICAL_HISTORY|IMPRESSION">`.
  * Mentions are looked for in the impression; a coded report that names the
  * finding in its clinical history is left out (the code may come from there).
+ * Urinary tract infections in the clinical history are labelled historical
+ * or not (CMC_HISTORY_FINDING).
  */
 export function readCmc2007(file: string): ReadResult {
   const xml = readFileSync(file, 'utf8');
@@ -321,7 +347,8 @@ export function readCmc2007(file: string): ReadResult {
     }
     reports.push({ id: m[1]!, text, regions, elsewhere, codes });
   }
-  return reportItems(reports, CMC_FINDINGS);
+  const out = reportItems(reports, CMC_FINDINGS);
+  return { items: [...out.items, ...cmcHistoryItems(reports)], skipped: out.skipped };
 }
 
 export function readSet(set: SetName, file: string): ReadResult {

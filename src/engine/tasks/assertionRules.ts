@@ -85,7 +85,7 @@ export const TRIGGERS: readonly TriggerRule[] = [
     '[is|are|was|were] [possible|likely|suspected|questionable|unlikely|probable]', 'not excluded', '[cannot|can not|can\'t|could not] be [excluded|ruled out]',
     '[has|have|] not [been|] ruled out', 'not be ruled out', '?', 'unlikely', 'equivocal', '[is|are|was|were] suggested',
   ]),
-  ...rules('uncertain', 'both', ['favor', 'favors', 'favored', 'favoring', 'favour', 'favours', 'favoured', 'favouring', 'should be considered']),
+  ...rules('uncertain', 'both', ['should be considered']),
   // "versus" joins two findings ("atelectasis versus pneumonia"), not the rest of its sentence
   ...rules('uncertain', 'both', ['versus', 'vs', 'vs .'], 'short'),
   ...rules('historical', 'forward', [
@@ -133,7 +133,9 @@ export const PSEUDO_TRIGGERS: readonly BlockingRule[] = [
   ...blocking(['uncertain'], ['or not', 'whether or not', 'and / or', 'no or', 'not or', 'either', 'or less', 'more or less']),
   ...blocking(['historical'], [
     'history of present illness', 'history and physical', 'history taking', 'social history', 'family history [of|]',
-    'prior to', 'previous to', 'old [-|] fashioned', 'years old', 'year old', 'yo', 'y / o', 'months old', 'weeks old', 'days old',
+    'prior to', 'previous to', 'old [-|] fashioned', 'yo', 'y / o',
+    // an age, also with a spaced hyphen as transcription and de-identification leave it ("3-year - old")
+    '[year|years|month|months|week|weeks|day|days] [-|] old',
     // a history of hours or days is the present illness ("two-day history of fever")
     '[minute|minutes|hour|hours|day|days|night|nights|week] history', '[minute|minutes|hour|hours|day|days] ago',
     // "as previously noted" dates the observation, not the finding; "prior CT" is an earlier study
