@@ -48,7 +48,9 @@ function blocking(categories: readonly AssertionCategory[], patterns: string[]):
   return patterns.map((pattern) => ({ pattern, categories }));
 }
 
-const RELATIVE = 'mother|father|mom|dad|sister|brother|sibling|siblings|aunt|uncle|grandmother|grandfather|cousin|son|daughter|parents|parent|husband|wife|spouse|grandparents';
+const RELATIVES = 'mother|father|mom|dad|sister|brother|sibling|siblings|aunt|uncle|grandmother|grandfather|cousin|son|daughter|parents|parent|husband|wife|spouse|grandparents|roommate';
+/** a relative, also in the possessive ("mother's", one token) */
+const RELATIVE = `${RELATIVES}|${RELATIVES.split('|').map((r) => `${r}'s`).join('|')}`;
 
 const CLINICIAN = 'doctor|physician|provider|pcp|md|nurse|clinic|office|surgeon|cardiologist|team';
 
@@ -60,7 +62,12 @@ export const TRIGGERS: readonly TriggerRule[] = [
     'resolution of', 'negative', '[- ve|-ve|neg] for',
     // radiology: "lungs are clear of ..." (the ConText knowledge base's "clear"; NegBio's "clear of")
     '[clear|clearing|cleared] of',
+    // the published NegEx trigger list: a rule-out that was done ("adequate to rule out")
+    '[did|can|adequate to|sufficient to] rule [him|her|the patient|] out [for|against|]',
+    '[ruled|rules] [him|her|the patient] out [for|against|]', 'ruled out against',
   ]),
+  // NegEx: "viral rather than bacterial pneumonia" (one alternative)
+  ...rules('negated', 'forward', ['rather than'], 'short'),
   ...rules('negated', 'backward', [
     'ruled out', '[is|was|has been|were|have been] ruled out', 'absent', 'not seen', 'not present', 'not identified',
     'not detected', 'not found', 'not appreciated', 'not visualized', 'not demonstrated', '[is|was|were|] negative',
@@ -84,6 +91,8 @@ export const TRIGGERS: readonly TriggerRule[] = [
   ...rules('uncertain', 'backward', [
     '[is|are|was|were] [possible|likely|suspected|questionable|unlikely|probable]', 'not excluded', '[cannot|can not|can\'t|could not] be [excluded|ruled out]',
     '[has|have|] not [been|] ruled out', 'not be ruled out', '?', 'unlikely', 'equivocal', '[is|are|was|were] suggested',
+    // NegEx: a rule-out still to come
+    '[should|ought to|may|might|will|must|is to|are to] be ruled out', 'being ruled out',
   ]),
   ...rules('uncertain', 'both', ['should be considered']),
   // "versus" joins two findings ("atelectasis versus pneumonia"), not the rest of its sentence
@@ -91,6 +100,8 @@ export const TRIGGERS: readonly TriggerRule[] = [
   ...rules('historical', 'forward', [
     'history of', 'hx of', 'h/o', 'past history of', 'past medical history [of|]', 'medical history', 'past surgical history',
     'surgical history', 'pmh of', 'pmh', 'pmhx', 'prior history of', 'remote history of', 'in the past',
+    // genConText's history triggers
+    'known to have', 'pre existing',
   ]),
   // cues that name one thing: "status post CABG", not everything after it
   ...rules('historical', 'forward', ['status post', 's/p', 'previous', 'previously', 'prior', 'remote', 'childhood', 'old', 'former'], 'short'),
@@ -105,7 +116,7 @@ export const TRIGGERS: readonly TriggerRule[] = [
     `[alert|notify|contact|tell|page] [your|the|his|her|a|] [${CLINICIAN}] [for|if|of]`,
     'return [to the emergency department|to the emergency room|to the ed|to the er|to the hospital|to clinic|] [for|if]',
     'come back [for|if]', 'seek [medical|immediate|emergency|] [care|attention|help|treatment] [for|if]', 'watch for',
-    'monitor for', 'report any', 'warning signs [of|such as|including|]',
+    'monitor for', 'report any', 'warning signs [of|such as|including|]', 'look out for',
   ], 'sentence'),
   ...rules('hypothetical', 'backward', ['prn', 'as needed', 'if needed']),
   ...rules('other', 'forward', [
@@ -129,8 +140,14 @@ export const PSEUDO_TRIGGERS: readonly BlockingRule[] = [
     'has not been ruled out', '[not|cannot|can not|can\'t|could not] [be|] [exclude|excluded]', 'gram [-|] negative',
     'without difficulty', 'not drain', 'not extend', 'not cause', 'whether or not', 'nothing but',
     'not [been|] [excluded]', 'non [-|] compliant', 'non [-|] compliance', 'no longer able', 'non [-|] smoker',
+    // a rule-out still to come (NegEx's possible triggers) negates nothing yet
+    '[should|ought to|may|might|will|must|is to|are to] be ruled out', 'being ruled out',
   ]),
-  ...blocking(['uncertain'], ['or not', 'whether or not', 'and / or', 'no or', 'not or', 'either', 'or less', 'more or less']),
+  ...blocking(['uncertain'], [
+    'or not', 'whether or not', 'and / or', 'no or', 'not or', 'either', 'or less', 'more or less',
+    // a rule-out that was done (a negation, above)
+    '[did|can|adequate to|sufficient to] rule',
+  ]),
   ...blocking(['historical'], [
     'history of present illness', 'history and physical', 'history taking', 'social history', 'family history [of|]',
     'prior to', 'previous to', 'old [-|] fashioned', 'yo', 'y / o',
@@ -162,13 +179,17 @@ export const TERMINATORS: readonly BlockingRule[] = [
     ', [the patient|patient|pt|he|she|they]',
   ]),
   ...blocking(['negated'], [
-    'which', 'secondary to', 'due to', 'cause of', 'cause for', 'causes of', 'etiology of', 'etiology for', 'source of', 'source for',
-    'reason for', 'origin of', 'presents', 'presenting', 'presented', 'complains', 'complaining', 'reports', 'reporting', 'endorses',
+    'which', 'secondary to', 'due to', 'etiology of', 'etiology for', 'presents', 'presenting', 'presented', 'complains', 'complaining', 'reports', 'reporting', 'endorses',
     'admits', 'has', 'notes', 'with', '[diagnosis|explanation|treatment|therapy] [for|of]',
+    // the published NegEx conjunctions
+    '[reason|reasons|cause|causes|source|sources|origin|origins] [of|for]', 'trigger event for', 'other possibilities of',
   ]),
   ...blocking(['uncertain'], ['which', 'presents', 'complains', 'reports']),
   ...blocking(['historical'], [
     'now', 'currently', 'current', 'presents', 'presented', 'presenting', 'today', 'admitted', 'this admission', 'denies', 'denied', 'recent',
+    // genConText's history terminators
+    'complains', 'complaining', '[comes|came|coming] in with', 'was found', 'sudden onset of', 'states', 'stated', 'reports', 'reported',
+    'noted', 'consistent with', 'emergency department',
   ]),
   ...blocking(['hypothetical'], ['because', 'since', 'now', 'currently', 'today']),
   ...blocking(['other'], ['patient', 'pt', 'the patient', 'who presents']),

@@ -395,6 +395,43 @@ const ROUND_2_PATTERNS: Record<string, Case[]> = {
   ],
 };
 
+/** Round 2: cues of the published NegEx trigger list and genConText's history, hypothetical and experiencer lists missing before. */
+const PUBLISHED_LIST_CUES: Record<string, Case[]> = {
+  'negation: NegEx cues "rather than", a rule-out that was done': [
+    ['Likely viral rather than bacterial [[pneumonia]].', { negated: true, uncertain: true }],
+    ['Troponins were adequate to rule out [[myocardial infarction]].', { negated: true }],
+    ['Serial enzymes ruled him out for [[MI]].', { negated: true }],
+    ['Admitted to rule out [[MI]].', { uncertain: true }],
+  ],
+  'uncertainty: a rule-out still to come is no negation': [
+    ['[[Pulmonary embolism]] will be ruled out with a CT.', { uncertain: true }],
+    ['[[Sepsis]] is being ruled out.', { uncertain: true }],
+    ['[[Pneumonia]] was ruled out.', { negated: true }],
+  ],
+  'negation: NegEx terminators "reasons for", "sources of"': [
+    ['No clear reasons for the [[anemia]] were found.', {}],
+    ['No obvious sources of [[bleeding]].', {}],
+  ],
+  'historical: genConText cues and terminators': [
+    ['He is known to have [[atrial fibrillation]].', { historical: true }],
+    ['Pre-existing [[renal insufficiency]].', { historical: true }],
+    ['History of asthma, comes in with [[wheezing]].', {}],
+    ['History of CAD, was found to have [[anemia]].', {}],
+    ['History of migraine with sudden onset of [[headache]] today.', {}],
+  ],
+  'hypothetical: "look out for"': [['Family will look out for [[confusion]] or falls.', { hypothetical: true }]],
+  'experiencer: possessive relatives and "roommate"': [
+    ["Her mother's [[breast cancer]] was diagnosed at 50.", { experiencer: 'other' }],
+    ['His roommate has [[tuberculosis]].', { experiencer: 'other' }],
+  ],
+};
+
+for (const [group, cases] of Object.entries(PUBLISHED_LIST_CUES)) {
+  test(`round 2 published-list cue: ${group}`, () => {
+    for (const [note, expected] of cases) check(note, expected);
+  });
+}
+
 for (const [group, cases] of Object.entries(ROUND_2_PATTERNS)) {
   test(`round 2 pattern: ${group}`, () => {
     for (const [note, expected] of cases) check(note, expected);
