@@ -19,8 +19,8 @@
  * - A trigger affects an entity in its own segment: a forward trigger the
  *   words after it, a backward trigger the words before it, "both" either,
  *   within its reach: `windowWords` words (punctuation not counted) for most
- *   cues, and on through a list of short items separated by commas, "or" or
- *   "nor" that starts within the window ("denies fever, chills, ..., or
+ *   cues, and on through a list of short items separated by commas or "or"
+ *   that starts within the window ("denies fever, chills, ..., or
  *   rash"); 3 words and no comma for cues that name one thing ("status
  *   post", "prior", "versus"); the whole sentence for cues that introduce
  *   warning signs ("call your doctor for").
@@ -175,7 +175,6 @@ const ID = {
   star: vocabulary.idOf('*'),
   bullet: vocabulary.idOf('•'),
   or: vocabulary.idOf('or'),
-  nor: vocabulary.idOf('nor'),
 };
 const ABBREVIATIONS = new Set(['vs', 'dr', 'mr', 'mrs', 'ms', 'e.g', 'i.e', 'approx', 'st', 'etc', 'pt', 'pts', 'fig', 'no'].map((w) => vocabulary.idOf(w)));
 
@@ -284,7 +283,7 @@ const ALL_CATEGORIES_LABEL: CompiledPhrase = { ids: new Int32Array(0), categorie
 
 /**
  * A list continues a trigger's scope past the window ("denies fever, chills,
- * sweats, ..., or rash"): items between separators (a comma, "or", "nor")
+ * sweats, ..., or rash"): items between separators (a comma or "or")
  * of at most this many words.
  */
 const LIST_ITEM_WORDS = 6;
@@ -447,7 +446,7 @@ export class AssertionContext {
   /** 1 for the tokens of a section header ("FAMILY HISTORY:"): no trigger is read in them */
   private readonly inHeader: Uint8Array;
   /**
-   * listHead[i]: the first separator (comma, "or", "nor") of the list whose item holds token i (items
+   * listHead[i]: the first separator (comma or "or") of the list whose item holds token i (items
    * of at most LIST_ITEM_WORDS words, token i within its item's first
    * LIST_ITEM_WORDS words), or -1 when token i is in no such list
    */
@@ -548,7 +547,7 @@ export class AssertionContext {
         head = -1;
         itemWords = 0;
       }
-      if (id[i] === ID.comma || id[i] === ID.or || id[i] === ID.nor) {
+      if (id[i] === ID.comma || id[i] === ID.or) {
         // the item just ended: a short one between two separators keeps the list going; else a new list may start here
         if (lastSeparator < 0 || itemWords > LIST_ITEM_WORDS) head = i;
         lastSeparator = i;

@@ -371,7 +371,7 @@ const ROUND_2_PATTERNS: Record<string, Case[]> = {
   ],
   'negation: "or" joins a list as a comma does': [
     ['No significant radiographic features of reactive airways disease or evidence of [[pneumonia]].', { negated: true }],
-    ['Neither fever nor chills nor [[night sweats]].', { negated: true }],
+    ['Take ibuprofen if she has fever with shaking chills or a severe pounding frontal [[headache]].', { hypothetical: true }],
     // an item longer than a list item is prose: the scope ends with the window
     ['No rash or itching and over the last several months slowly worsening exertional [[dyspnea]].', {}],
   ],
