@@ -19,10 +19,11 @@
  * - A trigger affects an entity in its own segment: a forward trigger the
  *   words after it, a backward trigger the words before it, "both" either,
  *   within its reach: `windowWords` words (punctuation not counted) for most
- *   cues, and on through a list of short comma-separated items that starts
- *   within the window ("denies fever, chills, ..., or rash"); 3 words and no
- *   comma for cues that name one thing ("status post", "prior"); the whole
- *   sentence for cues that introduce warning signs ("call your doctor for").
+ *   cues, and on through a list of short items separated by commas or "or"
+ *   that starts within the window ("denies fever, chills, ..., or
+ *   rash"); 3 words and no comma for cues that name one thing ("status
+ *   post", "prior", "versus"); the whole sentence for cues that introduce
+ *   warning signs ("call your doctor for").
  *   No terminator of the category ("but", "however", ";", "presents" for
  *   negation, a new clause ", the patient ...", an inline field label
  *   "Menstrual History:") may lie between trigger and entity.
@@ -173,6 +174,7 @@ const ID = {
   dash: vocabulary.idOf('-'),
   star: vocabulary.idOf('*'),
   bullet: vocabulary.idOf('•'),
+  or: vocabulary.idOf('or'),
 };
 const ABBREVIATIONS = new Set(['vs', 'dr', 'mr', 'mrs', 'ms', 'e.g', 'i.e', 'approx', 'st', 'etc', 'pt', 'pts', 'fig', 'no'].map((w) => vocabulary.idOf(w)));
 
@@ -281,7 +283,8 @@ const ALL_CATEGORIES_LABEL: CompiledPhrase = { ids: new Int32Array(0), categorie
 
 /**
  * A list continues a trigger's scope past the window ("denies fever, chills,
- * sweats, ..., or rash"): items between commas of at most this many words.
+ * sweats, ..., or rash"): items between separators (a comma or "or")
+ * of at most this many words.
  */
 const LIST_ITEM_WORDS = 6;
 
@@ -443,7 +446,7 @@ export class AssertionContext {
   /** 1 for the tokens of a section header ("FAMILY HISTORY:"): no trigger is read in them */
   private readonly inHeader: Uint8Array;
   /**
-   * listHead[i]: the first comma of the list whose item holds token i (items
+   * listHead[i]: the first separator (comma or "or") of the list whose item holds token i (items
    * of at most LIST_ITEM_WORDS words, token i within its item's first
    * LIST_ITEM_WORDS words), or -1 when token i is in no such list
    */
@@ -534,26 +537,26 @@ export class AssertionContext {
   private findLists(): void {
     const { id, kind } = this.tokens;
     let seg = -1;
-    let lastComma = -1;
+    let lastSeparator = -1;
     let head = -1;
     let itemWords = 0;
     for (let i = 0; i < this.tokens.count; i++) {
       if (this.segmentOf[i] !== seg) {
         seg = this.segmentOf[i]!;
-        lastComma = -1;
+        lastSeparator = -1;
         head = -1;
         itemWords = 0;
       }
-      if (id[i] === ID.comma) {
-        // the item just ended: a short one between two commas keeps the list going; else a new list may start here
-        if (lastComma < 0 || itemWords > LIST_ITEM_WORDS) head = i;
-        lastComma = i;
+      if (id[i] === ID.comma || id[i] === ID.or) {
+        // the item just ended: a short one between two separators keeps the list going; else a new list may start here
+        if (lastSeparator < 0 || itemWords > LIST_ITEM_WORDS) head = i;
+        lastSeparator = i;
         itemWords = 0;
         this.listHead[i] = -1;
         continue;
       }
       if (kind[i]) itemWords++;
-      this.listHead[i] = lastComma >= 0 && itemWords <= LIST_ITEM_WORDS ? head : -1;
+      this.listHead[i] = lastSeparator >= 0 && itemWords <= LIST_ITEM_WORDS ? head : -1;
     }
   }
 

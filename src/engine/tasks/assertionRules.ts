@@ -48,7 +48,9 @@ function blocking(categories: readonly AssertionCategory[], patterns: string[]):
   return patterns.map((pattern) => ({ pattern, categories }));
 }
 
-const RELATIVE = 'mother|father|mom|dad|sister|brother|sibling|siblings|aunt|uncle|grandmother|grandfather|cousin|son|daughter|parents|parent|husband|wife|spouse|grandparents';
+const RELATIVES = 'mother|father|mom|dad|sister|brother|sibling|siblings|aunt|uncle|grandmother|grandfather|cousin|son|daughter|parents|parent|husband|wife|spouse|grandparents|roommate';
+/** a relative, also in the possessive ("mother's", one token) */
+const RELATIVE = `${RELATIVES}|${RELATIVES.split('|').map((r) => `${r}'s`).join('|')}`;
 
 const CLINICIAN = 'doctor|physician|provider|pcp|md|nurse|clinic|office|surgeon|cardiologist|team';
 
@@ -58,27 +60,48 @@ export const TRIGGERS: readonly TriggerRule[] = [
     'no sign of', 'no signs of', 'absence of', 'absent', 'free of', 'never', 'rules out', 'ruled out for',
     'fails to reveal', 'failed to reveal', 'neither', 'nor', 'unremarkable for', "doesn't", "don't", "didn't",
     'resolution of', 'negative', '[- ve|-ve|neg] for',
+    // radiology: "lungs are clear of ..." (the ConText knowledge base's "clear"; NegBio's "clear of")
+    '[clear|clearing|cleared] of',
+    // the published NegEx trigger list: a rule-out that was done ("adequate to rule out")
+    '[did|can|adequate to|sufficient to] rule [him|her|the patient|] out [for|against|]',
+    '[ruled|rules] [him|her|the patient] out [for|against|]', 'ruled out against',
   ]),
+  // NegEx: "viral rather than bacterial pneumonia" (one alternative)
+  ...rules('negated', 'forward', ['rather than'], 'short'),
   ...rules('negated', 'backward', [
     'ruled out', '[is|was|has been|were|have been] ruled out', 'absent', 'not seen', 'not present', 'not identified',
     'not detected', 'not found', 'not appreciated', 'not visualized', 'not demonstrated', '[is|was|were|] negative',
     'denied', 'free', 'resolved', 'none', '- ve',
+    // the auxiliary is part of the cue, so "has" (a terminator of "no fever, has cough") does not cut it off
+    '[has|have|had] [now|since|completely|largely|essentially|] [been|] resolved', '[is|are|was|were] [now|] resolved',
+    // the ConText knowledge base's "no longer seen", "not definitively seen"
+    'no longer [seen|present|visualized|visible|identified|evident|noted|appreciated|demonstrated]',
+    'not [well|definitely|definitively|clearly|convincingly] [seen|visualized|visible|identified|demonstrated|appreciated]',
   ]),
   ...rules('uncertain', 'forward', [
     'possible', 'possibly', 'probable', 'probably', 'suspected', 'suspect', 'suspicious for', 'suspicion [of|for]',
     '[concern|concerning] for', 'worrisome for', 'questionable', 'question of', 'r/o', '[to|] rule out',
     '[to|] rule [him|her|patient] out [for|]', 'ruling out', '[evaluate|evaluation|eval] for', 'differential [diagnosis|includes|]',
-    'ddx', '[may|might|could] [be|represent]', '[cannot|can not|can\'t] [rule out|exclude]', 'presumed', 'presumably',
-    'equivocal for', 'borderline', 'likely', 'not ruled out', '[unclear|uncertain|not sure|not clear] [if|whether]',
+    'ddx', '[may|might|could] [also|] [be|represent|reflect|indicate]', '[cannot|can not|can\'t] [rule out|exclude]', 'presumed', 'presumably',
+    'equivocal for', 'borderline', 'likely', 'not ruled out', '[unclear|uncertain|unsure|unknown|not sure|not clear] [if|whether]',
+    // hedges of the ConText knowledge base (probable and ambivalent existence)
+    'suggest', 'suggests', 'suggesting', 'suggestive of', 'suggestion of', '[differential|] considerations [would|could|may|] include',
+    'possibility of', 'possibility that', 'to exclude',
   ]),
   ...rules('uncertain', 'backward', [
     '[is|are|was|were] [possible|likely|suspected|questionable|unlikely|probable]', 'not excluded', '[cannot|can not|can\'t|could not] be [excluded|ruled out]',
-    '[has|have|] not [been|] ruled out', 'not be ruled out', '?', 'unlikely', 'equivocal',
+    '[has|have|] not [been|] ruled out', 'not be ruled out', '?', 'unlikely', 'equivocal', '[is|are|was|were] suggested',
+    // NegEx: a rule-out still to come
+    '[should|ought to|may|might|will|must|is to|are to] be ruled out', 'being ruled out',
   ]),
-  ...rules('uncertain', 'both', ['versus', 'vs', 'vs .']),
+  ...rules('uncertain', 'both', ['should be considered']),
+  // "versus" joins two findings ("atelectasis versus pneumonia"), not the rest of its sentence
+  ...rules('uncertain', 'both', ['versus', 'vs', 'vs .'], 'short'),
   ...rules('historical', 'forward', [
     'history of', 'hx of', 'h/o', 'past history of', 'past medical history [of|]', 'medical history', 'past surgical history',
     'surgical history', 'pmh of', 'pmh', 'pmhx', 'prior history of', 'remote history of', 'in the past',
+    // genConText's history triggers
+    'known to have', 'pre existing',
   ]),
   // cues that name one thing: "status post CABG", not everything after it
   ...rules('historical', 'forward', ['status post', 's/p', 'previous', 'previously', 'prior', 'remote', 'childhood', 'old', 'former'], 'short'),
@@ -93,7 +116,7 @@ export const TRIGGERS: readonly TriggerRule[] = [
     `[alert|notify|contact|tell|page] [your|the|his|her|a|] [${CLINICIAN}] [for|if|of]`,
     'return [to the emergency department|to the emergency room|to the ed|to the er|to the hospital|to clinic|] [for|if]',
     'come back [for|if]', 'seek [medical|immediate|emergency|] [care|attention|help|treatment] [for|if]', 'watch for',
-    'monitor for', 'report any', 'warning signs [of|such as|including|]',
+    'monitor for', 'report any', 'warning signs [of|such as|including|]', 'look out for',
   ], 'sentence'),
   ...rules('hypothetical', 'backward', ['prn', 'as needed', 'if needed']),
   ...rules('other', 'forward', [
@@ -117,18 +140,26 @@ export const PSEUDO_TRIGGERS: readonly BlockingRule[] = [
     'has not been ruled out', '[not|cannot|can not|can\'t|could not] [be|] [exclude|excluded]', 'gram [-|] negative',
     'without difficulty', 'not drain', 'not extend', 'not cause', 'whether or not', 'nothing but',
     'not [been|] [excluded]', 'non [-|] compliant', 'non [-|] compliance', 'no longer able', 'non [-|] smoker',
+    // a rule-out still to come (NegEx's possible triggers) negates nothing yet
+    '[should|ought to|may|might|will|must|is to|are to] be ruled out', 'being ruled out',
   ]),
-  ...blocking(['uncertain'], ['or not', 'whether or not', 'and / or', 'no or', 'not or', 'either', 'or less', 'more or less']),
+  ...blocking(['uncertain'], [
+    'or not', 'whether or not', 'and / or', 'no or', 'not or', 'either', 'or less', 'more or less',
+    // a rule-out that was done (a negation, above)
+    '[did|can|adequate to|sufficient to] rule',
+  ]),
   ...blocking(['historical'], [
     'history of present illness', 'history and physical', 'history taking', 'social history', 'family history [of|]',
-    'prior to', 'previous to', 'old [-|] fashioned', 'years old', 'year old', 'yo', 'y / o', 'months old', 'weeks old', 'days old',
+    'prior to', 'previous to', 'old [-|] fashioned', 'yo', 'y / o',
+    // an age, also with a spaced hyphen as transcription and de-identification leave it ("3-year - old")
+    '[year|years|month|months|week|weeks|day|days] [-|] old',
     // a history of hours or days is the present illness ("two-day history of fever")
     '[minute|minutes|hour|hours|day|days|night|nights|week] history', '[minute|minutes|hour|hours|day|days] ago',
     // "as previously noted" dates the observation, not the finding; "prior CT" is an earlier study
     '[as|] previously [noted|described|seen|reported|mentioned|documented|discussed|stated|shown]', 'as noted previously',
     '[prior|previous|old] [study|studies|exam|examination|exams|film|films|imaging|ct|mri|radiograph|radiographs|report|ultrasound|echo|x-ray|admission|visit]',
   ]),
-  ...blocking(['hypothetical'], ['even if', 'if any', '[unclear|uncertain|not sure|not clear] [if|whether]']),
+  ...blocking(['hypothetical'], ['even if', 'if any', '[unclear|uncertain|unsure|unknown|not sure|not clear] [if|whether]']),
   ...blocking(['other'], [
     `[lives|living|lived|came|comes|presents|here|accompanied|brought|provided|given] [in|] [with|by] [his|her|] [${RELATIVE}]`,
     `[per|by] [his|her|patient's|the patient's] [${RELATIVE}]`, `[${RELATIVE}] at [the|] bedside`,
@@ -148,13 +179,17 @@ export const TERMINATORS: readonly BlockingRule[] = [
     ', [the patient|patient|pt|he|she|they]',
   ]),
   ...blocking(['negated'], [
-    'which', 'secondary to', 'due to', 'cause of', 'cause for', 'causes of', 'etiology of', 'etiology for', 'source of', 'source for',
-    'reason for', 'origin of', 'presents', 'presenting', 'presented', 'complains', 'complaining', 'reports', 'reporting', 'endorses',
+    'which', 'secondary to', 'due to', 'etiology of', 'etiology for', 'presents', 'presenting', 'presented', 'complains', 'complaining', 'reports', 'reporting', 'endorses',
     'admits', 'has', 'notes', 'with', '[diagnosis|explanation|treatment|therapy] [for|of]',
+    // the published NegEx conjunctions
+    '[reason|reasons|cause|causes|source|sources|origin|origins] [of|for]', 'trigger event for', 'other possibilities of',
   ]),
   ...blocking(['uncertain'], ['which', 'presents', 'complains', 'reports']),
   ...blocking(['historical'], [
     'now', 'currently', 'current', 'presents', 'presented', 'presenting', 'today', 'admitted', 'this admission', 'denies', 'denied', 'recent',
+    // genConText's history terminators
+    'complains', 'complaining', '[comes|came|coming] in with', 'was found', 'sudden onset of', 'states', 'stated', 'reports', 'reported',
+    'noted', 'consistent with', 'emergency department',
   ]),
   ...blocking(['hypothetical'], ['because', 'since', 'now', 'currently', 'today']),
   ...blocking(['other'], ['patient', 'pt', 'the patient', 'who presents']),
