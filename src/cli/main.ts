@@ -29,7 +29,8 @@ const USAGE = `usage: cmb <command> [options]
   tokenize --model DIR          stdin {"text"} lines -> {"ids","offsets"}
   embed --model DIR             stdin {"text"} lines -> {"embedding"}
   make-test-model --arch bert|modernbert [--head mlm|token|sequence] [--size tiny|real] --out DIR
-  ner --model DIR [--lexicon DIR]  stdin {"text"} lines -> entity spans with assertion status
+  ner [--model DIR] [--lexicon DIR | --no-default-lexicon]
+                                stdin {"text"} lines -> entity spans with assertion status (the built-in clinical lexicon unless --lexicon)
   assert                        stdin {"text","start","end"} lines -> assertion status
   classify --model DIR          stdin {"text"} lines -> {"label","scores"}
   icd CODE... [--codesets DIR]  code, system, description, billable, parents
