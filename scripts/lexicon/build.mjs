@@ -176,6 +176,9 @@ export function icd10pcsTerms(text) {
       const a = anatomyTerm(bodyPart);
       if (!a) continue;
       anatomy.add(a);
+      // "Right Lung" also as written with its side: a note's "left knee" is then one span
+      const side = /^(Right|Left|Bilateral) /.exec(bodyPart);
+      if (side && a.split(' ').length < MAX_WORDS) anatomy.add(`${side[1].toLowerCase()} ${a}`);
       const p = `${m[1].toLowerCase()} of ${a}`;
       if (p.split(' ').length <= MAX_WORDS) procedure.add(p);
     } else if (code[0] === 'B') {
