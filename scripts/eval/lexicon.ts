@@ -3,7 +3,7 @@
  * ambiguity rules (see scripts/eval/README.md for the data, docs/lexicon.md for
  * the method and figures).
  *
- *   node --import tsx scripts/eval/lexicon.ts NOTES.jsonl [--demo DIR] [--out DIR] [--labels FILE] [--sample N] [--top N] [--data DIR]
+ *   node --import tsx scripts/eval/lexicon.ts NOTES.jsonl [--demo DIR] [--out DIR] [--labels FILE] [--sample N] [--top N] [--corpus mtsamples|demo] [--data DIR]
  *
  * Two lexicons match every note:
  *   before  the same sources with no ambiguity handling: every term in any case, the
@@ -24,7 +24,7 @@ import { loadDefaultLexicon, parseDefaultLexicon } from '../../src/engine/tasks/
 import { Lexicon, type LexiconMatch, type LexiconSource } from '../../src/engine/tasks/lexicon';
 
 function usage(): never {
-  console.error('usage: node --import tsx scripts/eval/lexicon.ts NOTES.jsonl [--demo DIR] [--out DIR] [--labels FILE] [--sample N] [--top N] [--data DIR]');
+  console.error('usage: node --import tsx scripts/eval/lexicon.ts NOTES.jsonl [--demo DIR] [--out DIR] [--labels FILE] [--sample N] [--top N] [--corpus mtsamples|demo] [--data DIR]');
   process.exit(2);
 }
 
@@ -37,6 +37,7 @@ let labelsFile: string | undefined;
 let sample = 60;
 let dataDir: string | undefined;
 let top = 0;
+let corpusOnly: string | undefined;
 for (let i = 0; i < args.length; i++) {
   const a = args[i]!;
   if (a === '--demo') demoDir = args[++i] ?? usage();
@@ -45,6 +46,7 @@ for (let i = 0; i < args.length; i++) {
   else if (a === '--sample') sample = Number(args[++i] ?? usage());
   else if (a === '--data') dataDir = args[++i] ?? usage();
   else if (a === '--top') top = Number(args[++i] ?? usage());
+  else if (a === '--corpus') corpusOnly = args[++i] ?? usage();
   else if (a.startsWith('-') || notesFile) usage();
   else notesFile = a;
 }
@@ -98,7 +100,7 @@ async function main(): Promise<void> {
     for (const k of kept) count(note.corpus, k.split(':')[2]!, 'after');
     for (const m of before.match(note.text)) {
       count(note.corpus, m.type, 'before');
-      const written = note.text.slice(m.start, m.end);
+      const written = note.text.slice(m.start, m.end).replace(/\s+/g, ' ');
       hits.push({ key: `${note.id}:${m.start}:${written}`, note, m, kept: kept.has(`${m.start}:${m.end}:${m.type}`) });
     }
   }
@@ -132,7 +134,7 @@ async function main(): Promise<void> {
   const ctx = (t: string) => t.replace(/\s+/g, ' ');
   const review: string[] = ['key\ttype\tsample\tkept\tlabel\tcontext'];
   const byType = new Map<string, Hit[]>();
-  for (const h of hits) byType.set(h.m.type, [...(byType.get(h.m.type) ?? []), h]);
+  for (const h of hits) if (!corpusOnly || h.note.corpus === corpusOnly) byType.set(h.m.type, [...(byType.get(h.m.type) ?? []), h]);
   console.log('\nprecision on the judged samples: before (a sample of "before") -> after (a sample of "after")');
   const p = (y: number, n: number) => (y + n ? `${((100 * y) / (y + n)).toFixed(1)}% (${y}/${y + n})` : 'n/a');
   for (const [type, list] of [...byType.entries()].sort()) {
@@ -149,7 +151,7 @@ async function main(): Promise<void> {
         if (label === 'y') y++;
         if (label === 'n') n++;
         const { text } = h.note;
-        review.push(`${h.key}\t${type}\t${which}\t${h.kept ? 'kept' : 'dropped'}\t${label}\t${ctx(text.slice(Math.max(0, h.m.start - 60), h.m.start))}[[${text.slice(h.m.start, h.m.end)}]]${ctx(text.slice(h.m.end, h.m.end + 60))}`);
+        review.push(`${h.key}\t${type}\t${which}\t${h.kept ? 'kept' : 'dropped'}\t${label}\t${ctx(text.slice(Math.max(0, h.m.start - 60), h.m.start))}[[${ctx(text.slice(h.m.start, h.m.end))}]]${ctx(text.slice(h.m.end, h.m.end + 60))}`);
       }
       row.push(`${p(y, n)}${y + n < picked.length ? ` [${picked.length - y - n} not judged]` : ''}`);
     }
