@@ -181,7 +181,7 @@ const commands: Record<string, Command> = {
 };
 
 /** Switches (flags without a value) of any subcommand, so engine options parse around them. */
-const SWITCHES = ['force', 'json', 'allow-demo'];
+const SWITCHES = ['force', 'json', 'allow-demo', 'keep-going', 'no-default-lexicon'];
 
 /** The task commands load a model in-process, with the same engine options as the others. */
 function taskIo(io: CliIo): TaskCliIO {
