@@ -8,13 +8,14 @@
  * the rest of a line after " #". When a term appears in two files, the file
  * that sorts first by name keeps it.
  *
- * Matching is case-insensitive (per UTF-16 unit, so offsets never move), treats
+ * Matching is case-insensitive (per UTF-16 unit, so offsets never move) except
+ * for sources marked exactCase (the built-in lexicon's abbreviations), treats
  * any run of whitespace in the note as one space (so "chest  pain" and a term
  * split over a line break still match), and accepts a match only on word
  * boundaries (no letter or digit right before or after). Among matches, the
  * leftmost wins, then the longest; kept matches never overlap. All terms share
  * one Aho-Corasick automaton, stored in flat typed arrays so 100k terms stay
- * compact.
+ * compact. Context rules (lexiconRules.ts), when given, drop matches last.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
