@@ -62,6 +62,8 @@ export interface EntitySettings {
   assertionWindow: number;
   /** '' when unset; relative paths are resolved against the first workspace folder */
   lexiconFolder: string;
+  /** the built-in clinical lexicon when lexiconFolder is '' */
+  defaultLexicon: boolean;
   /** notes longer than this many characters are tagged in the visible range first */
   longNoteChars: number;
   classifyStatusBar: boolean;
@@ -76,6 +78,7 @@ export function readEntitySettings(): EntitySettings {
     merge: c.get<MergeMode>('entities.lexiconMerge', 'modelFirst'),
     assertionWindow: c.get<number>('entities.assertionWindow', 8),
     lexiconFolder: c.get<string>('lexiconFolder', '').trim(),
+    defaultLexicon: c.get<boolean>('entities.defaultLexicon', true),
     longNoteChars: 20_000,
     classifyStatusBar: c.get<boolean>('classify.statusBar', false),
   };

@@ -30,7 +30,8 @@ const USAGE = `usage: cmb <command> [options]
   tokenize --model DIR          stdin {"text"} lines -> {"ids","offsets"}
   embed --model DIR             stdin {"text"} lines -> {"embedding"}
   make-test-model --arch bert|modernbert [--head mlm|token|sequence] [--size tiny|real] --out DIR
-  ner --model DIR [--lexicon DIR]  stdin {"text"} lines -> entity spans with assertion status
+  ner [--model DIR] [--lexicon DIR | --no-default-lexicon]
+                                stdin {"text"} lines -> entity spans with assertion status (the built-in clinical lexicon unless --lexicon)
   assert                        stdin {"text","start","end"} lines -> assertion status
   classify --model DIR          stdin {"text"} lines -> {"label","scores"}
   icd CODE... [--codesets DIR]  code, system, description, billable, parents
@@ -185,7 +186,7 @@ const commands: Record<string, Command> = {
 };
 
 /** Switches (flags without a value) of any subcommand, so engine options parse around them. */
-const SWITCHES = ['force', 'json', 'allow-demo'];
+const SWITCHES = ['force', 'json', 'allow-demo', 'keep-going', 'no-default-lexicon'];
 
 /** The task commands load a model in-process, with the same engine options as the others. */
 function taskIo(io: CliIo): TaskCliIO {

@@ -5,7 +5,7 @@
  * {"error": "..."} on its output line instead, the run goes on, and the exit
  * code is 2 at the end if any line failed. Engine errors exit 1.
  *
- *   cmb ner [--model DIR [--allow-demo] [--head NAME]] [--lexicon DIR] [--merge modelFirst|lexiconFirst|modelOnly|lexiconOnly] [--assertion-window N] [--keep-going]
+ *   cmb ner [--model DIR [--allow-demo] [--head NAME]] [--lexicon DIR | --no-default-lexicon] [--merge modelFirst|lexiconFirst|modelOnly|lexiconOnly] [--assertion-window N] [--keep-going]
  *       stdin {"text"} -> stdout [{"start","end","type","score","negated","uncertain","historical","hypothetical","experiencer","source"}]
  *   cmb assert [--assertion-window N] [--keep-going]
  *       stdin {"text","start","end"} -> stdout {"negated","uncertain","historical","hypothetical","experiencer"}
@@ -58,12 +58,16 @@ interface Flags {
   head?: string;
   /** a bad input line gets an {"error"} output line and the run goes on */
   'keep-going'?: boolean;
+  /** no built-in clinical lexicon when no --lexicon folder is given */
+  'no-default-lexicon'?: boolean;
 }
 
 const USAGE: Record<string, string> = {
-  ner: `usage: cmb ner [--model DIR [--allow-demo] [--head NAME]] [--lexicon DIR] [--merge modelFirst|lexiconFirst|modelOnly|lexiconOnly] [--assertion-window N] [--keep-going]
+  ner: `usage: cmb ner [--model DIR [--allow-demo] [--head NAME]] [--lexicon DIR | --no-default-lexicon] [--merge modelFirst|lexiconFirst|modelOnly|lexiconOnly] [--assertion-window N] [--keep-going]
   stdin: one {"text": "..."} per line
   stdout: per line, the entity spans [{"start","end","type","score","negated","uncertain","historical","hypothetical","experiencer","source"}]
+  terms come from the built-in clinical lexicon (problem, drug, test, procedure, anatomy) unless --lexicon DIR
+  (your term lists, one file per type) replaces it or --no-default-lexicon turns it off
   --keep-going: a bad line gets {"error": "..."} and the run goes on (exit code 2 at the end)`,
   assert: `usage: cmb assert [--assertion-window N] [--keep-going]
   stdin: one {"text": "...", "start": N, "end": N} per line (UTF-16 offsets of the entity, on word boundaries)
@@ -94,7 +98,7 @@ function parseFlags(command: string, args: readonly string[], allowed: ReadonlyA
       continue;
     }
     if (a === '--help' || a === '-h') throw new HelpAsked();
-    if ((name === 'allow-demo' || name === 'keep-going') && allowed.includes(name)) {
+    if ((name === 'allow-demo' || name === 'keep-going' || name === 'no-default-lexicon') && allowed.includes(name)) {
       flags[name] = true;
       continue;
     }
@@ -258,11 +262,12 @@ async function guarded(command: string, expected: string, io: TaskCliIO, body: (
 
 export function runNer(args: readonly string[], io: TaskCliIO): Promise<number> {
   return guarded('ner', '{"text": "..."}', io, async () => {
-    const flags = parseFlags('ner', args, ['model', 'lexicon', 'merge', 'assertion-window', 'allow-demo', 'head', 'keep-going']);
-    if (!flags.model && !flags.lexicon) throw new UsageError('cmb ner: pass --model DIR (a token-classification checkpoint), --lexicon DIR (term lists), or both.');
+    const flags = parseFlags('ner', args, ['model', 'lexicon', 'merge', 'assertion-window', 'allow-demo', 'head', 'keep-going', 'no-default-lexicon']);
+    if (flags.lexicon && flags['no-default-lexicon']) throw new UsageError('cmb ner: --lexicon DIR already replaces the built-in lexicon; drop --no-default-lexicon.');
+    if (!flags.model && !flags.lexicon && flags['no-default-lexicon']) throw new UsageError('cmb ner: with --no-default-lexicon, pass --model DIR (a token-classification checkpoint) or --lexicon DIR (term lists).');
     const model = flags.model ? await io.loadModel(flags.model, args) : undefined;
     const handlers = createTaskHandlers(cliHost(model, io));
-    if (flags.lexicon) await handlers['lexicon.load']({ folder: flags.lexicon }, requestContext());
+    await handlers['lexicon.load']({ folder: flags.lexicon ?? '', builtIn: !flags['no-default-lexicon'] }, requestContext());
     let warned = false;
     await eachLine(io, flags['keep-going'] === true, '{"text": "..."}', async (n, value) => {
       const text = textOf(n, value);

@@ -76,8 +76,13 @@ test('cmb ner: spans from the model (loaded through the hook) and the lexicon', 
 
 test('cmb ner: usage errors and bad lines exit 2; a model that fails to load exits 1', async () => {
   const a = io([]);
-  assert.equal(await runNer([], a), 2);
+  assert.equal(await runNer(['--no-default-lexicon'], a), 2);
   assert.match(a.stderr[0]!, /--model DIR/);
+  const e = io([]);
+  assert.equal(await runNer(['--lexicon', 'x', '--no-default-lexicon'], e), 2);
+  assert.match(e.stderr[0]!, /already replaces the built-in lexicon/);
+  const f = io([]);
+  assert.equal(await runNer(['--no-default-lexicon', 'yes'], f), 2, 'the switch takes no value');
   const b = io(['{"txt": "x"}'], new FakeModel({ tag }));
   assert.equal(await runNer(['--model', 'm'], b), 2);
   assert.match(b.stderr.at(-1)!, /input line 1: "text" must be a string/);
@@ -85,6 +90,28 @@ test('cmb ner: usage errors and bad lines exit 2; a model that fails to load exi
   assert.equal(await runNer(['--model', 'missing'], c), 1);
   const d = io([]);
   assert.equal(await runNer(['--lexicon', 'x', '--merge', 'bogus'], d), 2);
+});
+
+test('issue 14: cmb ner without a model or --lexicon tags with the built-in clinical lexicon; --lexicon DIR replaces it', async () => {
+  const line = JSON.stringify({ text: 'PMH: HTN, DM2. Denies chest pain. On metformin; CBC and CT head ordered. s/p CABG.' });
+  const x = io([line]);
+  assert.equal(await runNer([], x), 0, x.stderr.join('\n'));
+  const text = (JSON.parse(line) as { text: string }).text;
+  const spans = JSON.parse(x.stdout[0]!) as Array<{ start: number; end: number; type: string; negated: boolean; source: string }>;
+  assert.deepEqual(spans.map((s) => [text.slice(s.start, s.end), s.type]), [
+    ['HTN', 'problem'], ['DM2', 'problem'], ['chest pain', 'problem'], ['metformin', 'drug'], ['CBC', 'test'], ['CT head', 'test'], ['CABG', 'procedure'],
+  ]);
+  assert.ok(spans.find((s) => text.slice(s.start, s.end) === 'chest pain')!.negated);
+  assert.ok(spans.every((s) => s.source === 'lexicon'));
+  const dir = mkdtempSync(join(tmpdir(), 'cmb-lex-'));
+  try {
+    writeFileSync(join(dir, 'symptom.txt'), 'chest pain\n');
+    const y = io([line]);
+    assert.equal(await runNer(['--lexicon', dir], y), 0);
+    assert.deepEqual((JSON.parse(y.stdout[0]!) as Array<{ type: string }>).map((s) => s.type), ['symptom'], 'a user lexicon replaces the built-in one');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('cmb classify: label and scores per line; a model without a classification head exits 1 and says how to get one', async () => {
@@ -111,11 +138,11 @@ test('cmb ner: a demo model tags nothing from the model and says so, unless --al
   const demo = () => new FakeModel({ tag, demo: true });
   const line = JSON.stringify({ text: 'Possible pneumonia.' });
   const a = io([line], demo());
-  assert.equal(await runNer(['--model', 'm'], a), 0);
+  assert.equal(await runNer(['--model', 'm', '--no-default-lexicon'], a), 0);
   assert.deepEqual(JSON.parse(a.stdout[0]!), []);
   assert.match(a.stderr[0]!, /demo or random-weight/);
   const b = io([line], demo());
-  assert.equal(await runNer(['--model', 'm', '--allow-demo'], b), 0);
+  assert.equal(await runNer(['--model', 'm', '--allow-demo', '--no-default-lexicon'], b), 0);
   assert.equal((JSON.parse(b.stdout[0]!) as unknown[]).length, 1);
 });
 

@@ -51,7 +51,16 @@ test(`the ${host} VSIX holds only runtime files and only ${host} native binaries
   const vsix = join(out, `${manifest.name}-${manifest.version}-linux-x64.vsix`);
   const bytes = statSync(vsix).size;
   t.diagnostic(`VSIX size: ${(bytes / 1024 / 1024).toFixed(1)} MiB`);
-  const names = zipEntries(vsix).map((e) => e.name);
+  const entries = zipEntries(vsix);
+  const names = entries.map((e) => e.name);
+
+  // issue 14: the built-in clinical lexicon ships with its NOTICE, compact
+  for (const required of ['extension/media/lexicon/clinical-lexicon.txt', 'extension/media/lexicon/NOTICE']) {
+    assert.ok(names.includes(required), `${required} is missing`);
+  }
+  const lexiconBytes = entries.filter((e) => e.name.startsWith('extension/media/lexicon/')).reduce((a, e) => a + e.compressedSize, 0);
+  t.diagnostic(`built-in lexicon in the VSIX: ${(lexiconBytes / 1024).toFixed(0)} KiB compressed`);
+  assert.ok(lexiconBytes <= 5 * 1024 * 1024, `the built-in lexicon takes ${lexiconBytes} bytes in the VSIX (limit 5 MB)`);
 
   for (const required of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/engineWorker.js', 'extension/dist/cli.js', 'extension/dist/projectionWorker.js', 'extension/media/icdMap/map.js', 'extension/THIRD_PARTY_NOTICES.md', 'extension/companion/cmb_companion/__main__.py', 'extension/companion/cmb_companion/train.py']) {
     assert.ok(names.includes(required), `${required} is missing`);

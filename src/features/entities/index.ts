@@ -122,8 +122,10 @@ export function registerEntityFeatures(ctx: Ctx): EntityFeatures {
       return;
     }
     try {
-      const info = await ctx.client.request('lexicon.load', { folder: resolved });
+      // a user's folder replaces the built-in lexicon; the setting turns the built-in one off
+      const info = await ctx.client.request('lexicon.load', { folder: resolved, builtIn: settings.defaultLexicon });
       if (resolved) ctx.log('info', `Lexicon: ${info.terms} terms, types ${info.types.join(', ')}.`);
+      else if (info.builtIn) ctx.log('info', `Built-in clinical lexicon: ${info.terms} terms, types ${info.types.join(', ')}.`);
       for (const s of info.skipped) ctx.log('warn', `Lexicon file skipped: ${s}`);
     } catch (e) {
       ctx.log('error', (e as Error).message);
@@ -187,7 +189,7 @@ export function registerEntityFeatures(ctx: Ctx): EntityFeatures {
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!affects(e, 'entities', 'lexiconFolder')) return;
-      const lexiconChanged = affects(e, 'lexiconFolder');
+      const lexiconChanged = affects(e, 'lexiconFolder', 'entities.defaultLexicon');
       const wasEnabled = settings.enabled;
       settings = readEntitySettings();
       if (settings.enabled !== wasEnabled) enabled = settings.enabled;

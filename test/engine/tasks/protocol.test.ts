@@ -170,3 +170,27 @@ test('ner.assert refuses a span cut inside a word', async () => {
   const h = createTaskHandlers(fakeHost(new FakeModel({ tag })));
   await assert.rejects(h['ner.assert']({ text: 'No fever.', spans: [{ start: 4, end: 8 }] }, ctx()), (e: unknown) => e instanceof EngineError && e.code === 'bad-input');
 });
+
+test('issue 14: lexicon.load with no folder loads the built-in clinical lexicon when asked, and unloads otherwise; a folder replaces it', async () => {
+  const h = createTaskHandlers(fakeHost(undefined));
+  const text = 'Denies chest pain. HTN on lisinopril.';
+  const builtIn = await h['lexicon.load']({ folder: '', builtIn: true }, ctx());
+  assert.equal(builtIn.builtIn, true);
+  assert.deepEqual(builtIn.types, ['problem', 'drug', 'test', 'procedure', 'anatomy']);
+  assert.ok(builtIn.terms > 20_000);
+  const r = await h['ner.tag']({ text, useModel: false }, ctx());
+  assert.deepEqual(r.spans.map((s) => [text.slice(s.start, s.end), s.type, s.negated]), [
+    ['chest pain', 'problem', true],
+    ['HTN', 'problem', false],
+    ['lisinopril', 'drug', false],
+  ]);
+  await withLexicon({ 'finding.txt': 'chest pain\n' }, async (dir) => {
+    const own = await h['lexicon.load']({ folder: dir, builtIn: true }, ctx());
+    assert.equal(own.builtIn, false);
+    const mine = await h['ner.tag']({ text, useModel: false }, ctx());
+    assert.deepEqual(mine.spans.map((s) => s.type), ['finding']);
+  });
+  const off = await h['lexicon.load']({ folder: '' }, ctx());
+  assert.equal(off.builtIn, false);
+  assert.deepEqual((await h['ner.tag']({ text, useModel: false }, ctx())).spans, []);
+});
