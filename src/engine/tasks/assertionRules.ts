@@ -138,7 +138,9 @@ export const PSEUDO_TRIGGERS: readonly BlockingRule[] = [
     'no increase', 'no [significant|interval|definite|suspicious|] change', 'no changes', 'not only', 'not necessarily',
     'not certain [if|whether|]', 'not clear', '[not|cannot|can not|can\'t|could not] [be|been|] [rule|ruled] out',
     'has not been ruled out', '[not|cannot|can not|can\'t|could not] [be|] [exclude|excluded]', 'gram [-|] negative',
-    'without difficulty', 'not drain', 'not extend', 'not cause', 'whether or not', 'nothing but',
+    'without difficulty', 'not drain',
+    // an ICD title's qualifier, often copied into problem lists: it says nothing of what follows its comma
+    'without [mention of|] [complication|complications]', 'not extend', 'not cause', 'whether or not', 'nothing but',
     'not [been|] [excluded]', 'non [-|] compliant', 'non [-|] compliance', 'no longer able', 'non [-|] smoker',
     // a rule-out still to come (NegEx's possible triggers) negates nothing yet
     '[should|ought to|may|might|will|must|is to|are to] be ruled out', 'being ruled out',

@@ -39,6 +39,9 @@ const CASES: Record<string, Case[]> = {
     ['[[Fever]] denied.', { negated: true }],
   ],
   'pseudo-triggers do not negate': [
+    // the first demo note: an ICD title, then its abbreviation after a comma
+    ['Type 2 diabetes mellitus without complications, [[DM2]], on metformin.', {}],
+    ['Diabetes mellitus without mention of complication, [[hypertension]].', {}],
     ['No increase in [[pleural effusion]].', {}],
     ['No significant change in [[cardiomegaly]].', {}],
     ['Gram negative [[rods]] in blood culture.', {}],
