@@ -8,11 +8,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EngineError } from '../errors';
 import type { Progress } from '../protocol';
+import { readZipEntries, type RefuseZip } from '../zipArchive';
 import { FORMATS, formatOfFileName, mergeTitles, parseCodeFile, type CodeRecord, type ParseReport, type SourceFormat } from './codesets';
 import { isTabularFile, parseTabularBlocks, type Blocks } from './blocks';
 import { isGemFile, parseGemFile, type GemRow } from './gems';
 import { buildStore, IcdStore, type StoreMeta } from './store';
-import { readZip } from './zip';
 
 export interface SourceFile {
   /** file name or path inside a zip; used in messages */
@@ -317,16 +317,20 @@ export async function downloadZip(url: string, opts: InstallOptions & { label?: 
   return Buffer.concat(chunks);
 }
 
+function unusableZip(label: string): RefuseZip {
+  return (why) => new EngineError('bad-input', `${label} is not a usable zip file (${why}). The download may be incomplete; try again.`);
+}
+
 /**
  * Takes the code files out of a zip, inflating only those (the tabular zip also
  * holds large index files), and looks one level into zips inside it, as some
  * CMS releases nest them. Returns how many code files it found.
  */
-function collectCodeFiles(zip: Buffer, label: string, sources: SourceFile[], depth: number): number {
+async function collectCodeFiles(zip: Buffer, label: string, sources: SourceFile[], depth: number): Promise<number> {
   let found = 0;
-  const entries = readZip(zip, label, (name) => formatOfFileName(name) !== undefined || isTabularFile(name) || isGemFile(name) || (depth > 0 && /\.zip$/i.test(name)));
+  const entries = await readZipEntries(zip, unusableZip(label), (name) => formatOfFileName(name) !== undefined || isTabularFile(name) || isGemFile(name) || (depth > 0 && /\.zip$/i.test(name)));
   for (const e of entries) {
-    if (/\.zip$/i.test(e.name)) found += collectCodeFiles(e.data, `${label}/${e.name}`, sources, depth - 1);
+    if (/\.zip$/i.test(e.name)) found += await collectCodeFiles(e.data, `${label}/${e.name}`, sources, depth - 1);
     else {
       sources.push({ name: e.name, bytes: e.data });
       found++;
@@ -343,7 +347,7 @@ export async function installFromUrls(storageDir: string, urls: string[], opts: 
   for (let i = 0; i < list.length; i++) {
     const label = path.basename(allowedUrl(list[i]!).pathname) || list[i]!;
     const zip = await downloadZip(list[i]!, { ...opts, label, base: (i / list.length) * 0.8, share: 0.8 / list.length });
-    const found = collectCodeFiles(zip, label, sources, 1);
+    const found = await collectCodeFiles(zip, label, sources, 1);
     if (!found) throw new EngineError('bad-input', `${label} holds no ICD code files. Is the URL one of the official code-set zips?`);
   }
   checkCancelled(opts.signal);
