@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { EngineError } from '../../src/engine/errors';
+import { SeededRandom } from '../../src/engine/seededRandom';
 import { readZipEntries, ZipArchive } from '../../src/engine/zipArchive';
 import { writeZip } from '../zipWriter';
 
@@ -14,13 +15,8 @@ const refusedFor = (re: RegExp) => (e: unknown) => e instanceof EngineError && e
 
 /** bytes deflate cannot shrink */
 function noise(n: number): Buffer {
-  const b = Buffer.alloc(n);
-  let x = 7;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
+  const rng = new SeededRandom(7);
+  return Buffer.from(Array.from({ length: n }, () => Math.floor(rng.uniform() * 256)));
 }
 
 const members = [
