@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EngineError } from '../errors';
+import { removeAbandonedPartials } from '../partialFiles';
 import type { Progress } from '../protocol';
 import { readZipEntries, type RefuseZip } from '../zipArchive';
 import { FORMATS, formatOfFileName, mergeTitles, parseCodeFile, type CodeRecord, type ParseReport, type SourceFormat } from './codesets';
@@ -217,35 +218,14 @@ const BUILD_LEFTOVER = /^(?:codesets-[0-9a-z]+-(\d+)-[0-9a-z]+\.sqlite\.partial|
  * window's build, the CLI's) stay, unless a day old: by then the process id may be another's.
  */
 export function removeAbandonedBuilds(dir: string): void {
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return;
-  }
-  const dayAgo = Date.now() - 24 * 3600 * 1000;
-  for (const name of names) {
-    const m = BUILD_LEFTOVER.exec(name);
-    if (!m) continue;
-    const p = path.join(dir, name);
-    try {
-      if (processRuns(Number(m[1] ?? m[2])) && fs.statSync(p).mtimeMs >= dayAgo) continue;
-      fs.rmSync(p, { force: true });
-    } catch {
-      /* removed meanwhile, or still open on Windows: the next start tries again */
-    }
-  }
-}
-
-function processRuns(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it runs, as another user
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  removeAbandonedPartials(
+    dir,
+    (name) => {
+      const m = BUILD_LEFTOVER.exec(name);
+      return m ? Number(m[1] ?? m[2]) : undefined;
+    },
+    { abandonedAfterMs: 24 * 3600 * 1000 },
+  );
 }
 
 export async function installFromFolder(storageDir: string, folder: string, opts: InstallOptions = {}): Promise<InstallResult> {
