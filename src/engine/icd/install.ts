@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EngineError } from '../errors';
 import { removeAbandonedPartials } from '../partialFiles';
-import type { Progress } from '../protocol';
+import type { Progress } from '../progress';
 import { readZipEntries, type RefuseZip } from '../zipArchive';
 import { FORMATS, formatOfFileName, mergeTitles, parseCodeFile, type CodeRecord, type ParseReport, type SourceFormat } from './codesets';
 import { isTabularFile, parseTabularBlocks, type Blocks } from './blocks';

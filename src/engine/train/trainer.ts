@@ -20,7 +20,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { EngineError } from '../errors';
 import type { LoadedModel, TensorOut } from '../host';
-import type { Progress } from '../protocol';
+import type { Progress } from '../progress';
 import { windowTargets, IGNORE, type AlignedDocument } from '../data/align';
 import { checkHeadName, encoderFingerprint, HEADS_DIR, writeHeadFolder } from '../model/headFolder';
 import { inspectModelFolder } from '../model/folder';

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { EngineError } from '../../errors';
-import type { Progress } from '../../protocol';
+import type { Progress } from '../../progress';
 import type { HttpRequestOptions } from '../../net/httpRequest';
 import { proxySettings } from '../../net/proxy';
 import { downloadFile } from '../../net/resumableDownload';
