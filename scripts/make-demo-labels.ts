@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { formatAnn } from '../src/engine/data/brat';
 import { formatLabelsCsv } from '../src/engine/data/labelsFile';
 import type { LabelledSpan } from '../src/engine/data/types';
+import { seededUniform } from '../src/engine/seededRandom';
 
 // Chosen so that with the demo model's tokenizer each entity's first piece belongs to no other word of
 // these notes (a word is labelled by its first piece): aspirin and asthma would share one, and so would
@@ -23,20 +24,9 @@ const OPENERS = ['Patient seen today with', 'Reports', 'History of', 'Follow up 
 const BRIDGES = ['and was started on', 'treated with', 'continues', 'stable on', 'improved with'];
 const CLOSERS = ['Return to clinic for review.', 'Discharged home in stable condition.', 'Vitals stable.', 'No acute distress.'];
 
-/** mulberry32: a small seeded generator, so the notes are the same on every machine */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const out = resolve(process.argv[2] ?? join(__dirname, '..', 'demo', 'labelled'));
-const rng = random(20250101);
+// the project's seeded generator, so the notes are the same on every machine
+const rng = seededUniform(20250101);
 const pick = <T>(list: readonly T[]) => list[Math.floor(rng() * list.length)]!;
 
 rmSync(out, { recursive: true, force: true });

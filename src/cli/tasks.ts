@@ -21,7 +21,7 @@ import { defaultEngineSettings } from '../engine/coreProtocol';
 import type { EngineHost, LoadedModel } from '../engine/host';
 import type { RequestContext } from '../engine/handlers';
 import { AssertionContext } from '../engine/tasks/assertion';
-import { createTaskHandlers } from '../engine/tasks/protocol';
+import { createTaskHandlers } from '../engine/tasks/handlers';
 import type { MergeMode } from '../engine/tasks/lexicon';
 
 /** The CLI's usual io (stdin, out, err) plus the hook that loads a model. */

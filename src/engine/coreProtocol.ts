@@ -1,4 +1,4 @@
-import type { MethodSpec } from './protocol';
+import type { MethodSpec } from './methodSpec';
 import type { Architecture } from './model/config';
 
 export type ExecutionProviderName = 'cuda' | 'webgpu' | 'cpu';

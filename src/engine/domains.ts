@@ -1,6 +1,6 @@
 /** The domain handler tables the engine serves besides its core methods. */
 import type { DomainHandlers } from './engine';
-import { createTaskHandlers } from './tasks/protocol';
+import { createTaskHandlers } from './tasks/handlers';
 import { createIcdHandlers } from './icd/handlers';
 import { createSearchDomain } from './index/domain';
 import { createTrainHandlers } from './train/handlers';

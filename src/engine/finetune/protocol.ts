@@ -3,7 +3,7 @@
  * fine-tune, around the PyTorch companion that the caller runs in between
  * (run.ts). Types only; the handlers are in handlers.ts.
  */
-import type { MethodSpec } from '../protocol';
+import type { MethodSpec } from '../methodSpec';
 import type { DatasetProblem, LabelledDocument } from '../data/types';
 import type { Figures, TrainTask } from '../train/protocol';
 

@@ -6,6 +6,7 @@
  */
 import { UMAP } from 'umap-js';
 import { EngineError } from '../errors';
+import { seededUniform } from '../seededRandom';
 
 export interface ProjectionOptions {
   /** neighbours per point in UMAP's graph (15: UMAP's default) */
@@ -20,18 +21,6 @@ export interface ProjectionOptions {
 export const PROJECTION_VERSION = 'umap-js-1.4.0:v1';
 
 export const defaultProjectionOptions: Required<ProjectionOptions> = { nNeighbors: 15, minDist: 0.1, seed: 42, epochs: 0 };
-
-/** a small seeded generator (mulberry32): UMAP's random initialisation and sampling */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const yieldToEvents = () => new Promise<void>((r) => setImmediate(r));
 
@@ -54,7 +43,7 @@ export async function projectVectors(
   const cancelled = () => {
     if (hooks.signal?.aborted) throw new EngineError('cancelled', 'Drawing the ICD map was cancelled.');
   };
-  const umap = new UMAP({ nComponents: 2, nNeighbors: Math.min(o.nNeighbors, n - 1), minDist: o.minDist, random: seededRandom(o.seed), ...(o.epochs ? { nEpochs: o.epochs } : {}) });
+  const umap = new UMAP({ nComponents: 2, nNeighbors: Math.min(o.nNeighbors, n - 1), minDist: o.minDist, random: seededUniform(o.seed), ...(o.epochs ? { nEpochs: o.epochs } : {}) });
   hooks.progress?.(0, `Finding the neighbours of ${n.toLocaleString('en-US')} codes`);
   await yieldToEvents();
   cancelled();

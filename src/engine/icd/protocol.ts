@@ -1,7 +1,7 @@
 /**
  * ICD methods of the engine. Everything here is structured-cloneable.
  */
-import type { MethodSpec } from '../protocol';
+import type { MethodSpec } from '../methodSpec';
 import type { CodeInfo, DetectedCode } from './lookup';
 import type { IcdSystem } from './systems';
 import type { CodeVectorMethods } from './vectorProtocol';

@@ -2,7 +2,7 @@
  * Engine methods for ICD codes suggested by the encoder and the ICD map.
  * Types only (structured-cloneable); handlers are in vectorHandlers.ts.
  */
-import type { MethodSpec } from '../protocol';
+import type { MethodSpec } from '../methodSpec';
 import type { IcdSystem } from './systems';
 
 export type SuggestRanker = 'words' | 'encoder';

@@ -15,7 +15,7 @@ import { runWindows, type HeadSession } from './runner';
 import { inspectHeads, type HeadFolder } from './headFolder';
 import { ensureHeadOnnx } from './convert/headGraph';
 import { EngineError } from '../errors';
-import type { Progress } from '../protocol';
+import type { Progress } from '../progress';
 
 export interface LoadOptions {
   onProgress?(p: Progress): void;

@@ -5,7 +5,6 @@
  * real transcribed notes (docs/lexicon.md); abbreviations too ambiguous for
  * a rule are left out of the lexicon instead (scripts/lexicon/left-out.txt).
  */
-import type { LexiconMatch } from './lexicon';
 
 export interface ContextRule {
   /** the abbreviation as written */
@@ -48,7 +47,8 @@ export function ruleIndex(rules: readonly ContextRule[]): Map<string, ContextRul
 }
 
 /** The matches no rule drops; a match is looked up by its text as written. */
-export function applyContextRules(text: string, matches: LexiconMatch[], byTerm: Map<string, ContextRule[]>): LexiconMatch[] {
+/** generic over the match type, so this leaf needs nothing from lexicon.ts (which imports it) */
+export function applyContextRules<M extends { start: number; end: number }>(text: string, matches: M[], byTerm: Map<string, ContextRule[]>): M[] {
   if (byTerm.size === 0) return matches;
   return matches.filter((m) => {
     const rules = byTerm.get(text.slice(m.start, m.end));

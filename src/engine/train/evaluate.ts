@@ -12,7 +12,7 @@ import { alignDocuments, type AlignedDocument } from '../data/align';
 import { classifyFigures, nerFigures, notePrediction, predictedWordTags } from './scoring';
 import { detectHead, labelsOf } from '../tasks/heads';
 import type { EvaluateParams, EvaluateResult, Figures } from './protocol';
-import type { Progress } from '../protocol';
+import type { Progress } from '../progress';
 
 /** windows per model.run call: progress and cancellation between calls */
 const CHUNK = 64;

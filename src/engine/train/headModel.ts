@@ -15,6 +15,7 @@
  * training and Float64Array in the gradient check; sums run in float64.
  */
 import type { TensorToWrite } from '../model/safetensors';
+import type { SeededRandom } from '../seededRandom';
 
 export type Vec = Float32Array | Float64Array;
 export type TrainableArchitecture = 'linear' | 'mlp';
@@ -34,34 +35,6 @@ export interface Param {
   data: Vec;
   /** AdamW's weight decay applies (weights yes, biases no, as transformers' Trainer does) */
   decay: boolean;
-}
-
-/** mulberry32, seeded: the same numbers on every platform, for init, shuffles and dropout */
-export class SeededRandom {
-  private a: number;
-  constructor(seed: number) {
-    this.a = seed >>> 0;
-  }
-  uniform(): number {
-    this.a = (this.a + 0x6d2b79f5) >>> 0;
-    let t = this.a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  /** standard normal (Box-Muller) */
-  normal(): number {
-    const u = 1 - this.uniform();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.uniform());
-  }
-  /** Fisher-Yates, in place */
-  shuffle<T>(a: T[]): T[] {
-    for (let i = a.length - 1; i > 0; i--) {
-      const j = Math.floor(this.uniform() * (i + 1));
-      [a[i], a[j]] = [a[j]!, a[i]!];
-    }
-    return a;
-  }
 }
 
 /** erf with absolute error below 1.2e-7 (Numerical Recipes' Chebyshev fit of erfc); smooth, so gradients check */

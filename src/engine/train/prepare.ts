@@ -16,7 +16,7 @@ import { EngineError } from '../errors';
 import type { DatasetProblem, LabelledDocument } from '../data/types';
 import { readDataset } from '../data/read';
 import { alignDocuments, iob2Tags, type AlignedDocument, type AlignTask, type WindowSource } from '../data/align';
-import { SeededRandom } from './headModel';
+import { SeededRandom } from '../seededRandom';
 import type { TrainTask } from './protocol';
 
 export const MIN_NOTES_TO_SPLIT = 10;

@@ -3,7 +3,7 @@
  * (train.run), and score any head on a labelled dataset (train.evaluate).
  * Types only; the handlers are in handlers.ts.
  */
-import type { MethodSpec } from '../protocol';
+import type { MethodSpec } from '../methodSpec';
 import type { DatasetProblem, LabelledDocument } from '../data/types';
 
 /** `ner`: entities (a token head); `classify`: a label per note (a sequence head) */

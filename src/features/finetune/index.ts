@@ -15,6 +15,7 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
 import { SECTION } from '../../config';
 import { EngineError } from '../../engine/errors';
+import { withCancellableProgress } from '../cancellableProgress';
 import { runFinetune, type FinetuneEngineCalls, type FinetuneOutcome, type FinetuneRequest } from '../../engine/finetune/run';
 import type { LabelFeatures } from '../labels';
 import type { ModelManager } from '../model/manager';
@@ -121,21 +122,14 @@ export function registerFinetuneFeatures(ctx: Ctx, models: ModelManager, labels:
     const panel = showLiveReport(ctx.extension.extensionUri, live, { use: () => useModel(live.out), metricsFile: path.join(live.out, 'metrics.json') });
     let outcome: FinetuneOutcome;
     try {
-      outcome = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: request.resume ? 'Resuming the fine-tune' : 'Fine-tuning', cancellable: true },
-        async (progress, token) => {
-          const ac = new AbortController();
-          const sub = token.onCancellationRequested(() => {
-            ctx.log('info', 'Fine-tune: cancel asked; the companion saves a checkpoint first.');
-            progress.report({ message: 'Stopping: saving a checkpoint...' });
-            ac.abort();
-          });
-          let done = 0;
+      outcome = await withCancellableProgress(
+        request.resume ? 'Resuming the fine-tune' : 'Fine-tuning',
+        async (signal, report) => {
           try {
             return await runFinetune(request, calls, {
               phase: (m) => {
                 ctx.log('info', `Fine-tune: ${m}`);
-                progress.report({ message: m });
+                report({ message: m });
                 live.status = m;
                 panel.update();
               },
@@ -150,16 +144,19 @@ export function registerFinetuneFeatures(ctx: Ctx, models: ModelManager, labels:
                 const line = describeEvent(e, request.task);
                 if (!line) return;
                 if (e.event === 'eval') ctx.log('info', `Fine-tune: ${line.message}`);
-                const increment = line.percent !== undefined ? Math.max(0, line.percent - done) : undefined;
-                if (increment) done += increment;
-                progress.report({ message: line.message, increment });
+                report({ message: line.message, fraction: line.percent !== undefined ? line.percent / 100 : undefined });
               },
               stderr: (l) => ctx.log('info', `Fine-tune companion: ${l}`),
-            }, ac.signal);
+            }, signal);
           } finally {
-            sub.dispose();
-            if (done < TRAINING_SHARE) progress.report({ increment: TRAINING_SHARE - done });
+            report({ fraction: TRAINING_SHARE / 100 });
           }
+        },
+        {
+          onCancel: (report) => {
+            ctx.log('info', 'Fine-tune: cancel asked; the companion saves a checkpoint first.');
+            report({ message: 'Stopping: saving a checkpoint...' });
+          },
         },
       );
     } catch (e) {

@@ -9,7 +9,8 @@
  */
 import type { CompanionEvent, EvalEvent, StepEvent } from '../../engine/finetune/companion';
 import type { FinetuneVerifyResult } from '../../engine/finetune/protocol';
-import { escapeHtml, figuresHtml, lineChart, table, type ReportPage } from '../training/reportHtml';
+import { figuresHtml, lineChart, table } from '../training/reportHtml';
+import { escapeHtml, webviewPage, type PageAssets } from '../webviewPage';
 import { describeEvent } from './progressText';
 
 /** points kept for the loss curve: older ones are thinned so a long run stays light */
@@ -99,23 +100,14 @@ export function liveActions(r: LiveReport): string {
   return r.inUse ? `<span class="inuse">In use</span>` : `<button id="use" type="button">Use the fine-tuned model now</button><button id="metrics" type="button" class="secondary">Open metrics.json</button>`;
 }
 
-export function finetunePageHtml(r: LiveReport, page: ReportPage): string {
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${page.cspSource}; img-src ${page.cspSource}; script-src 'nonce-${page.nonce}';">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${page.styleUri}">
-<title>Fine-tune: ${escapeHtml(r.out)}</title>
-</head>
-<body>
-<main>
+export function finetunePageHtml(r: LiveReport, page: PageAssets): string {
+  return webviewPage(page, {
+    title: `Fine-tune: ${r.out}`,
+    body: `<main>
 <header><h1>Fine-tune: <code>${escapeHtml(r.out)}</code></h1><p class="muted">${r.task === 'ner' ? 'entities' : 'note classification'} · from ${escapeHtml(r.model)} · the whole encoder, PyTorch companion</p></header>
 <nav class="actions" id="actions">${liveActions(r)}</nav>
 <div id="live">${liveHtml(r)}</div>
-</main>
-<script nonce="${page.nonce}" src="${page.scriptUri}"></script>
-</body>
-</html>`;
+</main>`,
+    imagesFromExtension: true,
+  });
 }

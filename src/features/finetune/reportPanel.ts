@@ -4,12 +4,11 @@
  * and the end at once), with the training report's stylesheet.
  */
 import * as vscode from 'vscode';
+import { pageAssets } from '../webviewPage';
 import { finetunePageHtml, liveActions, liveHtml, type LiveReport } from './reportHtml';
 
 const REDRAW_MS = 1500;
 const panels = new Map<string, vscode.WebviewPanel>();
-
-const nonce = () => Array.from({ length: 32 }, () => Math.floor(Math.random() * 36).toString(36)).join('');
 
 export interface LivePanel {
   /** redraws soon (throttled), or now */
@@ -48,12 +47,7 @@ export function showLiveReport(extensionUri: vscode.Uri, report: LiveReport, act
       }
     }),
   ];
-  p.webview.html = finetunePageHtml(report, {
-    cspSource: p.webview.cspSource,
-    nonce: nonce(),
-    styleUri: p.webview.asWebviewUri(vscode.Uri.joinPath(media, 'training', 'report.css')).toString(),
-    scriptUri: p.webview.asWebviewUri(vscode.Uri.joinPath(media, 'finetune', 'live.js')).toString(),
-  });
+  p.webview.html = finetunePageHtml(report, pageAssets(p.webview, vscode.Uri.joinPath(media, 'training', 'report.css'), vscode.Uri.joinPath(media, 'finetune', 'live.js')));
   let last = 0;
   let timer: NodeJS.Timeout | undefined;
   function draw(): void {

@@ -10,6 +10,7 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
 import { readIcdSettings } from '../../config';
 import { EngineError } from '../../engine/errors';
+import { withCancellableProgress } from '../cancellableProgress';
 import type { EmbedPlan, IcdSystem } from '../../engine/icd/protocol';
 import { INSTALL_COMMAND } from './hoverText';
 
@@ -72,23 +73,7 @@ export function buildEmbeddingsCommand(ctx: Ctx, onBuilt: () => void): () => Pro
     const todo = plan.systems.filter((s) => systems.includes(s.system)).reduce((n, s) => n + (billableOnly ? s.toEmbedBillable : s.toEmbed), 0);
     const title = `Embedding ${todo.toLocaleString('en-US')} ICD codes with ${plan.modelName} (about ${roughDuration(todo * plan.secondsPerCode)})`;
     try {
-      const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
-        const controller = new AbortController();
-        const sub = token.onCancellationRequested(() => controller.abort());
-        let done = 0;
-        try {
-          return await ctx.client.request('icd.embed', { systems, billableOnly, template }, {
-            signal: controller.signal,
-            onProgress: (p) => {
-              const increment = p.fraction !== undefined ? Math.max(0, p.fraction * 100 - done) : undefined;
-              if (p.fraction !== undefined) done = Math.max(done, p.fraction * 100);
-              progress.report({ message: p.message, increment });
-            },
-          });
-        } finally {
-          sub.dispose();
-        }
-      });
+      const r = await withCancellableProgress(title, (signal, report) => ctx.client.request('icd.embed', { systems, billableOnly, template }, { signal, onProgress: report }));
       onBuilt();
       void vscode.window.showInformationMessage(
         `ICD code embeddings: ${r.embedded.toLocaleString('en-US')} embedded, ${r.kept.toLocaleString('en-US')} already current, in ${roughDuration(r.seconds)}.${plan.demo ? '' : ' Suggestions now use the encoder.'}`,

@@ -12,6 +12,7 @@ import { EngineError } from '../../engine/errors';
 import type { CodeMapData, IcdSystem, StoredMapInfo } from '../../engine/icd/protocol';
 import { codeInsertion } from './diagnosisLine';
 import { BUILD_EMBEDDINGS_COMMAND } from './suggestCodes';
+import { pageAssets, webviewPage } from '../webviewPage';
 
 export const MAP_COMMAND = 'clinicalModernbert.icd.showMap';
 const VIEW_TYPE = 'clinicalModernbert.icdMap';
@@ -208,20 +209,9 @@ export class IcdMapPanel {
 }
 
 function html(webview: vscode.Webview, media: vscode.Uri): string {
-  const nonce = Array.from({ length: 32 }, () => Math.floor(Math.random() * 36).toString(36)).join('');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(media, 'map.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(media, 'map.css'));
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link href="${style}" rel="stylesheet">
-<title>ICD Map</title>
-</head>
-<body>
-<header id="toolbar">
+  return webviewPage(pageAssets(webview, vscode.Uri.joinPath(media, 'map.css'), vscode.Uri.joinPath(media, 'map.js')), {
+    title: 'ICD Map',
+    body: `<header id="toolbar">
   <select id="system" aria-label="Code system"></select>
   <input id="search" type="search" placeholder="Find codes: E11, diabetes" aria-label="Find codes on the map" autocomplete="off" spellcheck="false">
   <button id="locate" type="button" title="Place the text selected in the editor on the map">Place selection</button>
@@ -229,8 +219,6 @@ function html(webview: vscode.Webview, media: vscode.Uri): string {
   <span id="status" role="status" aria-live="polite"></span>
 </header>
 <div id="notice" role="alert" hidden></div>
-<main id="panes"></main>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+<main id="panes"></main>`,
+  });
 }

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
 import { SECTION } from '../../config';
 import { EngineError } from '../../engine/errors';
+import { withCancellableProgress } from '../cancellableProgress';
 import type { ModelManager } from './manager';
 import { listDownloadedModels } from '../../engine/model/download/manifest';
 import { fallbackLines } from './gpuReportText';
@@ -101,21 +102,8 @@ async function convert(ctx: Ctx, models: ModelManager): Promise<void> {
   }
   const modelPath = state.kind === 'loaded' ? state.info.path : 'path' in state ? state.path : '';
   try {
-    const r = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'Clinical ModernBERT: converting to ONNX', cancellable: true },
-      (progress, token) => {
-        const abort = new AbortController();
-        token.onCancellationRequested(() => abort.abort());
-        let last = 0;
-        return ctx.client.request('model.convert', { path: modelPath, settings: ctx.config().engine, force: true }, {
-          signal: abort.signal,
-          onProgress: (p) => {
-            const f = p.fraction ?? last;
-            progress.report({ message: p.message, increment: Math.max(0, (f - last) * 100) });
-            last = f;
-          },
-        });
-      },
+    const r = await withCancellableProgress('Clinical ModernBERT: converting to ONNX', (signal, report) =>
+      ctx.client.request('model.convert', { path: modelPath, settings: ctx.config().engine, force: true }, { signal, onProgress: report }),
     );
     void vscode.window.showInformationMessage(`Clinical ModernBERT: ONNX model written to ${r.onnxPath}.`);
   } catch (e) {

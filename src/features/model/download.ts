@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
 import { SECTION, readNetworkSettings } from '../../config';
 import { EngineError } from '../../engine/errors';
+import { withCancellableProgress } from '../cancellableProgress';
 import { listDownloadedModels } from '../../engine/model/download/manifest';
 import type { DownloadModelResult } from '../../engine/model/download/protocol';
 import type { ModelManager } from './manager';
@@ -60,29 +61,12 @@ export async function downloadModel(ctx: Ctx, models: ModelManager, target?: { r
   const token = await ctx.extension.secrets.get(TOKEN_KEY);
   let result: DownloadModelResult;
   try {
-    result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Downloading ${chosen.repo}`, cancellable: true },
-      async (progress, cancel) => {
-        const controller = new AbortController();
-        const sub = cancel.onCancellationRequested(() => controller.abort());
-        let done = 0;
-        try {
-          return await ctx.client.request(
-            'model.download',
-            { repo: chosen.repo, revision: chosen.revision, endpoint: net.hubEndpoint || undefined, token, proxy: net.proxy, noProxy: net.noProxy },
-            {
-              signal: controller.signal,
-              onProgress: (p) => {
-                const f = (p.fraction ?? 0) * 100;
-                progress.report({ message: p.message, increment: p.fraction !== undefined ? Math.max(0, f - done) : undefined });
-                if (p.fraction !== undefined) done = Math.max(done, f);
-              },
-            },
-          );
-        } finally {
-          sub.dispose();
-        }
-      },
+    result = await withCancellableProgress(`Downloading ${chosen.repo}`, (signal, report) =>
+      ctx.client.request(
+        'model.download',
+        { repo: chosen.repo, revision: chosen.revision, endpoint: net.hubEndpoint || undefined, token, proxy: net.proxy, noProxy: net.noProxy },
+        { signal, onProgress: report },
+      ),
     );
   } catch (e) {
     if (e instanceof EngineError && e.code === 'cancelled') {

@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
 import { readNetworkSettings } from '../../config';
 import { EngineError } from '../../engine/errors';
+import { withCancellableProgress } from '../cancellableProgress';
 import type { GpuReport, InstallCudaRequest } from '../../engine/model/gpu/protocol';
 import type { ModelManager } from './manager';
 import { reportRows, reportText, unexpectedFallback } from './gpuReportText';
@@ -34,25 +35,8 @@ async function diagnose(ctx: Ctx): Promise<GpuReport | undefined> {
 async function install(ctx: Ctx, models: ModelManager, req: InstallCudaRequest): Promise<void> {
   const net = readNetworkSettings();
   try {
-    const r = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'Clinical ModernBERT: setting up CUDA', cancellable: true },
-      async (progress, cancel) => {
-        const controller = new AbortController();
-        const sub = cancel.onCancellationRequested(() => controller.abort());
-        let done = 0;
-        try {
-          return await ctx.client.request('gpu.install', { ...req, feed: req.feed ?? (net.packageFeed || undefined), proxy: net.proxy, noProxy: net.noProxy }, {
-            signal: controller.signal,
-            onProgress: (p) => {
-              const f = (p.fraction ?? 0) * 100;
-              progress.report({ message: p.message, increment: p.fraction !== undefined ? Math.max(0, f - done) : undefined });
-              if (p.fraction !== undefined) done = Math.max(done, f);
-            },
-          });
-        } finally {
-          sub.dispose();
-        }
-      },
+    const r = await withCancellableProgress('Clinical ModernBERT: setting up CUDA', (signal, report) =>
+      ctx.client.request('gpu.install', { ...req, feed: req.feed ?? (net.packageFeed || undefined), proxy: net.proxy, noProxy: net.noProxy }, { signal, onProgress: report }),
     );
     const how = r.verified === 'feed-sha512' ? 'SHA-512 checked against the package feed' : `from a local file; its SHA-512 is ${r.sha512Base64}`;
     ctx.log('info', `CUDA provider set up in ${r.dir} (${how}).`);

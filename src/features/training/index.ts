@@ -12,6 +12,7 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
 import { useTaskHead } from '../../config';
 import { EngineError } from '../../engine/errors';
+import { withCancellableProgress } from '../cancellableProgress';
 import type { TrainParams, TrainTask } from '../../engine/train/protocol';
 import type { LabelFeatures } from '../labels';
 import type { ModelManager } from '../model/manager';
@@ -148,21 +149,8 @@ export function registerTrainingFeatures(ctx: Ctx, models: ModelManager, labels:
       running = true;
       let result;
       try {
-        result = await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Notification, title: `Training head ${head}`, cancellable: true },
-          async (progress, token) => {
-            const ac = new AbortController();
-            token.onCancellationRequested(() => ac.abort());
-            let done = 0;
-            return ctx.client.request('train.run', params, {
-              signal: ac.signal,
-              onProgress: (p) => {
-                const increment = p.fraction !== undefined ? Math.max(0, p.fraction * 100 - done) : undefined;
-                if (increment) done += increment;
-                progress.report({ message: describeProgress(p, task), increment });
-              },
-            });
-          },
+        result = await withCancellableProgress(`Training head ${head}`, (signal, report) =>
+          ctx.client.request('train.run', params, { signal, onProgress: (p) => report({ message: describeProgress(p, task), fraction: p.fraction }) }),
         );
       } finally {
         running = false;

@@ -8,17 +8,7 @@
  * and one script with a nonce (the buttons).
  */
 import type { Figures, TrainingMetrics } from '../../engine/train/protocol';
-
-export interface ReportPage {
-  /** the webview's cspSource */
-  cspSource: string;
-  nonce: string;
-  styleUri: string;
-  scriptUri: string;
-}
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+import { escapeHtml, webviewPage, type PageAssets } from '../webviewPage';
 
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '—');
 
@@ -124,7 +114,7 @@ export interface ReportOptions {
   warnings?: readonly string[];
 }
 
-export function reportHtml(m: TrainingMetrics, page: ReportPage, opts: ReportOptions): string {
+export function reportHtml(m: TrainingMetrics, page: PageAssets, opts: ReportOptions): string {
   const task = m.task === 'ner' ? 'entities' : 'note classification';
   const score = m.task === 'ner' ? 'dev entity F1' : 'dev macro F1';
   const st = m.settings;
@@ -169,18 +159,5 @@ export function reportHtml(m: TrainingMetrics, page: ReportPage, opts: ReportOpt
     const more = m.dataset.problems > items.length ? `<li>… and ${m.dataset.problems - items.length} more (metrics.json and the log list them)</li>` : '';
     body.push(`<section aria-labelledby="problems"><h2 id="problems">Problems in the data</h2><ul>${items.join('')}${more}</ul></section>`);
   }
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${page.cspSource}; img-src ${page.cspSource}; script-src 'nonce-${page.nonce}';">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${page.styleUri}">
-<title>Training report: ${escapeHtml(m.head)}</title>
-</head>
-<body>
-<main>${body.join('\n')}</main>
-<script nonce="${page.nonce}" src="${page.scriptUri}"></script>
-</body>
-</html>`;
+  return webviewPage(page, { title: `Training report: ${m.head}`, body: `<main>${body.join('\n')}</main>`, imagesFromExtension: true });
 }

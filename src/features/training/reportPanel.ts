@@ -7,6 +7,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TrainingMetrics } from '../../engine/train/protocol';
+import { pageAssets } from '../webviewPage';
 import { reportHtml } from './reportHtml';
 
 export interface ReportActions {
@@ -17,8 +18,6 @@ export interface ReportActions {
 }
 
 const panels = new Map<string, vscode.WebviewPanel>();
-
-const nonce = () => Array.from({ length: 32 }, () => Math.floor(Math.random() * 36).toString(36)).join('');
 
 export function showReport(extensionUri: vscode.Uri, metrics: TrainingMetrics, actions: ReportActions, warnings: readonly string[] = []): vscode.WebviewPanel {
   const key = actions.metricsFile;
@@ -46,17 +45,7 @@ export function showReport(extensionUri: vscode.Uri, metrics: TrainingMetrics, a
       }
     });
   }
-  const webview = panel.webview;
-  panel.webview.html = reportHtml(
-    metrics,
-    {
-      cspSource: webview.cspSource,
-      nonce: nonce(),
-      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'report.css')).toString(),
-      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'report.js')).toString(),
-    },
-    { inUse: actions.inUse(), warnings },
-  );
+  panel.webview.html = reportHtml(metrics, pageAssets(panel.webview, vscode.Uri.joinPath(media, 'report.css'), vscode.Uri.joinPath(media, 'report.js')), { inUse: actions.inUse(), warnings });
   panel.title = `Training report: ${path.basename(metrics.head)}`;
   return panel;
 }

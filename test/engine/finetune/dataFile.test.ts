@@ -17,7 +17,7 @@ import { evalMasks, splitTensors, writeDataFile } from '../../../src/engine/fine
 import { folderWindows } from '../../../src/engine/finetune/prepare';
 import { parseSafetensors } from '../../../src/engine/model/safetensors';
 import { notePrediction, predictedWordTags } from '../../../src/engine/train/scoring';
-import { SeededRandom } from '../../../src/engine/train/headModel';
+import { SeededRandom } from '../../../src/engine/seededRandom';
 import type { TensorOut } from '../../../src/engine/host';
 import { classifyDocuments, nerDocuments } from '../train/synthetic';
 

@@ -7,9 +7,9 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { activeStoreFile, installFromFolder, installFromUrls, openActiveStore } from '../../../src/engine/icd/install';
-import { readZip } from '../../../src/engine/icd/zip';
+import { readZipEntries } from '../../../src/engine/zipArchive';
 import { EngineError } from '../../../src/engine/errors';
-import { writeZip } from './buildZip';
+import { writeZip } from '../../zipWriter';
 import { FIXTURES, RELEASE, tempDir } from './fixtures';
 
 function releaseZip(): Buffer {
@@ -164,15 +164,16 @@ routes.set('/slow.zip', (_q, res) => {
   res.on('close', () => clearInterval(t));
 });
 
-test('zip reader: reads what the test zip holds, and rejects a cut archive', () => {
-  const entries = readZip(zip, 'release.zip');
+test('zip reader: reads what the test zip holds, and rejects a cut archive', async () => {
+  const refuse = (why: string) => new EngineError('bad-input', why);
+  const entries = await readZipEntries(zip, refuse);
   assert.equal(entries.length, 12);
   assert.deepEqual(entries.find((e) => e.name.endsWith('CMS32_DESC_LONG_DX.txt'))!.data, fs.readFileSync(path.join(RELEASE, 'CMS32_DESC_LONG_DX.txt')));
-  assert.throws(() => readZip(zip.subarray(0, zip.length - 10), 'cut.zip'), /truncated/);
+  await assert.rejects(readZipEntries(zip.subarray(0, zip.length - 10), refuse), /truncated/);
   const flipped = Buffer.from(zip);
   const firstData = 30 + zip.readUInt16LE(26) + zip.readUInt16LE(28);
   flipped[firstData + 3] = flipped[firstData + 3]! ^ 0xff;
-  assert.throws(() => readZip(flipped, 'flipped.zip'), /checksum|inflated|damaged/);
+  await assert.rejects(readZipEntries(flipped, refuse), /checksum|inflated|damaged/);
 });
 
 test('downloading the official zips installs them, with progress', async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTaskHandlers } from '../../../src/engine/tasks/protocol';
+import { createTaskHandlers } from '../../../src/engine/tasks/handlers';
 import { blockSizeFor, splitBlocks } from '../../../src/engine/tasks/entityTagger';
 import type { RequestContext } from '../../../src/engine/handlers';
 import { EngineError } from '../../../src/engine/errors';

@@ -10,7 +10,7 @@ import { loadModel } from '../../../src/engine/model/loadModel';
 import { makeTestHead } from '../../../src/engine/model/testHead';
 import { makeTestModelFolder } from '../../../src/engine/model/testModelFolder';
 import { chooseTaskHead } from '../../../src/engine/tasks/heads';
-import { createTaskHandlers } from '../../../src/engine/tasks/protocol';
+import { createTaskHandlers } from '../../../src/engine/tasks/handlers';
 import { Engine, directContext } from '../../../src/engine/engine';
 import { domainHandlers } from '../../../src/engine/domains';
 import { FakeModel } from './fakeModel';

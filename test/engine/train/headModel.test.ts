@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AdamW, crossEntropy, gelu, HeadModel, SeededRandom, type HeadShape } from '../../../src/engine/train/headModel';
+import { AdamW, crossEntropy, gelu, HeadModel, type HeadShape } from '../../../src/engine/train/headModel';
+import { SeededRandom } from '../../../src/engine/seededRandom';
 
 /** loss of a head on fixed data, dropout off (so finite differences see the same function) */
 function lossOf(head: HeadModel, x: Float64Array, y: number[], n: number, classWeights?: number[], exampleWeights?: number[]): number {

@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { LabelledDocument, LabelledSpan } from '../../../src/engine/data/types';
-import { SeededRandom } from '../../../src/engine/train/headModel';
+import { SeededRandom } from '../../../src/engine/seededRandom';
 
 // with the test tokenizer, each word's first piece belongs to no other word here: the first piece decides
 export const DRUGS = ['metformin', 'insulin', 'aspirin', 'albuterol', 'prednisone', 'atorvastatin'];

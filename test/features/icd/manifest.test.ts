@@ -31,7 +31,9 @@ test('the settings agree with the engine: the default template is the pretrainin
 test('the map webview ships its script and style, loads nothing from a network, and has a strict content security policy', () => {
   for (const f of ['map.js', 'map.css']) assert.ok(existsSync(join(root, 'media/icdMap', f)));
   const panel = read('mapPanel.ts');
-  assert.match(panel, /default-src 'none'; style-src \$\{webview\.cspSource\}; script-src 'nonce-\$\{nonce\}';/);
+  // the page's CSP is webviewPage's strictest: no images either (test/features/webviewPage.test.ts)
+  assert.match(panel, /webviewPage\(pageAssets\(webview, /);
+  assert.doesNotMatch(panel, /imagesFromExtension|Content-Security-Policy/);
   assert.match(panel, /localResourceRoots: \[media\]/);
   const script = readFileSync(join(root, 'media/icdMap/map.js'), 'utf8');
   assert.doesNotMatch(script, /https?:\/\//, 'no URL in the webview script');

@@ -7,11 +7,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { escapeHtml, lineChart, reportHtml, type ReportPage } from '../../../src/features/training/reportHtml';
+import { lineChart, reportHtml } from '../../../src/features/training/reportHtml';
+import { escapeHtml, type PageAssets } from '../../../src/features/webviewPage';
 import { describeProgress, headline } from '../../../src/features/training/progressText';
 import type { TrainingMetrics } from '../../../src/engine/train/protocol';
 
-const page: ReportPage = { cspSource: 'vscode-webview://x', nonce: 'abc123', styleUri: 'vscode-webview://x/report.css', scriptUri: 'vscode-webview://x/report.js' };
+const page: PageAssets = { cspSource: 'vscode-webview://x', nonce: 'abc123', styleUri: 'vscode-webview://x/report.css', scriptUri: 'vscode-webview://x/report.js' };
 
 const triple = (p: number, r: number, f1: number, support: number) => ({ precision: p, recall: r, f1, support });
 

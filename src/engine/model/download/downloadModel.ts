@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EngineError } from '../../errors';
-import type { Progress } from '../../protocol';
+import type { Progress } from '../../progress';
 import type { HttpResponse } from '../../net/httpRequest';
 import { proxySettings } from '../../net/proxy';
 import { downloadFile, PARTIAL_SUFFIX } from '../../net/resumableDownload';

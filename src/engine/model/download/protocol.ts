@@ -1,5 +1,5 @@
 /** Engine methods for models from the Hugging Face Hub, and their types (a leaf: types only). */
-import type { MethodSpec } from '../../protocol';
+import type { MethodSpec } from '../../methodSpec';
 
 export interface DownloadModelRequest {
   /** owner/name */

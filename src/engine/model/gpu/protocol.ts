@@ -1,5 +1,5 @@
 /** Engine methods for GPU diagnosis and CUDA setup, and what they answer (`cmb gpu --json` prints GpuReport). Types only. */
-import type { MethodSpec } from '../../protocol';
+import type { MethodSpec } from '../../methodSpec';
 
 export interface ProbeResult {
   ok: boolean;

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as zlib from 'node:zlib';
-import { crc32 } from '../../../../src/engine/icd/zip';
+import { writeZip } from '../../../zipWriter';
 import { fakeSharedLibrary } from './fakeElf';
 
 export const CUDA12_NEEDS = ['libcublasLt.so.12', 'libcublas.so.12', 'libcudnn.so.9', 'libcurand.so.10', 'libcufft.so.11', 'libcudart.so.12'];
@@ -23,78 +23,6 @@ export interface FakePackageOptions {
   replace?: Record<string, Buffer>;
   /** damage an entry's stored bytes after its CRC is computed */
   corrupt?: string;
-}
-
-export function zipEntries(entries: Array<{ name: string; data: Buffer }>, zip64 = false, corrupt?: string): Buffer {
-  const parts: Buffer[] = [];
-  const central: Buffer[] = [];
-  let offset = 0;
-  for (const e of entries) {
-    let comp = zlib.deflateRawSync(e.data);
-    const crc = crc32(e.data);
-    if (e.name === corrupt) {
-      comp = Buffer.from(comp);
-      comp[Math.floor(comp.length / 2)] ^= 0x55;
-    }
-    const name = Buffer.from(e.name);
-    const lh = Buffer.alloc(30);
-    lh.writeUInt32LE(0x04034b50, 0);
-    lh.writeUInt16LE(45, 4);
-    lh.writeUInt16LE(0x800, 6);
-    lh.writeUInt16LE(8, 8);
-    lh.writeUInt32LE(crc, 14);
-    lh.writeUInt32LE(comp.length, 18);
-    lh.writeUInt32LE(e.data.length, 22);
-    lh.writeUInt16LE(name.length, 26);
-    const extra = zip64 ? Buffer.alloc(4 + 24) : Buffer.alloc(0);
-    if (zip64) {
-      extra.writeUInt16LE(1, 0);
-      extra.writeUInt16LE(24, 2);
-      extra.writeBigUInt64LE(BigInt(e.data.length), 4);
-      extra.writeBigUInt64LE(BigInt(comp.length), 12);
-      extra.writeBigUInt64LE(BigInt(offset), 20);
-    }
-    const ch = Buffer.alloc(46);
-    ch.writeUInt32LE(0x02014b50, 0);
-    ch.writeUInt16LE(45, 4);
-    ch.writeUInt16LE(45, 6);
-    ch.writeUInt16LE(0x800, 8);
-    ch.writeUInt16LE(8, 10);
-    ch.writeUInt32LE(crc, 16);
-    ch.writeUInt32LE(zip64 ? 0xffffffff : comp.length, 20);
-    ch.writeUInt32LE(zip64 ? 0xffffffff : e.data.length, 24);
-    ch.writeUInt16LE(name.length, 28);
-    ch.writeUInt16LE(extra.length, 30);
-    ch.writeUInt32LE(zip64 ? 0xffffffff : offset, 42);
-    parts.push(lh, name, comp);
-    central.push(ch, name, extra);
-    offset += lh.length + name.length + comp.length;
-  }
-  const cd = Buffer.concat(central);
-  const tail: Buffer[] = [];
-  if (zip64) {
-    const z = Buffer.alloc(56);
-    z.writeUInt32LE(0x06064b50, 0);
-    z.writeBigUInt64LE(44n, 4);
-    z.writeUInt16LE(45, 12);
-    z.writeUInt16LE(45, 14);
-    z.writeBigUInt64LE(BigInt(entries.length), 24);
-    z.writeBigUInt64LE(BigInt(entries.length), 32);
-    z.writeBigUInt64LE(BigInt(cd.length), 40);
-    z.writeBigUInt64LE(BigInt(offset), 48);
-    const loc = Buffer.alloc(20);
-    loc.writeUInt32LE(0x07064b50, 0);
-    loc.writeBigUInt64LE(BigInt(offset + cd.length), 8);
-    loc.writeUInt32LE(1, 16);
-    tail.push(z, loc);
-  }
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(zip64 ? 0xffff : entries.length, 8);
-  end.writeUInt16LE(zip64 ? 0xffff : entries.length, 10);
-  end.writeUInt32LE(zip64 ? 0xffffffff : cd.length, 12);
-  end.writeUInt32LE(zip64 ? 0xffffffff : offset, 16);
-  return Buffer.concat([...parts, cd, ...tail, end]);
 }
 
 /** bytes deflate cannot shrink, so the package has a real size to download and cut */
@@ -121,7 +49,7 @@ export function fakeCudaPackage(o: FakePackageOptions = {}): Buffer {
   ]
     .filter((e) => e.name !== o.without)
     .map((e) => (o.replace?.[e.name] ? { ...e, data: o.replace[e.name]! } : e));
-  return zipEntries(entries, o.zip64, o.corrupt);
+  return writeZip(entries, { zip64: o.zip64, corrupt: o.corrupt });
 }
 
 /** A NuGet v3 feed on 127.0.0.1: service index, flat container, registration leaf and catalog entry (packageHash). */
