@@ -12,6 +12,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { pickTrainingData } from '../labels/pickTrainingData';
 import type { Ctx } from '../../ctx';
 import { SECTION } from '../../config';
 import { EngineError } from '../../engine/errors';
@@ -50,40 +51,6 @@ async function activePythonEnvironment(ctx: Ctx): Promise<string | undefined> {
     ctx.log('warn', `Fine-tune: the Python extension's active environment could not be read (${message(e)}); looking for Python elsewhere.`);
     return undefined;
   }
-}
-
-async function pickData(labels: LabelFeatures, task: 'ner' | 'classify'): Promise<Pick<FinetuneRequest, 'data' | 'documents'> | undefined> {
-  const ws = await labels.trainingData(task);
-  type Item = vscode.QuickPickItem & { choice: 'workspace' | 'files' };
-  const items: Item[] = [];
-  if (ws.notes > 0 || (task === 'classify' && ws.data.length > 0)) {
-    items.push({
-      label: '$(files) Labelled notes in this workspace',
-      description: task === 'ner' ? `${ws.notes} note${ws.notes === 1 ? '' : 's'}` : `${ws.data.length} labels file${ws.data.length === 1 ? '' : 's'}`,
-      detail: task === 'ner' ? 'every note with a .ann beside it' : 'the notes labels.csv / labels.jsonl name',
-      choice: 'workspace',
-    });
-  }
-  items.push({ label: '$(folder-opened) A dataset file or folder...', detail: 'CoNLL/IOB, brat folder, JSONL spans or labels, CSV text,label (docs/datasets.md)', choice: 'files' });
-  const picked = await vscode.window.showQuickPick(items, { title: 'Fine-tune Model (2/5): labelled notes', placeHolder: 'What to fine-tune on (split 80/10/10 by note, seeded)' });
-  if (!picked) return undefined;
-  if (picked.choice === 'files') {
-    const uris = await vscode.window.showOpenDialog({ canSelectFiles: true, canSelectFolders: true, canSelectMany: true, openLabel: 'Fine-tune on these', title: 'Labelled notes to fine-tune on' });
-    return uris?.length ? { data: uris.map((u) => u.fsPath) } : undefined;
-  }
-  const unsaved = labels.unsavedLabels();
-  if (unsaved.length) {
-    const answer = await vscode.window.showWarningMessage(
-      `${unsaved.length} note${unsaved.length === 1 ? ' has' : 's have'} label changes that are written when the note is saved.`,
-      { modal: true },
-      'Save and Fine-tune',
-      'Fine-tune Without Them',
-    );
-    if (!answer) return undefined;
-    if (answer === 'Save and Fine-tune') await Promise.all(unsaved.map((d) => d.save()));
-  }
-  const fresh = unsaved.length ? await labels.trainingData(task) : ws;
-  return { data: fresh.data, documents: fresh.documents.length ? fresh.documents : undefined };
 }
 
 async function pickOutput(ctx: Ctx, modelName: string, task: 'ner' | 'classify'): Promise<string | undefined> {
@@ -223,7 +190,7 @@ export function registerFinetuneFeatures(ctx: Ctx, models: ModelManager, labels:
         )
       )?.task;
       if (!task) return;
-      const data = await pickData(labels, task);
+      const data = await pickTrainingData(labels, task, { title: 'Fine-tune Model (2/5): labelled notes', verb: 'Fine-tune' });
       if (!data) return;
       const out = await pickOutput(ctx, info.name, task);
       if (!out) return;

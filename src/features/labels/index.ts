@@ -370,7 +370,7 @@ export function registerLabelFeatures(ctx: Ctx, entities: EntityFeatures): Label
       const notes = await index.notes();
       const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
       const d = await workspaceTrainingData(task, notes.map((n) => ({ note: n.note.fsPath, ann: n.ann?.fsPath })), await index.labelFilePaths(), root);
-      return task === 'classify' ? { ...d, notes: notes.filter((n) => n.noteLabel !== undefined).length } : d;
+      return d;
     },
     unsavedLabels: () => vscode.workspace.textDocuments.filter((d) => d.isDirty && store.peek(d)?.dirty),
   };

@@ -15,6 +15,7 @@
  */
 import * as path from 'node:path';
 import type { LabelledDocument } from '../../engine/data/types';
+import { parseLabelsFile } from '../../engine/data/labelsFile';
 import { readTextIfExists, startsWithBom } from './labelFiles';
 import { NoteLabels } from './noteLabels';
 
@@ -31,7 +32,16 @@ export interface TrainingData {
 }
 
 export async function workspaceTrainingData(task: 'ner' | 'classify', notes: readonly LabelledNoteRef[], labelFiles: readonly string[], root?: string): Promise<TrainingData> {
-  if (task === 'classify') return { data: [...labelFiles], documents: [], notes: 0 };
+  if (task === 'classify') {
+    // the labels files name their notes: count those, so the picker can offer them ("train on 40 notes")
+    let notes = 0;
+    for (const f of labelFiles) {
+      const text = await readTextIfExists(f);
+      if (text === undefined) continue;
+      notes += parseLabelsFile(text.replace(/^\uFEFF/, ''), path.basename(f), f.toLowerCase().endsWith('.jsonl') ? 'jsonl' : 'csv', []).size;
+    }
+    return { data: [...labelFiles], documents: [], notes };
+  }
   const data: string[] = [];
   const documents: LabelledDocument[] = [];
   for (const n of notes) {

@@ -9,6 +9,7 @@
  * trained here.
  */
 import * as vscode from 'vscode';
+import { pickTrainingData } from '../labels/pickTrainingData';
 import type { Ctx } from '../../ctx';
 import { useTaskHead } from '../../config';
 import { EngineError } from '../../engine/errors';
@@ -63,44 +64,6 @@ export function registerTrainingFeatures(ctx: Ctx, models: ModelManager, labels:
       inUse: () => inUse(metrics.task, head),
     }, warnings);
 
-  const chooseData = async (task: TrainTask): Promise<Pick<TrainParams, 'data' | 'documents'> | undefined> => {
-    const ws = await labels.trainingData(task);
-    type Item = vscode.QuickPickItem & { choice: 'workspace' | 'files' };
-    const items: Item[] = [];
-    if (ws.notes > 0) {
-      items.push({
-        label: '$(files) Labelled notes in this workspace',
-        description: `${ws.notes} note${ws.notes === 1 ? '' : 's'}`,
-        detail: task === 'ner' ? 'every note with a .ann beside it' : 'the notes labels.csv / labels.jsonl name',
-        choice: 'workspace',
-      });
-    }
-    items.push({ label: '$(folder-opened) A dataset file or folder...', detail: 'CoNLL/IOB, brat folder, JSONL spans or labels, CSV text,label (docs/datasets.md)', choice: 'files' });
-    const picked = await vscode.window.showQuickPick(items, { title: 'Train Head from Labels (2/4): data', placeHolder: ws.notes ? 'What to train on' : `No notes of this workspace are labelled for ${taskWords(task)} yet: pick a dataset` });
-    if (!picked) return undefined;
-    if (picked.choice === 'files') {
-      const uris = await vscode.window.showOpenDialog({ canSelectFiles: true, canSelectFolders: true, canSelectMany: true, openLabel: 'Train on these', title: 'Labelled data to train on' });
-      return uris?.length ? { data: uris.map((u) => u.fsPath) } : undefined;
-    }
-    const unsaved = labels.unsavedLabels();
-    if (unsaved.length) {
-      const answer = await vscode.window.showWarningMessage(
-        `${unsaved.length} note${unsaved.length === 1 ? ' has' : 's have'} label changes that are written when the note is saved.`,
-        { modal: true },
-        'Save and Train',
-        'Train Without Them',
-      );
-      if (!answer) return undefined;
-      if (answer === 'Save and Train') await Promise.all(unsaved.map((d) => d.save()));
-      return chooseDataAgain(task);
-    }
-    return { data: ws.data, documents: ws.documents.length ? ws.documents : undefined };
-  };
-  const chooseDataAgain = async (task: TrainTask) => {
-    const ws = await labels.trainingData(task);
-    return { data: ws.data, documents: ws.documents.length ? ws.documents : undefined };
-  };
-
   const train = async () => {
     if (running) {
       void vscode.window.showInformationMessage('Clinical ModernBERT: a head is being trained; cancel it from its notification to start another.');
@@ -117,7 +80,7 @@ export function registerTrainingFeatures(ctx: Ctx, models: ModelManager, labels:
         )
       )?.task;
       if (!task) return;
-      const data = await chooseData(task);
+      const data = await pickTrainingData(labels, task, { title: 'Train Head from Labels (2/4): data', verb: 'Train' });
       if (!data) return;
       const info = await ctx.ensureModel();
       const existing = new Set((info.taskHeads ?? []).map((h) => h.name));

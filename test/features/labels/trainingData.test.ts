@@ -31,8 +31,13 @@ test('entities: .txt notes with a .ann by path, a Markdown note as a document, u
   assert.deepEqual(ds.documents[0]!.spans, [{ start: 11, end: 18, label: 'Drug' }]);
 });
 
-test('classification: the labels files', async () => {
-  const d = await workspaceTrainingData('classify', [{ note: '/w/a.txt', ann: '/w/a.ann' }], ['/w/labels.csv', '/w/sub/labels.jsonl']);
-  assert.deepEqual(d.data, ['/w/labels.csv', '/w/sub/labels.jsonl']);
+test('classification: the labels files, and the notes they name are counted (so the picker offers them)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cmb-train-data-'));
+  writeFileSync(join(dir, 'labels.csv'), 'path,label\na.txt,cardiac\nb.txt,routine\n');
+  writeFileSync(join(dir, 'labels.jsonl'), '{"path":"c.txt","label":"cardiac"}\n');
+  const files = [join(dir, 'labels.csv'), join(dir, 'labels.jsonl'), join(dir, 'missing', 'labels.csv')];
+  const d = await workspaceTrainingData('classify', [{ note: join(dir, 'a.txt'), ann: join(dir, 'a.ann') }], files);
+  assert.deepEqual(d.data, files);
   assert.deepEqual(d.documents, []);
+  assert.equal(d.notes, 3);
 });
