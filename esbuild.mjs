@@ -22,6 +22,8 @@ const common = {
 const entries = [
   { entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
   { entryPoints: ['src/engine/worker.ts'], outfile: 'dist/engineWorker.js' },
+  // UMAP for the ICD map, in a thread of its own beside the engine (src/engine/icd/projectionThread.ts)
+  { entryPoints: ['src/engine/icd/projectionWorker.ts'], outfile: 'dist/projectionWorker.js' },
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
 ];
 

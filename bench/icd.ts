@@ -1,7 +1,8 @@
 /**
  * ICD benchmarks against the official files in ../shared/data/icd:
  * store build time, code lookup and description search latency (p50/p95),
- * and detection throughput on note text. Appends a section to BENCHMARKS.md.
+ * and detection throughput on note text and on one unpunctuated line of 1 MB
+ * and 10 MB (target: 5 MB/s or more). Appends a section to BENCHMARKS.md.
  *
  *   node --import tsx bench/icd.ts [--no-write]
  */
@@ -140,6 +141,36 @@ async function main(): Promise<void> {
     results.push(
       `| detection with store lookups and descriptions (${notes.length} notes, ${found.toLocaleString('en-US')} codes) | ${(mb / detectS).toFixed(1)} MB/s wall, ${(mb / detectCpu).toFixed(1)} MB/s per CPU second, ${ms((detectS * 1000) / notes.length)} per note |`,
     );
+
+    // one line without sentence ends or line breaks (dictation, pasted tables): time must grow with
+    // the text, not with its square (a 4 MB line used to take minutes)
+    const words = NOTE_LINES.join(' ')
+      .replace(/[(]|[.,;:!?)](?=\s|$)/g, '')
+      .split(/\s+/);
+    for (const mb of [1, 10]) {
+      const parts: string[] = [];
+      let size = 0;
+      while (size < mb * 1e6) {
+        const w = words[Math.floor(rand() * words.length)]!;
+        parts.push(w);
+        size += w.length + 1;
+      }
+      const line = parts.join(' ');
+      t0 = performance.now();
+      cpu = process.cpuUsage();
+      const n = findCandidates(line).length;
+      const scanWall = (performance.now() - t0) / 1000;
+      const scanCpuS = cpuSeconds(process.cpuUsage(cpu));
+      t0 = performance.now();
+      cpu = process.cpuUsage();
+      const codes = (await catalog.detect(line)).length;
+      const wall = (performance.now() - t0) / 1000;
+      const cpuS = cpuSeconds(process.cpuUsage(cpu));
+      results.push(`| detection, one unpunctuated line of ${mb} MB, candidate scan only (${n.toLocaleString('en-US')} candidates) | ${(mb / scanWall).toFixed(1)} MB/s wall, ${(mb / scanCpuS).toFixed(1)} MB/s per CPU second |`);
+      results.push(
+        `| detection, one unpunctuated line of ${mb} MB, with store lookups and descriptions (${codes.toLocaleString('en-US')} codes) | ${(mb / wall).toFixed(1)} MB/s wall, ${(mb / cpuS).toFixed(1)} MB/s per CPU second |`,
+      );
+    }
     await store.close();
     await (await openActiveStore(path.join(tmp, 'cm')))?.close();
   } finally {

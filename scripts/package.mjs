@@ -158,13 +158,17 @@ export function packageVsix(opts) {
   for (const f of readdirSync(join(root, 'dist'))) {
     if (f.endsWith('.js')) cpSync(join(root, 'dist', f), join(stage, 'dist', f));
   }
-  for (const f of ['README.md', 'CHANGELOG.md', 'LICENSE', 'LICENSE.md', 'package.nls.json']) {
+  for (const f of ['README.md', 'CHANGELOG.md', 'LICENSE', 'LICENSE.md', 'THIRD_PARTY_NOTICES.md', 'package.nls.json']) {
     if (existsSync(join(root, f))) cpSync(join(root, f), join(stage, f));
   }
   // Assets the manifest may point at (icons, grammars); copied when the project has them.
   for (const d of ['media', 'resources', 'images', 'syntaxes', 'snippets', 'l10n']) {
     if (existsSync(join(root, d))) cpSync(join(root, d), join(stage, d), { recursive: true });
   }
+  // The PyTorch fine-tuning companion, run with the user's Python (its tests and caches stay out).
+  mkdirSync(join(stage, 'companion'));
+  for (const f of ['README.md', 'pyproject.toml']) cpSync(join(root, 'companion', f), join(stage, 'companion', f));
+  cpSync(join(root, 'companion', 'cmb_companion'), join(stage, 'companion', 'cmb_companion'), { recursive: true, filter: (src) => !/__pycache__|\.pyc$/.test(src) });
 
   const rootDeps = Object.keys(manifest.dependencies ?? {});
   const { present, missing } = runtimeClosure(rootDeps, layout);

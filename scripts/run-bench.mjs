@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 
-const helpers = new Set(['report.ts', 'passages.ts', 'matmulPeak.ts', 'syntheticNotes.ts']);
+const helpers = new Set(['report.ts', 'passages.ts', 'matmulPeak.ts', 'syntheticNotes.ts', 'serveHub.ts']);
 const only = process.argv.slice(2);
 let failed = 0;
 for (const f of readdirSync('bench').filter((f) => f.endsWith('.ts') && !helpers.has(f)).sort()) {

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { defaultEngineSettings, precisionSettings, type EngineSettings, type Pooling, type PrecisionSetting, type ProviderSetting } from './engine/coreProtocol';
 import type { MergeMode } from './engine/tasks/protocol';
 import { clampThreads } from './engine/model/threads';
+import { ALL_SYSTEMS, type IcdSystem } from './engine/icd/systems';
 
 export const SECTION = 'clinicalModernbert';
 
@@ -43,6 +44,15 @@ export function readConfig(): Config {
   };
 }
 
+/**
+ * Makes `name` the head entities (tokenHead) or classification (sequenceHead)
+ * use: in the workspace's settings when a folder is open, else the user's.
+ */
+export async function useTaskHead(setting: 'tokenHead' | 'sequenceHead', name: string): Promise<void> {
+  const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  await vscode.workspace.getConfiguration(SECTION).update(setting, name, target);
+}
+
 /** true when a change event touches any of the given settings (names without the section). */
 export function affects(e: vscode.ConfigurationChangeEvent, ...names: string[]): boolean {
   return names.some((n) => e.affectsConfiguration(`${SECTION}.${n}`));
@@ -58,6 +68,8 @@ export interface EntitySettings {
   assertionWindow: number;
   /** '' when unset; relative paths are resolved against the first workspace folder */
   lexiconFolder: string;
+  /** the built-in clinical lexicon when lexiconFolder is '' */
+  defaultLexicon: boolean;
   /** notes longer than this many characters are tagged in the visible range first */
   longNoteChars: number;
   classifyStatusBar: boolean;
@@ -72,6 +84,7 @@ export function readEntitySettings(): EntitySettings {
     merge: c.get<MergeMode>('entities.lexiconMerge', 'modelFirst'),
     assertionWindow: c.get<number>('entities.assertionWindow', 8),
     lexiconFolder: c.get<string>('lexiconFolder', '').trim(),
+    defaultLexicon: c.get<boolean>('entities.defaultLexicon', true),
     longNoteChars: 20_000,
     classifyStatusBar: c.get<boolean>('classify.statusBar', false),
   };
@@ -94,6 +107,12 @@ export interface IcdSettings {
   localFolder: string;
   /** language ids beyond plaintext and markdown */
   languages: string[];
+  /** the text each code is embedded as; '' means the engine's default (the pretraining template) */
+  embeddingTemplate: string;
+  /** systems that suggestions come from; empty: every installed system */
+  suggestSystems: IcdSystem[];
+  /** points on the ICD map at most (a larger system shows a fixed sample) */
+  mapMaxPoints: number;
 }
 
 export function readIcdSettings(): IcdSettings {
@@ -103,7 +122,18 @@ export function readIcdSettings(): IcdSettings {
     downloadUrls: strings(c.get('downloadUrls', DEFAULT_DOWNLOAD_URLS)),
     localFolder: c.get<string>('localFolder', '').trim(),
     languages: strings(c.get('languages', [])),
+    embeddingTemplate: (c.get<string>('embeddingTemplate', '') ?? '').trim(),
+    suggestSystems: strings(c.get('suggestSystems', DEFAULT_SUGGEST_SYSTEMS)).filter((s): s is IcdSystem => (ALL_SYSTEMS as readonly string[]).includes(s)),
+    mapMaxPoints: clampInt(c.get<number>('mapMaxPoints', 15000), 100, 100_000, 15000),
   };
+}
+
+/** ICD-10-CM diagnoses and ICD-10-PCS procedures: what is coded today (ICD-9 for older data, by setting) */
+export const DEFAULT_SUGGEST_SYSTEMS: IcdSystem[] = ['icd10cm', 'icd10pcs'];
+
+function clampInt(v: unknown, min: number, max: number, fallback: number): number {
+  const n = typeof v === 'number' && Number.isFinite(v) ? Math.round(v) : fallback;
+  return Math.max(min, Math.min(max, n));
 }
 
 // Semantic search (clinicalModernbert.search.*)
@@ -120,5 +150,30 @@ export function readSearchConfig(): SearchConfig {
   const max = c.get<number>('maxFileSizeMB', 5);
   return {
     maxFileSizeMB: Number.isFinite(max) && max > 0 ? max : 5,
+  };
+}
+
+// Downloads: the Hugging Face endpoint, the CUDA package feed, VS Code's proxy (clinicalModernbert.hub.*, .gpu.*, http.*)
+
+export interface NetworkSettings {
+  /** '' when unset: HF_ENDPOINT, else https://huggingface.co */
+  hubEndpoint: string;
+  /** '' when unset: nuget.org, the feed onnxruntime-node's installer uses */
+  packageFeed: string;
+  /** VS Code's http.proxy; undefined: HTTPS_PROXY / HTTP_PROXY from the environment */
+  proxy?: string;
+  noProxy: string[];
+}
+
+export function readNetworkSettings(): NetworkSettings {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  const http = vscode.workspace.getConfiguration('http');
+  const proxy = http.get<string>('proxy', '').trim();
+  const noProxy = http.get<unknown>('noProxy', []);
+  return {
+    hubEndpoint: c.get<string>('hub.endpoint', '').trim(),
+    packageFeed: c.get<string>('gpu.packageFeed', '').trim(),
+    proxy: proxy || undefined,
+    noProxy: Array.isArray(noProxy) ? noProxy.filter((x): x is string => typeof x === 'string') : [],
   };
 }

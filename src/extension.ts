@@ -8,10 +8,15 @@ import { affects } from './config';
 import { ModelManager } from './features/model/manager';
 import { createStatusBar } from './features/model/statusBar';
 import { registerModelCommands } from './features/model/commands';
+import { registerDownloadCommands } from './features/model/download';
+import { registerGpuCommands } from './features/model/gpu';
+import { registerFinetuneFeatures } from './features/finetune';
 import { registerEntityFeatures } from './features/entities';
 import { registerClassifyFeatures } from './features/classify';
 import { registerIcdFeatures } from './features/icd';
 import { describeIndexState, registerSearchFeatures } from './features/search';
+import { registerLabelFeatures } from './features/labels';
+import { registerTrainingFeatures } from './features/training';
 
 let ctx: Ctx | undefined;
 
@@ -20,9 +25,14 @@ export function activate(context: vscode.ExtensionContext): void {
   const models = new ModelManager(ctx);
   ctx.push(models, createStatusBar(models));
   registerModelCommands(ctx, models);
+  registerDownloadCommands(ctx, models);
+  registerGpuCommands(ctx, models);
   ctx.ensureModel = () => models.ensureLoaded();
   const entities = registerEntityFeatures(ctx);
   registerClassifyFeatures(ctx);
+  const labels = registerLabelFeatures(ctx, entities);
+  registerTrainingFeatures(ctx, models, labels);
+  registerFinetuneFeatures(ctx, models, labels);
   registerIcdFeatures(ctx);
   const search = registerSearchFeatures(ctx);
   const indexItem = vscode.window.createStatusBarItem('clinicalModernbert.indexStatus', vscode.StatusBarAlignment.Right, 99);

@@ -18,7 +18,7 @@ export interface IcdCliOptions {
   storageDir?: string;
 }
 
-function storageDirOf(opts: IcdCliOptions): string {
+export function storageDirOf(opts: IcdCliOptions): string {
   return opts.storageDir ?? (process.env.CMB_STORAGE_DIR || path.join(os.homedir(), '.cache', 'clinical-modernbert'));
 }
 
@@ -43,7 +43,7 @@ function parseArgs(args: string[]): Parsed {
 }
 
 /** The store for --codesets DIR, built on first use into a cache keyed by the files. */
-async function storeForFolder(folder: string, io: CliIo, opts: IcdCliOptions): Promise<IcdStore> {
+export async function storeForFolder(folder: string, io: CliIo, opts: IcdCliOptions): Promise<IcdStore> {
   const abs = path.resolve(folder);
   const { files } = scanFolder(abs);
   const key = createHash('sha256').update(abs);
@@ -99,8 +99,10 @@ export async function runIcd(args: string[], io: CliIo, opts: IcdCliOptions = {}
         const known = readings.filter((r) => r.known);
         if (!known.length) {
           const guess = readings.length === 1 ? readings[0] : undefined;
+          const narrower = guess?.narrower?.map((n) => ({ code: n.display, description: n.description }));
+          const message = !readings.length ? 'not shaped like an ICD code' : narrower ? 'a category: the installed files list only the codes under it' : 'not in the installed code sets';
           io.out(
-            JSON.stringify({ query, code: guess?.display ?? query, system: guess?.systemName ?? null, known: false, description: null, billable: null, parents: guess ? parentsOf(guess) : [], message: readings.length ? 'not in the installed code sets' : 'not shaped like an ICD code' }),
+            JSON.stringify({ query, code: guess?.display ?? query, system: guess?.systemName ?? null, known: false, description: null, billable: null, parents: guess ? parentsOf(guess) : [], message, ...(narrower ? { narrower } : {}) }),
           );
           continue;
         }

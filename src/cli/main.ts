@@ -2,7 +2,6 @@
  * `cmb`: the engine without VS Code. JSON lines in, JSON lines out; bad input
  * exits with code 2 and one clear line.
  */
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Engine, directContext } from '../engine/engine';
 import { EngineError } from '../engine/errors';
@@ -14,9 +13,15 @@ import { loadModel } from '../engine/model/loadModel';
 import { clampThreads } from '../engine/model/threads';
 import { runAssert, runClassify, runNer, type TaskCliIO } from './tasks';
 import { runIcd, runIcdDetect } from './icd';
+import { runIcdEmbed, runIcdSuggest, type IcdVectorCliHooks } from './icdSuggest';
 import { runIndex, runSearch } from './search';
 import { runHeads } from './heads';
+import { runEval, runTrain, type TrainCliHooks } from './train';
 import { runConvertData } from './data';
+import { runDownload } from './download';
+import { runGpu } from './gpu';
+import { runFinetuneCommand } from './finetune';
+import { cliStorageDir } from '../engine/storageDir';
 
 const USAGE = `usage: cmb <command> [options]
 
@@ -25,16 +30,33 @@ const USAGE = `usage: cmb <command> [options]
   tokenize --model DIR          stdin {"text"} lines -> {"ids","offsets"}
   embed --model DIR             stdin {"text"} lines -> {"embedding"}
   make-test-model --arch bert|modernbert [--head mlm|token|sequence] [--size tiny|real] --out DIR
-  ner --model DIR [--lexicon DIR]  stdin {"text"} lines -> entity spans with assertion status
+  ner [--model DIR] [--lexicon DIR | --no-default-lexicon]
+                                stdin {"text"} lines -> entity spans with assertion status (the built-in clinical lexicon unless --lexicon)
   assert                        stdin {"text","start","end"} lines -> assertion status
   classify --model DIR          stdin {"text"} lines -> {"label","scores"}
   icd CODE... [--codesets DIR]  code, system, description, billable, parents
   icd-detect [--codesets DIR]   stdin {"text"} lines -> ICD codes found, with offsets
+  icd-embed --model DIR [--codesets DIR] [--systems icd10cm,...] [--billable-only] [--template T]
+                                embed the codes with the model (resumable), for icd-suggest and the ICD map
+  icd-suggest [--model DIR] [--codesets DIR] [--k N] [--systems icd10cm,...]
+                                stdin {"text"} lines -> ICD codes from the encoder and the words, with scores
   index DIR [--model DIR] [--db FILE] [--rebuild]  index a folder of notes (incremental)
   search DIR "query" [--k N] [--json]          hybrid search (words + meaning)
   heads --model DIR             task heads in the model folder's heads/ (models/README.md)
+  train --model DIR --task ner|classify --data PATH [--data PATH...] [--dev PATH] [--test PATH] --out NAME
+        [--epochs N] [--seed N] [--layers K] [--head linear|mlp] [--pooling cls|mean] [--lr X]
+        [--class-weights none|balanced] [--patience N] [--report FILE] [--replace]
+                                train a head on the frozen encoder -> DIR/heads/NAME (docs/training.md)
+  eval --model DIR [--head NAME] --data PATH [--data PATH...]   a head's (or a fine-tuned model's) figures on a labelled dataset
+  finetune --model DIR --task ner|classify --data PATH [--data PATH...] [--dev PATH] [--test PATH] --out OUTDIR
+        [--epochs N] [--lr X] [--batch N] [--max-tokens N] [--layers-trainable K] [--python EXE]
+        [--device cuda|cpu] [--seed N] [--resume] [--keep-data]
+                                fine-tune the whole encoder with the PyTorch companion -> OUTDIR (docs/finetune.md)
   convert-data --from PATH [--from PATH...] --to FILE_OR_DIR [--format conll|brat|jsonl|csv] [--strict] [--force]
                                 convert labelled datasets (CoNLL, brat, JSONL, CSV); docs/datasets.md
+  download REPO_ID [--revision REV] [--out DIR]   a model from the Hugging Face Hub (HF_ENDPOINT, HF_TOKEN)
+  gpu [--json]                  what CUDA / WebGPU need here and whether it is there (docs/gpu.md)
+  gpu --install [--from FILE] [--feed URL]        set up the CUDA provider libraries (download, or a .nupkg file)
 
 common options: --provider auto|cuda|webgpu|cpu  --precision auto|fp32|fp16|int8  --threads N  --window N  --stride N
                 --batch N (windows)  --batch-tokens N  --pooling mean|cls  --cache DIR`;
@@ -77,7 +99,7 @@ function settingsFrom(p: ParsedArgs, io: Pick<CliIo, 'err'>): EngineSettings {
 export function createCliEngine(io: CliIo): Engine {
   return new Engine(
     {
-      storageDir: process.env.CMB_STORAGE_DIR || path.join(os.homedir(), '.cache', 'clinical-modernbert'),
+      storageDir: cliStorageDir(),
       log: (level, message) => {
         // provider fallbacks are reported by `cmb info`; the stream stays one line per problem
         if (level === 'error' || process.env.CMB_VERBOSE) io.err(`${level}: ${message}`);
@@ -169,11 +191,26 @@ const commands: Record<string, Command> = {
 };
 
 /** Switches (flags without a value) of any subcommand, so engine options parse around them. */
-const SWITCHES = ['force', 'json', 'allow-demo'];
+const SWITCHES = ['force', 'json', 'allow-demo', 'keep-going', 'no-default-lexicon'];
 
 /** The task commands load a model in-process, with the same engine options as the others. */
 function taskIo(io: CliIo): TaskCliIO {
   return { ...io, loadModel: (dir, args) => loadModel(dir, settingsFrom(parseArgs(args, SWITCHES), io)) };
+}
+
+/** Training borrows the CLI's engine and model loading. */
+function trainHooks(io: CliIo): TrainCliHooks {
+  return { createEngine: () => createCliEngine(io), loadModel: (engine, p) => loadCliModel(engine, p, io) };
+}
+
+function icdVectorHooks(io: CliIo): IcdVectorCliHooks {
+  return {
+    loadEngine: async (p) => {
+      const engine = createCliEngine(io);
+      await loadCliModel(engine, p, io);
+      return engine;
+    },
+  };
 }
 
 /** Subcommands of the feature domains. */
@@ -183,10 +220,17 @@ const extraCommands: Record<string, Command> = {
   classify: (args, io) => runClassify(args, taskIo(io)),
   icd: (args, io) => runIcd(args, io),
   'icd-detect': (args, io) => runIcdDetect(args, io),
+  'icd-embed': (args, io) => runIcdEmbed(args, io, icdVectorHooks(io)),
+  'icd-suggest': (args, io) => runIcdSuggest(args, io, icdVectorHooks(io)),
   index: (args, io) => runIndex(args, io, { color: process.stdout.isTTY }),
   search: (args, io) => runSearch(args, io, { color: process.stdout.isTTY }),
   heads: runHeads,
+  train: (args, io) => runTrain(args, io, trainHooks(io)),
+  eval: (args, io) => runEval(args, io, trainHooks(io)),
+  finetune: (args, io) => runFinetuneCommand(args, io, { createEngine: () => createCliEngine(io) }),
   'convert-data': runConvertData,
+  download: (args, io) => runDownload(args, io, { tty: process.stderr.isTTY }),
+  gpu: (args, io) => runGpu(args, io, { tty: process.stderr.isTTY }),
 };
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {

@@ -16,7 +16,7 @@ import { embedTexts } from '../engine/tasks/embed';
 import type { CliIo } from './io';
 import { MAX_GLOB_CHARS } from '../engine/index/glob';
 import { indexFolder, vectorsWouldBeLost } from '../engine/index/indexer';
-import { defaultDbPath, progressMessage } from '../engine/index/protocol';
+import { defaultDbPath, progressMessage } from '../engine/index/handlers';
 import { findSimilar, searchIndex, type SearchResponse } from '../engine/index/search';
 import { IndexStore } from '../engine/index/store';
 import { lexicalOnlyEmbedder } from '../engine/index/wordChunker';

@@ -1,4 +1,4 @@
-import type { MethodSpec } from './protocol';
+import type { MethodSpec } from './methodSpec';
 import type { Architecture } from './model/config';
 import type { Precision } from './model/convert/variant';
 

@@ -16,6 +16,15 @@ export type EngineErrorCode =
   | 'worker-crashed' // the engine worker died; it is restarted
   | 'not-loaded' // a request needs a model and none is loaded
   | 'write-failed' // a converted model could not be written (disk full, read-only folder)
+  | 'no-python' // no Python interpreter to run the fine-tuning companion
+  | 'no-torch' // Python found, but without PyTorch >= 1.13 and numpy
+  | 'no-cuda' // CUDA was asked for and torch cannot use it
+  | 'out-of-memory' // the fine-tuning companion ran out of GPU or CPU memory
+  | 'interrupted' // fine-tuning stopped after saving a checkpoint; resume continues it
+  | 'companion-failed' // the fine-tuning companion reported an error or ended unexpectedly
+  | 'parity-failed' // a fine-tuned model gives other logits in the engine than in PyTorch; it is not installed
+  | 'download-failed' // a download (model, GPU libraries) failed or was refused; nothing half-written is left under a real name
+  | 'auth-required' // the Hub wants a token (gated or private repository), or refused the one given
   | 'internal';
 
 export class EngineError extends Error {

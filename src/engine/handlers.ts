@@ -2,7 +2,8 @@
  * Method handlers and the context each one runs with. Domains export a
  * `Handlers<TheirMethods>` record; the worker joins them into one table.
  */
-import type { MethodSpec, Progress } from './protocol';
+import type { MethodSpec } from './methodSpec';
+import type { Progress } from './progress';
 
 export interface RequestContext {
   /** aborted when the caller cancels */

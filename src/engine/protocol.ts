@@ -1,31 +1,28 @@
 /**
  * The typed request/response protocol between the extension host (engineClient.ts)
  * and the engine worker (worker.ts). Each domain declares its methods in its own
- * file; this one joins them. Everything here must be structured-cloneable.
+ * file (declared with methodSpec.ts, reporting with progress.ts: both leaves);
+ * this one joins them and nothing imports it back. Everything here must be
+ * structured-cloneable.
  */
 import type { EngineErrorValue } from './errors';
+import type { Progress } from './progress';
 import type { CoreMethods } from './coreProtocol';
 import type { TaskMethods } from './tasks/protocol';
 import type { IcdMethods } from './icd/protocol';
 import type { SearchMethods } from './index/protocol';
+import type { TrainMethods } from './train/protocol';
+import type { DownloadMethods } from './model/download/protocol';
+import type { GpuMethods } from './model/gpu/protocol';
+import type { FinetuneMethods } from './finetune/protocol';
 
-/** A method's params and result types. */
-export interface MethodSpec<P, R> {
-  params: P;
-  result: R;
-}
+/** the client's view of the protocol includes what requests report */
+export type { Progress } from './progress';
 
-export type EngineMethods = CoreMethods & TaskMethods & IcdMethods & SearchMethods;
+export type EngineMethods = CoreMethods & TaskMethods & IcdMethods & SearchMethods & TrainMethods & DownloadMethods & GpuMethods & FinetuneMethods;
 export type MethodName = keyof EngineMethods;
 export type ParamsOf<M extends MethodName> = EngineMethods[M]['params'];
 export type ResultOf<M extends MethodName> = EngineMethods[M]['result'];
-
-export interface Progress {
-  /** what is happening, e.g. "Converting model.safetensors to ONNX" */
-  message: string;
-  /** 0..1 when known */
-  fraction?: number;
-}
 
 export type ToWorker =
   | { kind: 'request'; id: number; method: MethodName; params: unknown }

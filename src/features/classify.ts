@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import { affects, readEntitySettings } from '../config';
 import { EngineError } from '../engine/errors';
+import { withCancellableProgress } from './cancellableProgress';
 import type { ClassifyResult } from '../engine/tasks/protocol';
 
 export const CLASSIFY_COMMAND = 'clinicalModernbert.classifyNote';
@@ -81,14 +82,7 @@ export function registerClassifyFeatures(ctx: Ctx): void {
         return;
       }
       try {
-        const r = await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Notification, title: 'Classifying the note…', cancellable: true },
-          (_p, token) => {
-            const ac = new AbortController();
-            token.onCancellationRequested(() => ac.abort());
-            return classify(text, ac.signal);
-          },
-        );
+        const r = await withCancellableProgress('Classifying the note…', (signal) => classify(text, signal));
         const items = ranked(r).map(([label, p]): vscode.QuickPickItem => ({
           label,
           description: `${(p * 100).toFixed(1)}%`,

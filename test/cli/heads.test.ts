@@ -59,7 +59,8 @@ test('cmb classify --head and cmb ner --head run a head folder', async () => {
   const c = await cmb(['classify', '--model', dir, '--head', 'kind', '--provider', 'cpu'], input);
   assert.equal(c.code, 0, c.err);
   assert.deepEqual(Object.keys((JSON.parse(c.out) as { scores: object }).scores), ['discharge', 'radiology']);
-  const n = await cmb(['ner', '--model', dir, '--head', 'tags', '--allow-demo', '--provider', 'cpu'], input);
+  // switches among the engine options: the model loader must not take them for options with a value
+  const n = await cmb(['ner', '--model', dir, '--head', 'tags', '--allow-demo', '--no-default-lexicon', '--provider', 'cpu', '--keep-going'], input);
   assert.equal(n.code, 0, n.err);
   const spans = JSON.parse(n.out) as Array<{ type: string; source: string }>;
   assert.ok(spans.length > 0 && spans.every((s) => s.type === 'drug' && s.source === 'model'));

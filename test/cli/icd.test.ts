@@ -52,6 +52,20 @@ test('cmb icd prints one JSON line per reading; unknown codes are reported, exit
   assert.match(t.errors.join(''), /Building the code-set store/);
 });
 
+test('cmb icd: a dotted code matches only codes with the dot in that place; an undotted one every system, listed by system', async () => {
+  const t = io();
+  assert.equal(await runIcd(['00.10', '001.0', '40.19', '4019', '--codesets', RELEASE], t), 0);
+  const out = lines(t.lines).map((l) => `${l.query} -> ${l.system} ${l.code} ${l.known ? l.description : 'unknown'}`);
+  assert.deepEqual(out, [
+    // 00.10 is an ICD-9-CM procedure; the fixture lacks it. It is not 001.0 (cholera).
+    '00.10 -> ICD-9-CM procedure 00.10 unknown',
+    '001.0 -> ICD-9-CM diagnosis 001.0 Cholera due to vibrio cholerae',
+    '40.19 -> ICD-9-CM procedure 40.19 Other diagnostic procedures on lymphatic structures',
+    '4019 -> ICD-9-CM diagnosis 401.9 Unspecified essential hypertension',
+    '4019 -> ICD-9-CM procedure 40.19 Other diagnostic procedures on lymphatic structures',
+  ]);
+});
+
 test('the --codesets store is cached: the second run does not rebuild', async () => {
   const storage = tempDir('cli');
   const first = io('', storage);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultDbPath } from '../../src/engine/index/protocol';
+import { defaultDbPath } from '../../src/engine/index/handlers';
 import { IndexStore } from '../../src/engine/index/store';
 import { cliDefaultDbPath, loadModelEmbedder, runIndex, runSearch, type SearchCliHooks, type SearchCliIo } from '../../src/cli/search';
 import { makeTestModelFolder } from '../../src/engine/model/testModelFolder';

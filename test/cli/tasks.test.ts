@@ -76,8 +76,13 @@ test('cmb ner: spans from the model (loaded through the hook) and the lexicon', 
 
 test('cmb ner: usage errors and bad lines exit 2; a model that fails to load exits 1', async () => {
   const a = io([]);
-  assert.equal(await runNer([], a), 2);
+  assert.equal(await runNer(['--no-default-lexicon'], a), 2);
   assert.match(a.stderr[0]!, /--model DIR/);
+  const e = io([]);
+  assert.equal(await runNer(['--lexicon', 'x', '--no-default-lexicon'], e), 2);
+  assert.match(e.stderr[0]!, /already replaces the built-in lexicon/);
+  const f = io([]);
+  assert.equal(await runNer(['--no-default-lexicon', 'yes'], f), 2, 'the switch takes no value');
   const b = io(['{"txt": "x"}'], new FakeModel({ tag }));
   assert.equal(await runNer(['--model', 'm'], b), 2);
   assert.match(b.stderr.at(-1)!, /input line 1: "text" must be a string/);
@@ -85,6 +90,28 @@ test('cmb ner: usage errors and bad lines exit 2; a model that fails to load exi
   assert.equal(await runNer(['--model', 'missing'], c), 1);
   const d = io([]);
   assert.equal(await runNer(['--lexicon', 'x', '--merge', 'bogus'], d), 2);
+});
+
+test('issue 14: cmb ner without a model or --lexicon tags with the built-in clinical lexicon; --lexicon DIR replaces it', async () => {
+  const line = JSON.stringify({ text: 'PMH: HTN, DM2. Denies chest pain. On metformin; CBC and CT head ordered. s/p CABG.' });
+  const x = io([line]);
+  assert.equal(await runNer([], x), 0, x.stderr.join('\n'));
+  const text = (JSON.parse(line) as { text: string }).text;
+  const spans = JSON.parse(x.stdout[0]!) as Array<{ start: number; end: number; type: string; negated: boolean; source: string }>;
+  assert.deepEqual(spans.map((s) => [text.slice(s.start, s.end), s.type]), [
+    ['HTN', 'problem'], ['DM2', 'problem'], ['chest pain', 'problem'], ['metformin', 'drug'], ['CBC', 'test'], ['CT head', 'test'], ['CABG', 'procedure'],
+  ]);
+  assert.ok(spans.find((s) => text.slice(s.start, s.end) === 'chest pain')!.negated);
+  assert.ok(spans.every((s) => s.source === 'lexicon'));
+  const dir = mkdtempSync(join(tmpdir(), 'cmb-lex-'));
+  try {
+    writeFileSync(join(dir, 'symptom.txt'), 'chest pain\n');
+    const y = io([line]);
+    assert.equal(await runNer(['--lexicon', dir], y), 0);
+    assert.deepEqual((JSON.parse(y.stdout[0]!) as Array<{ type: string }>).map((s) => s.type), ['symptom'], 'a user lexicon replaces the built-in one');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('cmb classify: label and scores per line; a model without a classification head exits 1 and says how to get one', async () => {
@@ -111,10 +138,71 @@ test('cmb ner: a demo model tags nothing from the model and says so, unless --al
   const demo = () => new FakeModel({ tag, demo: true });
   const line = JSON.stringify({ text: 'Possible pneumonia.' });
   const a = io([line], demo());
-  assert.equal(await runNer(['--model', 'm'], a), 0);
+  assert.equal(await runNer(['--model', 'm', '--no-default-lexicon'], a), 0);
   assert.deepEqual(JSON.parse(a.stdout[0]!), []);
   assert.match(a.stderr[0]!, /demo or random-weight/);
   const b = io([line], demo());
-  assert.equal(await runNer(['--model', 'm', '--allow-demo'], b), 0);
+  assert.equal(await runNer(['--model', 'm', '--allow-demo', '--no-default-lexicon'], b), 0);
   assert.equal((JSON.parse(b.stdout[0]!) as unknown[]).length, 1);
+});
+
+test('issue 13: cmb assert --help (and ner, classify) prints the usage and exits 0', async () => {
+  for (const [run, args, what] of [
+    [runAssert, ['--help'], /usage: cmb assert .*--keep-going/],
+    [runAssert, ['--assertion-window', '4', '-h'], /usage: cmb assert/],
+    [runNer, ['--help'], /usage: cmb ner/],
+    [runClassify, ['--help'], /usage: cmb classify/],
+  ] as const) {
+    const x = io([]);
+    assert.equal(await run([...args], x), 0);
+    assert.match(x.stdout.join('\n'), what);
+    assert.deepEqual(x.stderr, []);
+  }
+});
+
+test('issue 13: cmb assert --keep-going answers a bad line with {"error"} on its output line and exits 2 at the end', async () => {
+  const good = JSON.stringify({ text: 'No fever.', start: 3, end: 8 });
+  const lines = [
+    good,
+    'not json',
+    JSON.stringify({ text: 'Patient Jane has asthma.', start: 17, end: 20 }), // ends inside "asthma"
+    '',
+    JSON.stringify({ text: 'abc', start: 1, end: 9 }),
+    good,
+  ];
+  const x = io(lines);
+  assert.equal(await runAssert(['--keep-going'], x), 2);
+  const out = x.stdout.map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(out.length, 5, 'one output line per non-blank input line');
+  assert.equal(out[0]!['negated'], true);
+  assert.match(String(out[1]!['error']), /^input line 2: not valid JSON/);
+  assert.match(String(out[2]!['error']), /^input line 3: .*ends inside a word/);
+  assert.ok(!String(out[2]!['error']).includes('Jane'), 'no note text in errors');
+  assert.match(String(out[3]!['error']), /^input line 5: span \[1, 9\)/);
+  assert.equal(out[4]!['negated'], true);
+  assert.equal(x.stderr.length, 1);
+  assert.match(x.stderr[0]!, /3 of 5 input lines failed/);
+  // without --keep-going the first bad line stops the run, and says which line it was
+  const y = io(lines);
+  assert.equal(await runAssert([], y), 2);
+  assert.equal(y.stdout.length, 1);
+  assert.match(y.stderr[0]!, /input line 2: not valid JSON/);
+  const z = io([lines[2]!]);
+  assert.equal(await runAssert([], z), 2);
+  assert.match(z.stderr[0]!, /input line 1: .*ends inside a word/);
+  // all good with --keep-going: exit 0
+  const w = io([good, good]);
+  assert.equal(await runAssert(['--keep-going'], w), 0);
+  assert.equal(w.stdout.length, 2);
+});
+
+test('cmb ner and classify take --keep-going too', async () => {
+  const x = io(['{"txt": 1}', JSON.stringify({ text: 'Possible pneumonia.' })], new FakeModel({ tag }));
+  assert.equal(await runNer(['--model', 'm', '--allow-demo', '--keep-going'], x), 2);
+  assert.match(String((JSON.parse(x.stdout[0]!) as { error: string }).error), /input line 1: "text" must be a string/);
+  assert.equal((JSON.parse(x.stdout[1]!) as unknown[]).length, 1);
+  const y = io([JSON.stringify({ text: ' ' }), JSON.stringify({ text: 'CT chest.' })], new FakeModel({ head: 'sequence', classify: () => [0, 3, 0] }));
+  assert.equal(await runClassify(['--model', 'm', '--keep-going'], y), 2);
+  assert.match(y.stdout[0]!, /"error":"input line 1: \\"text\\" is empty/);
+  assert.equal((JSON.parse(y.stdout[1]!) as { label: string }).label, 'radiology');
 });

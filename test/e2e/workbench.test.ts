@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { writeZip } from '../engine/icd/buildZip';
+import { writeZip } from '../zipWriter';
 import { session, quietSettings } from './harness/session';
 import { contributesIcd, folderFiles, icdFixtureCode, icdFixtureDir, makeWorkspace, manifest, modelUnderTest, vsixUnderTest } from './harness/fixtures';
 import { manifestColour, sameColour } from './harness/colours';

@@ -10,7 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, readSync, closeSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { zipEntries } from './zipEntries';
+import { EngineError } from '../../src/engine/errors';
+import { ZipArchive } from '../../src/engine/zipArchive';
 
 const root = resolve(__dirname, '../..');
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
@@ -43,7 +44,7 @@ function elfMachine(path: string): number {
   }
 }
 
-test(`the ${host} VSIX holds only runtime files and only ${host} native binaries`, { skip: host !== 'linux-x64' && 'the content rules below are written for linux-x64 hosts' }, (t) => {
+test(`the ${host} VSIX holds only runtime files and only ${host} native binaries`, { skip: host !== 'linux-x64' && 'the content rules below are written for linux-x64 hosts' }, async (t) => {
   const { status, output, out } = packageFor('linux-x64');
   t.after(() => rmSync(out, { recursive: true, force: true }));
   assert.equal(status, 0, `packaging failed:\n${output}`);
@@ -51,17 +52,29 @@ test(`the ${host} VSIX holds only runtime files and only ${host} native binaries
   const vsix = join(out, `${manifest.name}-${manifest.version}-linux-x64.vsix`);
   const bytes = statSync(vsix).size;
   t.diagnostic(`VSIX size: ${(bytes / 1024 / 1024).toFixed(1)} MiB`);
-  const names = zipEntries(vsix).map((e) => e.name);
+  const archive = await ZipArchive.open(vsix, (why) => new EngineError('bad-input', `${vsix}: ${why}`));
+  const entries = archive.entries;
+  const names = entries.map((e) => e.name);
+  archive.close();
 
-  for (const required of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/engineWorker.js', 'extension/dist/cli.js']) {
+  // issue 14: the built-in clinical lexicon ships with its NOTICE, compact (uncompressed size: a stricter bound)
+  for (const required of ['extension/media/lexicon/clinical-lexicon.txt', 'extension/media/lexicon/NOTICE']) {
+    assert.ok(names.includes(required), `${required} is missing`);
+  }
+  const lexiconBytes = entries.filter((e) => e.name.startsWith('extension/media/lexicon/')).reduce((a, e) => a + e.size, 0);
+  t.diagnostic(`built-in lexicon in the VSIX: ${(lexiconBytes / 1024).toFixed(0)} KiB uncompressed`);
+  assert.ok(lexiconBytes <= 5 * 1024 * 1024, `the built-in lexicon takes ${lexiconBytes} bytes in the VSIX (limit 5 MB)`);
+
+  for (const required of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/engineWorker.js', 'extension/dist/cli.js', 'extension/dist/projectionWorker.js', 'extension/media/icdMap/map.js', 'extension/THIRD_PARTY_NOTICES.md', 'extension/companion/cmb_companion/__main__.py', 'extension/companion/cmb_companion/train.py']) {
     assert.ok(names.includes(required), `${required} is missing`);
   }
   const ext = names.filter((n) => n.startsWith('extension/')).map((n) => n.slice('extension/'.length));
 
-  const forbiddenTop = ['src/', 'test/', 'demo/', 'models/', 'scripts/', 'bench/', 'out/', '.e2e/', 'test-results/', '.ci/'];
+  const forbiddenTop = ['src/', 'test/', 'demo/', 'models/', 'scripts/', 'bench/', 'out/', '.e2e/', 'test-results/', '.ci/', 'companion/tests/'];
   for (const f of ext) {
     assert.ok(!forbiddenTop.some((p) => f.startsWith(p)), `${f} must not be packaged`);
     assert.ok(!/\.ts$/.test(f) && !/\.map$/.test(f), `${f}: no TypeScript sources or source maps`);
+    assert.ok(!/__pycache__|\.pyc$/.test(f), `${f}: no Python caches`);
     assert.ok(!/(^|\/)fixtures?\//.test(f), `${f}: no test fixtures`);
   }
 

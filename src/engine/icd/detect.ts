@@ -5,11 +5,18 @@
  * stand in an explicit code context) and orders their readings.
  *
  * Numbers are the hard part: "250.00 mg", "BP 120/80", "Na 138", "10:30",
- * "555-123-4567", "MRN 25000" are not codes. Digits-only candidates therefore
- * need a code cue ("dx", "ICD-9:", "hx", a list of codes), except an ICD-9
- * diagnosis written with its dot, which needs only a non-quantity context.
+ * "555-123-4567", "MRN 25000", "T-max 102.4", "CPT 45385" are not codes. Only
+ * a code written in its full dotted form stands alone (E11.9, 250.00, V45.81)
+ * or a PCS code (0DTJ4ZZ); anything else needs a code context: a cue in its
+ * own sentence or list item ("dx", "ICD-9 code", "s/p"), a header line of
+ * codes above it ("ICD-9 codes:"), parentheses after a diagnosis ("HTN (I10)",
+ * for codes with a letter), or a place in a list after such a code.
+ *
+ * Every pass is linear in the text: line, sentence and cue positions are found
+ * once and walked alongside the candidates; all other look-arounds are bounded.
  */
 import { hasShape, systemsForWritten, type IcdSystem } from './systems';
+import type { CodeRecord } from './codesets';
 
 export interface Candidate {
   start: number;
@@ -22,10 +29,18 @@ export interface Candidate {
   systems: IcdSystem[];
   numeric: boolean;
   dotted: boolean;
-  /** a code cue stands before it on the line ("ICD-10:", "dx", "s/p") */
+  /** a code cue stands before it in its sentence or list item, or a header of codes above its line */
   cued: boolean;
   /** systems the cue names, strongest first */
   hinted: IcdSystem[];
+  /** the cue names procedures: a number is a code only if some procedure system has it */
+  procedureCue: boolean;
+  /** the cue names ICD or codes ("ICD-9 code", "codes:"), not only diagnoses or procedures */
+  icdCue: boolean;
+  /** alone in parentheses, or with other codes: "HTN (I10)" */
+  parenthesized: boolean;
+  /** 100.0-109.9 written as an ICD-9-CM diagnosis: far more often a temperature in °F */
+  temperatureLike: boolean;
 }
 
 export interface Reading {
@@ -47,71 +62,239 @@ export interface CodeKnowledge {
   systemsOf(code: string): readonly IcdSystem[];
   /** false for headers (categories) */
   billable(system: IcdSystem, code: string): boolean;
+  /**
+   * Systems in which the code is a category that the installed files do not list but list codes
+   * under (the CMS ICD-9-CM files hold billable codes only: 823.2 through 823.20-823.22).
+   */
+  categoryIn?(code: string): readonly IcdSystem[];
 }
 
-// code-shaped tokens only (lower-case words are skipped at their first letter); CANDIDATE checks the exact shapes
-const TOKEN = /(?<![A-Za-z0-9.])[A-Z0-9][0-9A-Z]{1,6}(?:\.[0-9A-Z]{1,4})?(?![A-Za-z0-9]|\.[A-Za-z0-9])/g;
+/** Knowledge from records held in memory (tests, evaluation scripts). */
+export function knowledgeOfRecords(records: Iterable<CodeRecord>, installed?: Iterable<IcdSystem>): CodeKnowledge {
+  const by = new Map<string, CodeRecord[]>();
+  const under = new Map<string, Set<IcdSystem>>();
+  const systems = new Set<IcdSystem>();
+  for (const r of records) {
+    systems.add(r.system);
+    const list = by.get(r.code);
+    if (list) list.push(r);
+    else by.set(r.code, [r]);
+    if (r.system === 'icd9cm-dx' || r.system === 'icd9cm-sg') {
+      for (const prefix of icd9Categories(r.system, r.code)) {
+        const s = under.get(prefix) ?? new Set<IcdSystem>();
+        s.add(r.system);
+        under.set(prefix, s);
+      }
+    }
+  }
+  return {
+    installed: new Set(installed ?? systems),
+    systemsOf: (code) => (by.get(code) ?? []).map((r) => r.system),
+    billable: (system, code) => by.get(code)?.find((r) => r.system === system)?.billable ?? false,
+    categoryIn: (code) => [...(under.get(code) ?? [])].filter((s) => !by.get(code)?.some((r) => r.system === s)),
+  };
+}
+
+/** the categories above an ICD-9-CM code: 82320 -> 8232, 823 */
+function icd9Categories(system: IcdSystem, code: string): string[] {
+  const min = system === 'icd9cm-sg' ? 2 : code.startsWith('E') ? 4 : 3;
+  const out: string[] = [];
+  for (let n = code.length - 1; n >= min; n--) out.push(code.slice(0, n));
+  return out;
+}
+
+// Code-shaped tokens. Upper case, except dotted codes typed in lower case ("e11.9", "v45.81");
+// CANDIDATE checks the exact shapes.
+const TOKEN = /(?<![A-Za-z0-9.])(?:[A-Z0-9][0-9A-Z]{1,6}(?:\.[0-9A-Z]{1,4})?|[a-z][0-9]{2,3}\.[0-9a-z]{1,4})(?![A-Za-z0-9]|\.[A-Za-z0-9])/g;
 const CANDIDATE =
   /^(?:[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?|[A-Z][0-9][0-9A-Z]{1,4}|[0-9A-HJ-NP-Z]{7}|[0-9]{2,3}\.[0-9]{1,2}|[0-9]{3,5}|V[0-9]{2}\.[0-9]{1,2}|E[0-9]{3}\.[0-9])$/;
 
-// A cue names a code context; which systems it points to decides the reading order.
-const CUE =
-  /\b(icd[-\s]?(?:9|10)(?:[-\s]?(?:cm|pcs))?|icd|dx|ddx|diagnos[ie]s|diagnostic codes?|diag|codes?|coded|hx|h\/o|history of|pmh|problem list|procedures?|proc|px|surgery|s\/p|status post|operations?)(?![a-z0-9])/gi;
+type CueKind = 'foreign' | 'icd' | 'procedure' | 'diagnosis' | 'code';
+
+// A cue names a code context; which systems it points to decides the reading order. Codes of
+// other systems ("CPT code", "dental code") are cues too: they take the context away.
+const CUE = new RegExp(
+  String.raw`\b(?:` +
+    String.raw`((?:cpt|hcpcs|cdt)(?:[-\s]+codes?(?:\s?\(s\))?)?|(?:dental|drg|billing|zip|postal|area|access|door|security|colou?r)[-\s]+codes?)` +
+    String.raw`|((?:icd[-\s]?(?:9|10)(?:[-\s]?(?:cm|pcs))?|icd)(?:[-\s]+(?:codes?(?:\s?\(s\))?|dx|diagnos[ie]s|procedures?))?)` +
+    String.raw`|(procedures?(?:[-\s]+codes?(?:\s?\(s\))?)?|proc|px|surgery|surgeries|s\/p|status[-\s]post|operations?)` +
+    String.raw`|(dx|ddx|diagnos[ie]s|diagnostic[-\s]codes?|diag|hx|h\/o|history[-\s]of|pmh|problem[-\s]list|assessment|impression|axis[-\s]+(?:i{1,3}|iv|v)(?![a-z]))` +
+    String.raw`|(codes?(?:\s?\(s\))?|coded)(?![-\s]+(?:status|blue|red|team|word))` +
+    String.raw`)(?![a-z0-9])`,
+  'gi',
+);
+const CUE_KINDS: CueKind[] = ['foreign', 'icd', 'procedure', 'diagnosis', 'code'];
+/** a cue reaches this far, and no further than its sentence or list item */
+const CUE_REACH = { chars: 80, words: 8 };
+
+interface Cue {
+  start: number;
+  end: number;
+  kind: CueKind;
+  hints: IcdSystem[];
+}
+
+function hintsOf(kind: CueKind, cue: string): IcdSystem[] {
+  const c = cue.toLowerCase();
+  switch (kind) {
+    case 'icd':
+      if (/icd[-\s]?9/.test(c)) return /pcs|proc/.test(c) ? ['icd9cm-sg', 'icd9cm-dx'] : ['icd9cm-dx', 'icd9cm-sg'];
+      if (/icd[-\s]?10/.test(c)) return /pcs|proc/.test(c) ? ['icd10pcs'] : /cm/.test(c) ? ['icd10cm'] : ['icd10cm', 'icd10pcs'];
+      return /proc/.test(c) ? ['icd10pcs', 'icd9cm-sg'] : [];
+    case 'procedure':
+      return ['icd10pcs', 'icd9cm-sg'];
+    case 'diagnosis':
+      return ['icd10cm', 'icd9cm-dx'];
+    default:
+      return [];
+  }
+}
+
+function findCues(text: string): Cue[] {
+  const out: Cue[] = [];
+  CUE.lastIndex = 0;
+  for (let m = CUE.exec(text); m; m = CUE.exec(text)) {
+    const g = m.slice(1, 6).findIndex((x) => x !== undefined);
+    const kind = CUE_KINDS[g]!;
+    out.push({ start: m.index, end: m.index + m[0].length, kind, hints: hintsOf(kind, m[0]) });
+  }
+  return out;
+}
+
+const isSpace = (c: number) => c === 32 || c === 9 || c === 13 || c === 10;
+const isDigitCode = (c: number) => c >= 48 && c <= 57;
+const isUpperCode = (c: number) => c >= 65 && c <= 90;
+const isLetterCode = (c: number) => isUpperCode(c) || (c >= 97 && c <= 122);
+const isAlnumCode = (c: number) => isDigitCode(c) || isLetterCode(c);
+
+/**
+ * Where a cue's reach ends, in one pass: a line break; a sentence or clause end; a list marker
+ * ("2)", "3.Text"); an upper-case label that opens a section inside a line ("..., FINDINGS: ").
+ */
+function segmentStarts(text: string): number[] {
+  const out = [0];
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    const next = i + 1 < n ? text.charCodeAt(i + 1) : -1;
+    if (c === 10) out.push(i + 1);
+    else if (c === 46 || c === 33 || c === 63 || c === 59) {
+      // ". " "! " "? " "; ", also ".," where line breaks were flattened to commas
+      if (next === -1 || isSpace(next) || next === 44) out.push(i + 1);
+      // "3.Text": a list marker glued to its item
+      else if (c === 46 && isLetterCode(next) && listNumberBefore(text, i)) out.push(i + 1);
+    } else if (c === 41) {
+      // "2)" but not "(723.1)" or "(22585)"
+      if (listNumberBefore(text, i)) out.push(i + 1);
+    } else if ((isSpace(c) || c === 44) && isUpperCode(next) && labelAt(text, i + 1)) out.push(i + 1);
+  }
+  return out;
+}
+
+/** one or two digits end at `at`, with no letter, digit or dot before them */
+function listNumberBefore(text: string, at: number): boolean {
+  let j = at;
+  while (j > 0 && at - j < 3 && isDigitCode(text.charCodeAt(j - 1))) j--;
+  if (j === at || at - j > 2) return false;
+  const before = j > 0 ? text.charCodeAt(j - 1) : -1;
+  return !(isAlnumCode(before) || before === 46);
+}
+
+/** "FINDINGS:" or "CPT CODE(S):" starts at `at`: capitals, spaces and a few signs, then a colon */
+function labelAt(text: string, at: number): boolean {
+  const end = Math.min(text.length, at + 42);
+  for (let j = at + 1; j < end; j++) {
+    const c = text.charCodeAt(j);
+    if (c === 58) return j - at >= 2;
+    if (!(isUpperCode(c) || c === 32 || c === 47 || c === 38 || c === 40 || c === 41 || c === 45)) return false;
+  }
+  return false;
+}
+
+/** A line that is only a cue, as a header over lines of codes: "ICD-9 codes:", "ICD9 CODE(S):", "Diagnoses" */
+function headerCue(line: string): Cue | undefined {
+  if (line.length > 60) return undefined;
+  const trimmed = line.trim();
+  const cues = findCues(trimmed);
+  if (cues.length === 0) return undefined;
+  const last = cues[cues.length - 1]!;
+  // only punctuation or other cue words around the cue ("PRINCIPAL DIAGNOSIS CODES:")
+  const rest = trimmed.slice(0, cues[0]!.start) + trimmed.slice(last.end);
+  return /^[\s\-:#*•]*(?:(?:principal|primary|secondary|discharge|admitting|final|other|pre-?op(?:erative)?|post-?op(?:erative)?)\s*)*[\s:#*•-]*$/i.test(rest) ? last : undefined;
+}
+
+/** the rest of a parenthesis that holds only codes: "HTN (I10)", "(E11.9, I10)"; not "(C301 -> T)", "(F10 - E13)" */
+const CODES_TO_PAREN = /^(?:\s*[,;/]\s*[A-Za-z]?[0-9][0-9A-Za-z]{1,6}(?:\.[0-9A-Za-z]{1,4})?)*\s*\)/;
+
+/** text before a code on its line, when the code is the line's first token ("4019", "2. 250.00", "- E11.9") */
+const LINE_LEAD = /^\s*(?:(?:\d{1,2}[.)]|[-*•])\s*)?$/;
 
 const QUANTITY_WORDS = new Set(
   (
+    // identifiers and their labels
     'mrn acct account acc room rm bed ext extension phone ph tel telephone fax pager npi dea id no num number lot zip apt suite ste unit ' +
+    'model serial sn ref reference catalog cat confirmation conf claim auth authorization policy member group invoice order accession specimen case ticket ' +
     'cpt hcpcs drg rev dob age aged ' +
-    'bp sbp dbp hr p pulse rr resp t temp tmax spo2 sat sats o2 fio2 peep wt weight ht height bmi ' +
-    'glucose gluc glu bg fsbg cbg fingerstick sugar na k cl co2 hco3 bicarb bun cr creat creatinine ca mg phos wbc hgb hb hct plt platelets ' +
-    'inr pt ptt aptt a1c hba1c ldl hdl tg trig chol cholesterol tsh ast alt alp bili lipase amylase troponin trop bnp lactate esr crp anc ' +
-    'mcv ferritin iron folate psa uop egfr gfr ef qtc qrs pr score level levels dose dosed dosing x times total count ' +
+    // vitals
+    'bp sbp dbp hr p pulse rr r resp respirations t temp temperature tmax t-max max maximum highest peak febrile fever spiked spo2 sat sats o2 fio2 peep ' +
+    'wt weight weighs weighed ht height bmi ' +
+    // labs
+    'glucose gluc glu bg fsbg cbg fingerstick sugar na sodium k potassium cl chloride co2 hco3 bicarb bicarbonate bun urea cr creat creatinine ' +
+    'ca calcium mg magnesium phos phosphorus phosphate albumin protein wbc hgb hb hemoglobin hct hematocrit plt platelet platelets ' +
+    'inr pt ptt aptt a1c hba1c ldl hdl tg trig trigs triglyceride triglycerides chol cholesterol osm osmolality osmolarity tsh t3 t4 ' +
+    'ast alt alp bili bilirubin lipase amylase troponin trop bnp lactate ldh ck cpk ckmb esr crp anc mcv rdw ferritin iron folate b12 psa ' +
+    'uop egfr gfr ef qtc qrs pr vent ph pco2 po2 ' +
+    // tracer and contrast doses
+    'omnipaque isovue visipaque optiray ultravist omniscan magnevist gadavist dotarem conray hypaque iohexol iopamidol iodixanol contrast ' +
+    'act score level levels dose dosed dosing x times total count ' +
     'at on since until by from to in over under approx approximately about ' +
     'mmhg'
   ).split(' '),
 );
 const UNIT_AFTER =
-  /^\s?(?:mg|mcg|µg|ug|g|gm|grams?|kg|lbs?|oz|ml|l|cc|dl|meq|mmol|umol|µmol|nmol|pmol|iu|units?|u|%|percent|mm|cm|m|km|mi|miles?|inch(?:es)?|ft|mmhg|bpm|hz|kcal|cal|ms|msec|sec|s|min|mins|minutes?|hrs?|hours?|h|days?|d|wks?|weeks?|mos?|months?|y|yrs?|years?|yo|y\/o|year[-\s]old|am|pm|°|degrees?|f|c|x|times|tabs?|tablets?|caps?|capsules?|puffs?|drops?|sprays?|patch(?:es)?|cells|k\/ul|per|ng|pg)(?![a-z])/i;
+  /^[\s-]?(?:mg|mcg|µg|ug|g|gm|grams?|kg|kgs|kilos?|kilograms?|lbs?|pounds?|oz|ounces?|ml|l|liters?|cc|dl|meq|mmol|umol|µmol|nmol|pmol|mosm|iu|units?|u|%|percent|mm|cm|m|km|mi|miles?|inch(?:es)?|ft|feet|mmhg|bpm|hz|kcal|cal|calories|ms|msec|milliseconds?|sec|seconds?|s|min|mins|minutes?|hrs?|hours?|h|days?|d|wks?|weeks?|mos?|months?|y|yrs?|years?|yo|y\/o|year[-\s]old|am|pm|°|degrees?|f|c|x|times?|tabs?|tablets?|caps?|capsules?|puffs?|drops?|sprays?|patch(?:es)?|cells|k\/ul|per|ng|pg|mci|mbq|gy|cgy|rads?|mev|kv|millivolts?|mv|volts?|ohms?|joules?|j|watts?|diopters?|fr|french|gauge|dye|steps|beats|breaths|mets)(?![a-z])/i;
 const NOT_CODE_AFTER = /^\s?(?:mask|masks|respirator|antigen|protein)\b/i;
 const LIST_GAP = /^[\s,;&/]*(?:(?:and|or|&)\s*)?[\s,;]*$/i;
+// vitals shorthand: "P95 R20 T36.6 BP169/104"
+// (temperature in °C or °F, pulse, breaths: whole numbers, so "R50.9" and "R07.9" stay codes)
+const VITAL_SHAPE = /^(?:T(?:3[4-9]|4[0-2]|9[5-9]|10[0-6])(?:\.[0-9])?|P[0-9]{2,3}|R[0-9]{2})$/i;
+const VITALS_NEARBY = /(?:^|[^A-Za-z])(?:BP|HR|RR|SpO2|sats?|pulse|temp|resp)(?![a-z])|\d{2,3}\/\d{2,3}/i;
 
-function hintsOf(cue: string): IcdSystem[] {
-  const c = cue.toLowerCase();
-  if (/icd[-\s]?9/.test(c)) return /pcs|proc/.test(c) ? ['icd9cm-sg', 'icd9cm-dx'] : ['icd9cm-dx', 'icd9cm-sg'];
-  if (/icd[-\s]?10/.test(c)) return /pcs/.test(c) ? ['icd10pcs'] : /cm/.test(c) ? ['icd10cm'] : ['icd10cm', 'icd10pcs'];
-  if (/^(?:procedures?|proc|px|surgery|s\/p|status post|operations?)$/.test(c)) return ['icd10pcs', 'icd9cm-sg'];
-  if (/^(?:dx|ddx|diagnos[ie]s|diag|hx|h\/o|history of|pmh|problem list)$/.test(c)) return ['icd10cm', 'icd9cm-dx'];
-  return [];
-}
-
-function lineBounds(text: string, start: number, end: number): [number, number] {
-  const ls = text.lastIndexOf('\n', start - 1) + 1;
-  let le = text.indexOf('\n', end);
-  if (le < 0) le = text.length;
-  return [ls, le];
-}
+const LINKING = new Set([
+  ...['is', 'was', 'of', 'were', 'are', 'now', 'remains', 'remain', 'ranging', 'recorded', 'measured', 'noted', 'reported', 'found', 'checked'],
+  ...['today', 'yesterday', 'above', 'below', 'than', 'greater', 'less', 'maintained', 'kept'],
+]);
 
 function isDigit(ch: string | undefined): boolean {
   return ch !== undefined && ch >= '0' && ch <= '9';
 }
+function isAlnum(ch: string | undefined): boolean {
+  return ch !== undefined && ((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'));
+}
+
+/** "723.1" in "723.1/723.4": a code beside the slash, not a ratio or a date */
+const DOTTED_CODE_BEFORE_SLASH = /(?:^|[^A-Za-z0-9.])[A-Za-z]?[0-9]{2,3}\.[0-9A-Za-z]{1,4}\/$/;
+const DOTTED_CODE_AFTER_SLASH = /^\/[A-Za-z]?[0-9]{2,3}\.[0-9A-Za-z]{1,4}(?![0-9A-Za-z.\/])/;
 
 /** true when the characters around the token make it part of a date, time, range, phone number or larger number */
-function glued(text: string, start: number, end: number, numeric: boolean): boolean {
+function glued(text: string, start: number, end: number, numeric: boolean, dotted: boolean): boolean {
   const b = text[start - 1];
   const bb = text[start - 2];
   const a = text[end];
   const aa = text[end + 1];
-  const alnum = (ch: string | undefined) => ch !== undefined && /[A-Za-z0-9]/.test(ch);
-  // slashes join numbers (120/80, 3/8/1950) far more often than codes (E11.9/I10)
-  if (numeric && (b === '/' || a === '/')) return true;
+  // slashes join numbers (120/80, 3/8/1950) far more often than codes, except two dotted codes (401.9/250.00)
+  if (numeric && b === '/' && !(dotted && DOTTED_CODE_BEFORE_SLASH.test(text.slice(Math.max(0, start - 12), start)))) return true;
+  if (numeric && a === '/' && !(dotted && DOTTED_CODE_AFTER_SLASH.test(text.slice(end, end + 12)))) return true;
   if (b !== undefined && '$#+^_@\\=<>~±≤≥'.includes(b)) return true;
   if (b === ':' && isDigit(bb)) return true;
   if (b === ',' && numeric && isDigit(bb)) return true;
-  if (b === '.' && alnum(bb)) return true;
+  if (b === '.' && isAlnum(bb)) return true;
   // after a hyphen: a negative number, or the end of a range, date or phone number (E08-E13, 555-1234);
   // "DM-E11.9" is a code after a word
   if (b === '-' && (numeric || /[0-9][A-Za-z0-9.]*-$/.test(text.slice(Math.max(0, start - 10), start)))) return true;
   if (a !== undefined && '%°@_\\'.includes(a)) return true;
+  // a one-digit suffix after a dotted code ("780.53-0") is not a range ("19.9-21.5")
+  if (a === '-' && dotted && isDigit(aa) && !isAlnum(text[end + 2]) && text[end + 2] !== '.') return false;
   if ((a === ':' || a === '-' || a === ',' || a === '.') && isDigit(aa)) return true;
   // before a hyphen: the start of a range ("E08-E13"), not "E11.9-Type 2 DM"
   if (a === '-' && /^-[A-Z]?[0-9]/.test(text.slice(end, end + 3))) return true;
@@ -120,79 +303,102 @@ function glued(text: string, start: number, end: number, numeric: boolean): bool
   return false;
 }
 
-function quantityContext(text: string, lineStart: number, start: number, end: number, lineEnd: number, numeric: boolean): boolean {
+/**
+ * The word before `start` on its line, lower case, skipping separators ("Na: 138", "model # N119")
+ * and up to two linking words ("CK recorded is 1500"). Words keep inner slashes and hyphens: "s/p", "t-max".
+ */
+function previousWord(text: string, lineStart: number, start: number): string | undefined {
+  const floor = Math.max(lineStart, start - 48);
+  let i = start;
+  let w = '';
+  for (let n = 0; n < 3; n++) {
+    while (i > floor && SEPARATORS.includes(text[i - 1]!)) i--;
+    const end = i;
+    while (i > floor && (isAlnum(text[i - 1]) || ((text[i - 1] === '/' || text[i - 1] === '-') && isAlnum(text[i - 2]) && i < end))) i--;
+    w = text.slice(i, end).toLowerCase();
+    if (!LINKING.has(w)) break;
+  }
+  return w && /^[a-z]/.test(w) ? w : undefined;
+}
+const SEPARATORS = ' \t:=~-#';
+
+function quantityContext(text: string, lineStart: number, lineEnd: number, start: number, end: number, written: string, numeric: boolean): boolean {
   const after = text.slice(end, Math.min(lineEnd, end + 16));
   if (NOT_CODE_AFTER.test(after)) return true;
+  if (VITAL_SHAPE.test(written) && VITALS_NEARBY.test(text.slice(Math.max(lineStart, start - 40), Math.min(lineEnd, end + 40)))) return true;
   if (!numeric) return false;
   if (UNIT_AFTER.test(after)) return true;
   const word = previousWord(text, lineStart, start);
-  if (word !== undefined && QUANTITY_WORDS.has(word)) return true;
-  return false;
+  return word !== undefined && QUANTITY_WORDS.has(word);
 }
 
-const LINKING = new Set(['is', 'was', 'of', 'were', 'are', 'now', 'remains', 'remain', 'ranging']);
-
-/** the word before `start` on its line, lower case, skipping ":", "=", "~", "-" and one linking word ("glucose of 250", "Na: 138") */
-function previousWord(text: string, lineStart: number, start: number): string | undefined {
-  let i = start;
-  const skipSeparators = () => {
-    while (i > lineStart && ' \t:=~-'.includes(text[i - 1]!)) i--;
-  };
-  const readWord = () => {
-    const end = i;
-    while (i > lineStart && /[A-Za-z0-9]/.test(text[i - 1]!)) i--;
-    return text.slice(i, end).toLowerCase();
-  };
-  skipSeparators();
-  let w = readWord();
-  if (LINKING.has(w)) {
-    skipSeparators();
-    w = readWord();
-  }
-  return w && /^[a-z]/.test(w) ? w : undefined;
+function wordCount(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) if (isAlnum(s[i]) && !isAlnum(s[i - 1])) n++;
+  return n;
 }
 
 /** Every token shaped like a code whose context does not mark it as a quantity, with its cue. */
 export function findCandidates(text: string): Candidate[] {
   const out: Candidate[] = [];
-  let cueLine = -1;
-  let cues: Array<{ end: number; text: string }> = [];
+  const segments = segmentStarts(text);
+  const cues = findCues(text);
+  let seg = 0;
+  let cue = -1;
+  // the line the scan is on, and whether a header of codes governs it ("ICD-9 codes:" above "25000")
+  let lineStart = 0;
+  let lineEnd = text.indexOf('\n');
+  if (lineEnd < 0) lineEnd = text.length;
+  let header: Cue | undefined;
+  const leaveLine = () => {
+    const line = text.slice(lineStart, Math.min(lineEnd, lineStart + 64));
+    const h = headerCue(lineEnd - lineStart <= 60 ? line : '');
+    if (h) header = h.kind === 'foreign' ? undefined : h;
+    else if (line.trim() !== '' && !/^\s*(?:(?:\d{1,2}[.)]|[-*•])\s*)?[A-Za-z]?[0-9]/.test(line)) header = undefined;
+    lineStart = lineEnd + 1;
+    lineEnd = text.indexOf('\n', lineStart);
+    if (lineEnd < 0) lineEnd = text.length;
+  };
+
   TOKEN.lastIndex = 0;
   for (let m = TOKEN.exec(text); m; m = TOKEN.exec(text)) {
     const written = m[0];
-    if (written.length < 3 || written.length > 8 || !CANDIDATE.test(written)) continue;
+    const upper = written.toUpperCase();
+    if (written.length < 3 || written.length > 8 || !CANDIDATE.test(upper)) continue;
     const start = m.index;
     const end = start + written.length;
+    while (lineEnd < start) leaveLine();
+    while (seg + 1 < segments.length && segments[seg + 1]! <= start) seg++;
+    while (cue + 1 < cues.length && cues[cue + 1]!.end <= start) cue++;
     const numeric = /^[0-9.]+$/.test(written);
-    if (glued(text, start, end, numeric)) continue;
+    const dotted = written.includes('.');
+    if (glued(text, start, end, numeric, dotted)) continue;
     // four-digit years are dates, whatever a code table says
     if (numeric && /^(?:19|20)\d\d$/.test(written)) continue;
-    const [ls, le] = lineBounds(text, start, end);
     // a quantity is never a code, nor does it break a list of codes: it is simply not a candidate
-    if (quantityContext(text, ls, start, end, le, numeric)) continue;
-    const systems = systemsForWritten(written);
+    if (quantityContext(text, lineStart, lineEnd, start, end, written, numeric)) continue;
+    const systems = systemsForWritten(upper);
     if (!systems.length) continue;
-    const code = written.replace('.', '');
-    if (cueLine !== ls) {
-      // cues are found once per line, not once per candidate
-      cueLine = ls;
-      cues = [];
-      const line = text.slice(ls, le);
-      CUE.lastIndex = 0;
-      for (let c = CUE.exec(line); c; c = CUE.exec(line)) cues.push({ end: ls + c.index + c[0].length, text: c[1]! });
-    }
-    let cueText: string | undefined;
-    for (const c of cues) if (c.end <= start && c.end >= start - 60) cueText = c.text;
+
+    let context: Cue | undefined;
+    const c = cue >= 0 ? cues[cue]! : undefined;
+    if (c && c.start >= segments[seg]! && start - c.end <= CUE_REACH.chars && wordCount(text.slice(c.end, start)) <= CUE_REACH.words) context = c;
+    if (!context && header && start - lineStart <= 8 && LINE_LEAD.test(text.slice(lineStart, start))) context = header;
+    const cued = context !== undefined && context.kind !== 'foreign';
     out.push({
       start,
       end,
       written,
-      code,
+      code: upper.replace('.', ''),
       systems,
       numeric,
-      dotted: written.includes('.'),
-      cued: cueText !== undefined,
-      hinted: cueText ? hintsOf(cueText) : [],
+      dotted,
+      cued,
+      hinted: cued ? context!.hints : [],
+      procedureCue: cued && context!.kind === 'procedure',
+      icdCue: cued && (context!.kind === 'icd' || context!.kind === 'code'),
+      parenthesized: (text[start - 1] === '(' || (text[start - 1] === ' ' && text[start - 2] === '(')) && CODES_TO_PAREN.test(text.slice(end, end + 40)),
+      temperatureLike: numeric && dotted && /^10[0-9]\./.test(written),
     });
   }
   return out;
@@ -200,6 +406,23 @@ export function findCandidates(text: string): Candidate[] {
 
 const BASE_ORDER: Record<IcdSystem, number> = { icd10cm: 4, icd10pcs: 3, 'icd9cm-dx': 2, 'icd9cm-sg': 1 };
 const family = (s: IcdSystem) => (s.startsWith('icd9') ? 9 : 10);
+const PROCEDURE_SYSTEMS: ReadonlySet<IcdSystem> = new Set(['icd10pcs', 'icd9cm-sg']);
+
+/** whether a candidate is a code in `system` without any code context around it */
+function standsAlone(c: Candidate, system: IcdSystem, known: CodeKnowledge): boolean {
+  switch (system) {
+    case 'icd9cm-sg':
+      // ICD-9 procedure codes look like decimals (12.5, 37.2)
+      return false;
+    case 'icd9cm-dx':
+      return c.dotted && !c.temperatureLike;
+    case 'icd10cm':
+      // "L45" (L4-5), "P53" (a stain), "N119" (a device model): only the dotted, billable form is unmistakable
+      return c.dotted && known.billable(system, c.code);
+    case 'icd10pcs':
+      return !c.numeric;
+  }
+}
 
 /**
  * Keeps candidates that are codes and orders each one's readings: the cue's
@@ -211,22 +434,22 @@ export function resolveDetections(text: string, candidates: Candidate[], known: 
   let prev: { end: number; hinted: IcdSystem[] } | undefined;
   for (const c of candidates) {
     // a code in a list after a cued or accepted code shares its context ("ICD-9: 250.00, 401.9, 272.4")
-    const listed = prev !== undefined && LIST_GAP.test(text.slice(prev.end, c.start));
-    const context = c.cued || listed;
+    const listed = prev !== undefined && c.start - prev.end <= 12 && LIST_GAP.test(text.slice(prev.end, c.start));
+    const context = c.cued || listed || (c.parenthesized && !c.numeric);
     const hinted = c.cued ? c.hinted : listed ? prev!.hinted : [];
     const existing = new Set(known.systemsOf(c.code));
-    const readings = c.systems.filter((s) => {
+    const categories = known.categoryIn?.(c.code) ?? [];
+    let readings = c.systems.filter((s) => {
       if (known.installed.has(s)) {
-        if (!existing.has(s)) return false;
-        if (context) return true;
-        if (s === 'icd9cm-sg') return false;
-        if (c.numeric) return s === 'icd9cm-dx' && c.dotted;
-        // a bare category ("N95 mask", "P24") is a code only where the note says so
-        return s !== 'icd10cm' || known.billable(s, c.code);
+        // most three-digit numbers are ICD-9-CM categories: an unlisted one needs its dot, an ICD cue or a list
+        if (!existing.has(s)) return categories.includes(s) && (listed || (context && (c.dotted || c.icdCue)));
+        return context || standsAlone(c, s, known);
       }
       if (!context || !hasShape(s, c.code)) return false;
       return s !== 'icd10pcs' || /[0-9]/.test(c.code);
     });
+    // "procedure codes: 64640, 64614" are CPT: a number under a procedure cue must be a procedure code
+    if (c.procedureCue && c.numeric && !readings.some((s) => PROCEDURE_SYSTEMS.has(s))) readings = [];
     if (!readings.length) {
       if (!listed) prev = undefined;
       continue;

@@ -10,6 +10,7 @@ import { IcdCatalog } from './lookup';
 import type { IcdMethods, IcdStatus } from './protocol';
 import type { IcdStore } from './store';
 import { ALL_SYSTEMS, SYSTEM_NAMES } from './systems';
+import { createCodeVectorHandlers, modelCodeEmbedder, type CodeEmbedder } from './vectorHandlers';
 
 const MAX_TEXT = 2_000_000;
 /** how often to look whether another window (or the CLI) installed a newer set */
@@ -29,7 +30,10 @@ export function statusOf(store: IcdStore | undefined): IcdStatus {
 }
 
 /** The handlers and a close() for the worker's shutdown and for tests. */
-export function createIcdService(host: EngineHost, opts: { recheckMs?: number } = {}): { handlers: Handlers<IcdMethods>; close(): Promise<void> } {
+export function createIcdService(
+  host: EngineHost,
+  opts: { recheckMs?: number; embedder?: () => CodeEmbedder; embedBatch?: number } = {},
+): { handlers: Handlers<IcdMethods>; close(): Promise<void> } {
   const recheckMs = opts.recheckMs ?? RECHECK_MS;
   let store: IcdStore | undefined;
   let loading: Promise<IcdCatalog> | undefined;
@@ -76,7 +80,17 @@ export function createIcdService(host: EngineHost, opts: { recheckMs?: number } 
     return statusOf(next);
   };
 
+  const vectors = createCodeVectorHandlers(host, {
+    icdStore: async () => {
+      await catalog();
+      return store;
+    },
+    embedder: opts.embedder ?? (() => modelCodeEmbedder(host)),
+    batch: opts.embedBatch,
+  });
+
   const handlers: Handlers<IcdMethods> = {
+    ...vectors.handlers,
     'icd.lookup': async (p) => {
       if (!Array.isArray(p?.codes) || p.codes.some((c) => typeof c !== 'string')) throw new EngineError('bad-input', 'icd.lookup needs codes: a list of strings.');
       const c = await catalog();
@@ -114,6 +128,7 @@ export function createIcdService(host: EngineHost, opts: { recheckMs?: number } 
   return {
     handlers,
     close: async () => {
+      await vectors.close();
       const s = store;
       store = undefined;
       loading = undefined;

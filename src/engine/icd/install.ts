@@ -7,12 +7,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EngineError } from '../errors';
-import type { Progress } from '../protocol';
+import { removeAbandonedPartials } from '../partialFiles';
+import type { Progress } from '../progress';
+import { readZipEntries, type RefuseZip } from '../zipArchive';
 import { FORMATS, formatOfFileName, mergeTitles, parseCodeFile, type CodeRecord, type ParseReport, type SourceFormat } from './codesets';
 import { isTabularFile, parseTabularBlocks, type Blocks } from './blocks';
 import { isGemFile, parseGemFile, type GemRow } from './gems';
 import { buildStore, IcdStore, type StoreMeta } from './store';
-import { readZip } from './zip';
 
 export interface SourceFile {
   /** file name or path inside a zip; used in messages */
@@ -57,6 +58,7 @@ export function activeStoreFile(storageDir: string): string | undefined {
 }
 
 export async function openActiveStore(storageDir: string): Promise<IcdStore | undefined> {
+  removeAbandonedBuilds(icdDir(storageDir));
   const f = activeStoreFile(storageDir);
   return f ? IcdStore.open(f) : undefined;
 }
@@ -168,6 +170,7 @@ export async function buildAndActivate(storageDir: string, sources: SourceFile[]
   const meta: StoreMeta = { builtAt: new Date().toISOString(), source, files, counts, warnings, blocks: blocks ? Object.keys(blocks.titles).length : 0, gems: gems.length };
   const dir = icdDir(storageDir);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  removeAbandonedBuilds(dir);
   const stamp = `${Date.now().toString(36)}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const tmp = path.join(dir, `codesets-${stamp}.sqlite.partial`);
   const final = path.join(dir, `codesets-${stamp}.sqlite`);
@@ -190,23 +193,39 @@ export async function buildAndActivate(storageDir: string, sources: SourceFile[]
 }
 
 /**
- * Removes databases other than the active one, and partial builds a day old
- * (a build that young may be another window's, still running). A database
- * still open elsewhere stays readable there (POSIX) or stays on disk until the
- * next install (Windows).
+ * Removes databases other than the active one, and what abandoned builds left. A database
+ * still open elsewhere stays readable there (POSIX) or stays on disk until the next install (Windows).
  */
 function removeStale(dir: string, active: string): void {
-  const dayAgo = Date.now() - 24 * 3600 * 1000;
   for (const name of fs.readdirSync(dir)) {
     const p = path.join(dir, name);
-    const stale = (/^codesets-.*\.sqlite$/.test(name) && p !== active) || (/^codesets-.*\.partial$/.test(name) && fs.statSync(p).mtimeMs < dayAgo);
-    if (!stale) continue;
+    if (!/^codesets-.*\.sqlite$/.test(name) || p === active) continue;
     try {
       fs.rmSync(p, { force: true });
     } catch {
       /* still open on Windows */
     }
   }
+  removeAbandonedBuilds(dir);
+}
+
+// what a build writes before it is complete; the process id is the second part of the stamp
+const BUILD_LEFTOVER = /^(?:codesets-[0-9a-z]+-(\d+)-[0-9a-z]+\.sqlite\.partial|active\.json\.[0-9a-z]+-(\d+)-[0-9a-z]+)$/;
+
+/**
+ * Removes what builds killed midway (kill -9, a crash, a power cut) left behind: partial databases
+ * of up to tens of MB and unfinished activation files. Those of a process still running (another
+ * window's build, the CLI's) stay, unless a day old: by then the process id may be another's.
+ */
+export function removeAbandonedBuilds(dir: string): void {
+  removeAbandonedPartials(
+    dir,
+    (name) => {
+      const m = BUILD_LEFTOVER.exec(name);
+      return m ? Number(m[1] ?? m[2]) : undefined;
+    },
+    { abandonedAfterMs: 24 * 3600 * 1000 },
+  );
 }
 
 export async function installFromFolder(storageDir: string, folder: string, opts: InstallOptions = {}): Promise<InstallResult> {
@@ -278,16 +297,20 @@ export async function downloadZip(url: string, opts: InstallOptions & { label?: 
   return Buffer.concat(chunks);
 }
 
+function unusableZip(label: string): RefuseZip {
+  return (why) => new EngineError('bad-input', `${label} is not a usable zip file (${why}). The download may be incomplete; try again.`);
+}
+
 /**
  * Takes the code files out of a zip, inflating only those (the tabular zip also
  * holds large index files), and looks one level into zips inside it, as some
  * CMS releases nest them. Returns how many code files it found.
  */
-function collectCodeFiles(zip: Buffer, label: string, sources: SourceFile[], depth: number): number {
+async function collectCodeFiles(zip: Buffer, label: string, sources: SourceFile[], depth: number): Promise<number> {
   let found = 0;
-  const entries = readZip(zip, label, (name) => formatOfFileName(name) !== undefined || isTabularFile(name) || isGemFile(name) || (depth > 0 && /\.zip$/i.test(name)));
+  const entries = await readZipEntries(zip, unusableZip(label), (name) => formatOfFileName(name) !== undefined || isTabularFile(name) || isGemFile(name) || (depth > 0 && /\.zip$/i.test(name)));
   for (const e of entries) {
-    if (/\.zip$/i.test(e.name)) found += collectCodeFiles(e.data, `${label}/${e.name}`, sources, depth - 1);
+    if (/\.zip$/i.test(e.name)) found += await collectCodeFiles(e.data, `${label}/${e.name}`, sources, depth - 1);
     else {
       sources.push({ name: e.name, bytes: e.data });
       found++;
@@ -304,7 +327,7 @@ export async function installFromUrls(storageDir: string, urls: string[], opts: 
   for (let i = 0; i < list.length; i++) {
     const label = path.basename(allowedUrl(list[i]!).pathname) || list[i]!;
     const zip = await downloadZip(list[i]!, { ...opts, label, base: (i / list.length) * 0.8, share: 0.8 / list.length });
-    const found = collectCodeFiles(zip, label, sources, 1);
+    const found = await collectCodeFiles(zip, label, sources, 1);
     if (!found) throw new EngineError('bad-input', `${label} holds no ICD code files. Is the URL one of the official code-set zips?`);
   }
   checkCancelled(opts.signal);

@@ -5,7 +5,7 @@
  */
 import { chapterLabel, chapterOf } from './chapters';
 import type { CodeRecord } from './codesets';
-import { findCandidates, resolveDetections, type CodeKnowledge } from './detect';
+import { findCandidates, resolveDetections, type Candidate, type CodeKnowledge } from './detect';
 import type { IcdStore } from './store';
 import { ALL_SYSTEMS, SYSTEM_NAMES, displayCode, hasShape, normalizeCode, systemsForWritten, type IcdSystem } from './systems';
 
@@ -51,6 +51,11 @@ export interface CodeInfo {
   parents: ParentInfo[];
   /** GEM mappings to the other revision; present only when GEM files are installed */
   mappings?: MappingInfo[];
+  /**
+   * For an ICD-9-CM category the installed files do not list (they hold billable codes only):
+   * the codes listed under it, first ten
+   */
+  narrower?: Array<{ code: string; display: string; description: string }>;
 }
 
 export interface DetectedCode {
@@ -134,23 +139,25 @@ export class IcdCatalog {
   }
 
   /**
-   * Every reading of each query ("E11.9", "25000", "0DTJ4ZZ"): the systems it
-   * exists in, or, where it exists in none, the systems whose shape it has.
+   * Every reading of each query ("E11.9", "25000", "0DTJ4ZZ"), listed by system: a dotted query
+   * matches only codes with the dot in that place (823.2 is never procedure 82.32); an undotted
+   * one matches any system. Where it exists in none, the readings are the systems whose shape it has.
    */
   async lookup(queries: string[], system?: IcdSystem): Promise<Array<{ query: string; readings: CodeInfo[] }>> {
     const codes = queries.map(normalizeCode);
     const found = await this.fetchWithParents(codes);
     const pairs: Array<{ system: IcdSystem; code: string; q: number }> = [];
     codes.forEach((code, q) => {
-      let systems: IcdSystem[] = (found.get(code) ?? []).map((r) => r.system);
-      if (!systems.length) {
-        const written = queries[q]!.trim().toUpperCase();
-        systems = written.includes('.') ? systemsForWritten(written) : ALL_SYSTEMS.filter((s) => hasShape(s, code));
-      }
+      const written = queries[q]!.trim().toUpperCase();
+      const shaped = written.includes('.') ? systemsForWritten(written) : ALL_SYSTEMS.filter((s) => hasShape(s, code));
+      const known = new Set((found.get(code) ?? []).map((r) => r.system));
+      let systems = shaped.filter((s) => known.has(s));
+      if (!systems.length) systems = shaped;
       if (system) systems = systems.filter((s) => s === system);
       for (const s of systems) pairs.push({ system: s, code, q });
     });
     const infos = await this.describe(pairs);
+    await this.addNarrower(infos);
     return queries.map((query, q) => ({ query, readings: infos.filter((_, i) => pairs[i]!.q === q) }));
   }
 
@@ -159,16 +166,32 @@ export class IcdCatalog {
     if (!candidates.length) return [];
     // parents are fetched only for the codes kept
     const found = this.store ? await this.store.lookup(candidates.map((c) => c.code)) : new Map<string, CodeRecord[]>();
+    const under = this.store ? await this.store.icd9CodesUnder(categoryQueries(candidates, found), 1) : new Map<string, CodeRecord[]>();
     const knowledge: CodeKnowledge = {
       installed: this.installedSystems(),
       systemsOf: (code) => (found.get(code) ?? []).map((r) => r.system),
       billable: (system, code) => found.get(code)?.find((r) => r.system === system)?.billable ?? false,
+      categoryIn: (code) => [...new Set((under.get(code) ?? []).map((r) => r.system))],
     };
     const detections = resolveDetections(text, candidates, knowledge);
-    const pairs = detections.flatMap((d) => d.readings);
-    const infos = await this.describe(pairs);
-    let i = 0;
-    return detections.map((d) => ({ start: d.start, end: d.end, written: d.written, readings: d.readings.map(() => infos[i++]!) }));
+    // a note names few distinct codes, often many times: each is described once
+    const unique = new Map<string, { system: IcdSystem; code: string }>();
+    for (const d of detections) for (const r of d.readings) unique.set(`${r.system}:${r.code}`, r);
+    const infos = await this.describe([...unique.values()]);
+    await this.addNarrower(infos);
+    const byKey = new Map([...unique.keys()].map((k, i) => [k, infos[i]!]));
+    return detections.map((d) => ({ start: d.start, end: d.end, written: d.written, readings: d.readings.map((r) => byKey.get(`${r.system}:${r.code}`)!) }));
+  }
+
+  /** names unlisted ICD-9-CM categories by the codes under them */
+  private async addNarrower(infos: CodeInfo[]): Promise<void> {
+    const categories = infos.filter((i) => !i.known && i.installed && i.system.startsWith('icd9'));
+    if (!categories.length || !this.store) return;
+    const under = await this.store.icd9CodesUnder(categories.map((i) => i.code));
+    for (const info of categories) {
+      const codes = (under.get(info.code) ?? []).filter((r) => r.system === info.system).slice(0, 10);
+      if (codes.length) info.narrower = codes.map((r) => ({ code: r.code, display: displayCode(r.system, r.code), description: r.long }));
+    }
   }
 
   async search(query: string, opts: { limit?: number; systems?: IcdSystem[] } = {}): Promise<CodeInfo[]> {
@@ -187,4 +210,25 @@ export class IcdCatalog {
       parents: [],
     }));
   }
+}
+
+/** at most this many category look-ups per note: each is one query */
+const MAX_CATEGORY_QUERIES = 100;
+
+/**
+ * Candidates shaped like ICD-9-CM codes that no installed file lists, and that could stand in a
+ * code context (a cue, parentheses, a list): they may be categories whose codes the files list.
+ */
+function categoryQueries(candidates: Candidate[], found: Map<string, CodeRecord[]>): string[] {
+  const out = new Set<string>();
+  let prevEnd = -Infinity;
+  for (const c of candidates) {
+    const nearPrevious = c.start - prevEnd <= 12;
+    prevEnd = c.end;
+    if (out.size >= MAX_CATEGORY_QUERIES) break;
+    const listed = (found.get(c.code) ?? []).map((r) => r.system);
+    if (!c.systems.some((s) => s.startsWith('icd9') && !listed.includes(s))) continue;
+    if (c.cued || c.parenthesized || nearPrevious) out.add(c.code);
+  }
+  return [...out];
 }

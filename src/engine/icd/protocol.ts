@@ -1,12 +1,14 @@
 /**
  * ICD methods of the engine. Everything here is structured-cloneable.
  */
-import type { MethodSpec } from '../protocol';
+import type { MethodSpec } from '../methodSpec';
 import type { CodeInfo, DetectedCode } from './lookup';
 import type { IcdSystem } from './systems';
+import type { CodeVectorMethods } from './vectorProtocol';
 
 export type { CodeInfo, DetectedCode, MappingInfo, ParentInfo } from './lookup';
 export type { IcdSystem } from './systems';
+export type * from './vectorProtocol';
 
 export interface IcdStatus {
   installed: boolean;
@@ -21,7 +23,9 @@ export interface IcdStatus {
 
 export type IcdInstallSource = { kind: 'download'; urls: string[] } | { kind: 'folder'; path: string };
 
-export type IcdMethods = {
+export type IcdMethods = IcdCodeSetMethods & CodeVectorMethods;
+
+export type IcdCodeSetMethods = {
   /** every reading of each code (dotted or not); unknown codes come back with known: false */
   'icd.lookup': MethodSpec<{ codes: string[]; system?: IcdSystem }, { installed: boolean; results: Array<{ query: string; readings: CodeInfo[] }> }>;
   /** codes and descriptions matching as the user types */

@@ -111,6 +111,49 @@ function inResultOrder(records: Iterable<CodeRecord>): CodeRecord[] {
 
 const STOP_WORDS = new Set(['of', 'the', 'and', 'or', 'to', 'in', 'on', 'a', 'an', 'by', 'for', 'at', 'as']);
 
+const WORD = /[\p{L}\p{N}]+/gu;
+/** words of notes that no code description is chosen by */
+const NOTE_STOP_WORDS = new Set([...STOP_WORDS, 'is', 'are', 'was', 'were', 'be', 'been', 'has', 'had', 'have', 'pt', 'patient', 'patients', 'denies', 'reports', 'with']);
+const MAX_RANKING_TERMS = 32;
+/** a stem in more than this share of all descriptions fetches no candidates while a rarer one does */
+const COMMON_STEM_SHARE = 0.05;
+/** small stores are cheap to rank whole */
+const COMMON_STEM_MIN = 1000;
+
+/** case- and accent-insensitive, as the FTS table's unicode61 tokenizer with remove_diacritics */
+function fold(w: string): string {
+  return w.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+}
+
+/**
+ * The words of free text as FTS5 prefixes: stop words and single letters
+ * dropped, common suffixes cut ("diabetic" -> "diabet", "hypertension" ->
+ * "hypertens", "fractured" -> "fractur", at least four letters kept), at most
+ * 32, deduplicated. Quoted when used, so no text is FTS5 syntax.
+ */
+export function rankingStems(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(WORD)) {
+    const w = fold(m[0]).slice(0, 64);
+    if (NOTE_STOP_WORDS.has(w) || /^\p{L}$/u.test(w)) continue;
+    const stem = stemOf(w);
+    if (!out.includes(stem)) out.push(stem);
+    if (out.length >= MAX_RANKING_TERMS) break;
+  }
+  return out;
+}
+
+/** longest first; a cut must leave four letters */
+// no -ity: "community" cut to "commun" would find "communicating"
+const SUFFIXES = ['ations', 'ation', 'ically', 'ical', 'ions', 'ion', 'ies', 'ing', 'ive', 'ed', 'es', 'ic', 'al', 'ly', 's', 'y'];
+
+/** a light suffix cut for prefix matching: every form of a word keeps its stem as a prefix */
+function stemOf(w: string): string {
+  if (!/^\p{L}{5,}$/u.test(w)) return w;
+  for (const suffix of SUFFIXES) if (w.endsWith(suffix) && w.length - suffix.length >= 4) return w.slice(0, -suffix.length);
+  return w;
+}
+
 export interface SearchOptions {
   limit?: number;
   systems?: IcdSystem[];
@@ -118,6 +161,9 @@ export interface SearchOptions {
 
 export class IcdStore {
   private readonly cache = new Map<string, CodeRecord[]>();
+  private readonly underCache = new Map<string, CodeRecord[]>();
+  private readonly stemCountCache = new Map<string, number>();
+  private vocab: Promise<void> | undefined;
   private static readonly CACHE_LIMIT = 20000;
 
   private constructor(
@@ -183,6 +229,30 @@ export class IcdStore {
   }
 
   /**
+   * ICD-9-CM codes listed under each category code ("8232" -> 82320, 82321, 82322), at most
+   * `limit` per category: the CMS ICD-9-CM files list billable codes only, not their categories.
+   */
+  async icd9CodesUnder(categories: string[], limit = 50): Promise<Map<string, CodeRecord[]>> {
+    const out = new Map<string, CodeRecord[]>();
+    for (const c of new Set(categories)) {
+      const key = `${limit}:${c}`;
+      let list = this.underCache.get(key);
+      if (!list) {
+        const rows = await all<Row>(
+          this.db,
+          "SELECT system, code, billable, short, long FROM codes WHERE code > ? AND code < ? AND system IN ('icd9cm-dx', 'icd9cm-sg') ORDER BY system, code LIMIT ?",
+          [c, `${c}\u{ffff}`, limit],
+        );
+        list = rows.map(toRecord);
+        if (this.underCache.size >= IcdStore.CACHE_LIMIT) this.underCache.delete(this.underCache.keys().next().value as string);
+        this.underCache.set(key, list);
+      }
+      if (list.length) out.set(c, list);
+    }
+    return out;
+  }
+
+  /**
    * Codes starting with the query (when it looks like a code), then
    * descriptions matching every word as a prefix, shortest description first.
    */
@@ -224,6 +294,74 @@ export class IcdStore {
     return out;
   }
 
+  /**
+   * Descriptions holding a word that starts with each stem (an upper bound: a
+   * description with two such words counts twice), from a temporary fts5vocab
+   * table over the read-only store; remembered, as the store never changes.
+   */
+  private async stemCounts(stems: string[]): Promise<Map<string, number>> {
+    const missing = stems.filter((s) => !this.stemCountCache.has(s));
+    if (missing.length) {
+      this.vocab ??= run(this.db, "CREATE VIRTUAL TABLE IF NOT EXISTS temp.codes_vocab USING fts5vocab(main, 'codes_fts', 'row')");
+      await this.vocab;
+      for (const s of missing) {
+        const r = await all<{ n: number | null }>(this.db, 'SELECT sum(doc) AS n FROM temp.codes_vocab WHERE term >= ? AND term < ?', [s, `${s}\u{ffff}`]);
+        if (this.stemCountCache.size > 5000) this.stemCountCache.clear();
+        this.stemCountCache.set(s, r[0]?.n ?? 0);
+      }
+    }
+    return new Map(stems.map((s) => [s, this.stemCountCache.get(s) ?? 0]));
+  }
+
+  /** every record of one system, in code order (for embedding the code set) */
+  async records(system: IcdSystem): Promise<CodeRecord[]> {
+    const rows = await all<Row>(this.db, 'SELECT system, code, billable, short, long FROM codes WHERE system = ? ORDER BY code', [system]);
+    return rows.map(toRecord);
+  }
+
+  /**
+   * Codes whose descriptions share the most words with free text (a selected
+   * phrase, a diagnosis line), best first. Unlike search(), which wants every
+   * typed word, any word may match: the codes covering the most of the text's
+   * words come first, billable codes before headers, then by fit and BM25. Words
+   * match by their stem ("diabetic" finds "diabetes"); among codes covering as
+   * many words, the one with the fewest words the text does not mention.
+   */
+  async rankByWords(text: string, opts: SearchOptions = {}): Promise<Array<CodeRecord & { covered: number; terms: number }>> {
+    const limit = Math.max(1, Math.min(opts.limit ?? 50, 500));
+    const stems = rankingStems(text);
+    if (!stems.length) return [];
+    const systems = opts.systems?.length ? opts.systems : undefined;
+    const sysClause = systems ? ` AND c.system IN (${systems.map(() => '?').join(',')})` : '';
+    // candidates come from the selective stems: "right", "fracture" or "due" are in tens of thousands of
+    // descriptions and would make BM25 score them all; they still count in the coverage below
+    const counts = await this.stemCounts(stems);
+    const total = Object.values(this.meta.counts).reduce((n, c) => n + (c?.codes ?? 0), 0);
+    const common = Math.max(COMMON_STEM_SHARE * total, COMMON_STEM_MIN);
+    const present = stems.filter((s) => (counts.get(s) ?? 0) > 0);
+    if (!present.length) return [];
+    const selective = present.filter((s) => counts.get(s)! <= common);
+    const fetch = selective.length ? selective : present;
+    const match = fetch.map((s) => `"${s}"*`).join(' OR ');
+    // BM25 picks a generous cut inside FTS5; coverage re-ranks it here
+    const rows = await all<Row & { rank: number }>(
+      this.db,
+      `SELECT c.system, c.code, c.billable, c.short, c.long, f.rank AS rank
+       FROM (SELECT rowid, bm25(codes_fts, 1.0, 0.5) AS rank FROM codes_fts WHERE codes_fts MATCH ? ORDER BY rank LIMIT ?) f
+       JOIN codes c ON c.id = f.rowid WHERE 1${sysClause} ORDER BY f.rank, c.id`,
+      [match, systems ? Math.max(2000, limit * 20) : Math.max(400, limit * 8), ...(systems ?? [])],
+    );
+    const scored = rows.map((r, order) => {
+      const words = [...new Set((r.long.toLowerCase().match(WORD) ?? []).map(fold))].filter((w) => !NOTE_STOP_WORDS.has(w));
+      const covered = stems.filter((s) => words.some((w) => w.startsWith(s))).length;
+      // words of the description the text does not mention: fewer is a closer fit ("unspecified" is what the text leaves out anyway)
+      const extra = words.filter((w) => w !== 'unspecified' && !stems.some((s) => w.startsWith(s))).length;
+      return { r, order, covered, extra };
+    });
+    scored.sort((a, b) => b.covered - a.covered || b.r.billable - a.r.billable || a.extra - b.extra || a.order - b.order);
+    return scored.slice(0, limit).map(({ r, covered }) => ({ ...toRecord(r), covered, terms: stems.length }));
+  }
+
   /** GEM mappings from each (system, code); empty unless GEM files were installed */
   async mappings(pairs: Array<{ system: IcdSystem; code: string }>): Promise<GemRow[]> {
     if (!this.meta.gems || !pairs.length) return [];
@@ -241,6 +379,7 @@ export class IcdStore {
 
   close(): Promise<void> {
     this.cache.clear();
+    this.underCache.clear();
     return close(this.db);
   }
 

@@ -5,7 +5,7 @@
 import type { EngineHost } from '../host';
 import { embedTexts } from '../tasks/embed';
 import { modelEmbedder } from './modelEmbedder';
-import { createSearchHandlers } from './protocol';
+import { createSearchHandlers } from './handlers';
 
 export function createSearchDomain(host: EngineHost) {
   return createSearchHandlers(host, () => {

@@ -33,7 +33,16 @@ export interface InspectOptions {
   acceptVocabTxt?: boolean;
 }
 
-const pickleExtensions = ['.bin', '.pt', '.pth', '.ckpt', '.pkl'];
+export const pickleExtensions = ['.bin', '.pt', '.pth', '.ckpt', '.pkl'];
+
+/** Why pickle-only weights are refused, and the way out; shared with the Hub download, which refuses such repositories. */
+export function pickleOnlyMessage(holder: string, pickles: readonly string[]): string {
+  return (
+    `${holder} has only ${pickles.join(', ')}: PyTorch pickle files, which are refused because loading them can run arbitrary code. ` +
+    'If you trust its source, convert it once in Python with transformers: load it with the class it was saved from (e.g. AutoModelForMaskedLM.from_pretrained(folder)) ' +
+    'and call save_pretrained(folder, safe_serialization=True) to write model.safetensors.'
+  );
+}
 
 function readJson(path: string, what: string): unknown {
   const text = readRegularTextFile(path, `${what} in the model folder`);
@@ -100,12 +109,7 @@ export function inspectModelFolder(dir: string, opts: InspectOptions = {}): Mode
   if (!onnxPath && !safetensorsPath) {
     const pickles = [...files].filter((f) => pickleExtensions.some((e) => f.endsWith(e)));
     if (pickles.length) {
-      throw new EngineError(
-        'pickle-refused',
-        `The model folder has only ${pickles.join(', ')}: PyTorch pickle files, which are refused because loading them can run arbitrary code. ` +
-          'If you trust its source, convert it once in Python with transformers: load it with the class it was saved from (e.g. AutoModelForMaskedLM.from_pretrained(folder)) ' +
-          'and call save_pretrained(folder, safe_serialization=True) to write model.safetensors.',
-      );
+      throw new EngineError('pickle-refused', pickleOnlyMessage('The model folder', pickles));
     }
     throw new EngineError('missing-file', 'The model folder has neither model.safetensors nor onnx/model.onnx; it holds no weights the engine can load.');
   }

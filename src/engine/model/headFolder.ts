@@ -12,9 +12,10 @@ import { EngineError } from '../errors';
 import { notRegularFileReason, readRegularTextFile, somethingAt } from '../regularFile';
 import type { ModelConfig } from './config';
 import type { ModelFolder } from './folder';
-import { checkHeadSpec, headArchitectures, type ClassifierHeadSpec, type ClassifierTask, type HeadArchitecture, type HeadPooling } from './convert/classifierHead';
+import { checkHeadSpec, headArchitectures, headInputWidth, type ClassifierHeadSpec, type ClassifierTask, type HeadArchitecture, type HeadPooling } from './convert/classifierHead';
 import { CheckpointWeights } from './convert/checkpointWeights';
 import { writeSafetensors, type TensorToWrite } from './safetensors';
+import { lastLayerOutputs } from './hiddenStates';
 
 export const HEAD_FORMAT = 'cmb-head';
 export const HEAD_FORMAT_VERSION = 1;
@@ -44,6 +45,10 @@ export interface HeadConfigJson {
   activation?: string;
   norm_eps?: number;
   hidden_size: number;
+  /** linear and mlp: the encoder's last k layers, concatenated (default 1) */
+  layers?: number;
+  /** mlp: the dense layer's width */
+  mlp_hidden_size?: number;
   id2label: Record<string, string>;
   encoder: HeadEncoderRecord;
   created_by?: string;
@@ -60,6 +65,8 @@ export interface HeadFolder {
   task: ClassifierTask;
   labels: string[];
   spec: ClassifierHeadSpec;
+  /** the encoder outputs the head reads, concatenated in this order (hiddenStates.ts) */
+  inputs: string[];
   encoder: HeadEncoderRecord;
   createdBy?: string;
   metrics?: Record<string, unknown>;
@@ -94,7 +101,7 @@ function parseLabels(name: string, raw: unknown): string[] {
  * "bert." prefix on its pooler.
  */
 function checkTensors(name: string, w: CheckpointWeights, spec: ClassifierHeadSpec, labels: number): void {
-  const H = spec.hidden;
+  const H = headInputWidth(spec);
   const expect = (tensor: string, shape: number[], optional = false) => {
     if (!w.has(tensor)) {
       if (optional) return;
@@ -103,12 +110,15 @@ function checkTensors(name: string, w: CheckpointWeights, spec: ClassifierHeadSp
     try {
       w.get(tensor, shape);
     } catch (e) {
-      fail('corrupt-weights', name, e instanceof EngineError ? e.message.replace('config.json implies', `id2label (${labels} labels) and hidden_size ${H} imply`) : String(e));
+      fail('corrupt-weights', name, e instanceof EngineError ? e.message.replace('config.json implies', `id2label (${labels} labels)${spec.architecture === 'mlp' ? `, mlp_hidden_size ${spec.mlpHidden}` : ''} and hidden_size ${spec.hidden}${(spec.layers ?? 1) > 1 ? ` x ${spec.layers} layers` : ''} imply`) : String(e));
     }
   };
-  expect('classifier.weight', [labels, H]);
+  expect('classifier.weight', [labels, spec.architecture === 'mlp' ? spec.mlpHidden! : H]);
   expect('classifier.bias', [labels]);
-  if (spec.architecture === 'bert-pooler') {
+  if (spec.architecture === 'mlp') {
+    expect('dense.weight', [spec.mlpHidden!, H]);
+    expect('dense.bias', [spec.mlpHidden!]);
+  } else if (spec.architecture === 'bert-pooler') {
     const base = spec.poolerDense!;
     expect(`${base}.weight`, [H, H]);
     expect(`${base}.bias`, [H]);
@@ -158,6 +168,15 @@ export function inspectHeadFolder(dir: string, encoder: { config: ModelConfig; f
     fail('unsupported-model', name, `it reads hidden states of size ${hidden}, but this encoder's are ${encoder.config.hiddenSize}: the head belongs to a different encoder. Train it again on this one.`);
   }
   const labels = parseLabels(name, raw['id2label']);
+  const layers = raw['layers'] ?? 1;
+  if (typeof layers !== 'number' || !Number.isInteger(layers) || layers < 1) fail('bad-config', name, `config.json: "layers" must be a whole number, 1 or more; found ${JSON.stringify(layers)}.`);
+  if (layers > encoder.config.numHiddenLayers) {
+    fail('unsupported-model', name, `it reads the last ${layers} layers, but this encoder has ${encoder.config.numHiddenLayers}: the head belongs to a different encoder. Train it again on this one.`);
+  }
+  const mlpHidden = raw['mlp_hidden_size'];
+  if (architecture === 'mlp' && (typeof mlpHidden !== 'number' || !Number.isInteger(mlpHidden) || mlpHidden <= 0)) {
+    fail('bad-config', name, 'config.json: an "mlp" head needs "mlp_hidden_size", the width of its dense layer.');
+  }
   const activation = typeof raw['activation'] === 'string' ? raw['activation'] : 'gelu';
   const eps = typeof raw['norm_eps'] === 'number' ? raw['norm_eps'] : 1e-5;
   if (!somethingAt(weightsPath)) fail('missing-file', name, `the folder has no model.safetensors (the head's weights).`);
@@ -168,7 +187,8 @@ export function inspectHeadFolder(dir: string, encoder: { config: ModelConfig; f
     fail('corrupt-weights', name, e instanceof Error ? e.message : String(e));
   }
   const spec: ClassifierHeadSpec = {
-    task, architecture, pooling, hidden, activation, eps,
+    task, architecture, pooling, hidden, activation, eps, layers,
+    ...(architecture === 'mlp' ? { mlpHidden: mlpHidden as number } : {}),
     poolerDense: weights.has('bert.pooler.dense.weight') && !weights.has('pooler.dense.weight') ? 'bert.pooler.dense' : 'pooler.dense',
     denseBias: weights.has('head.dense.bias'),
     normBias: weights.has('head.norm.bias'),
@@ -194,6 +214,7 @@ export function inspectHeadFolder(dir: string, encoder: { config: ModelConfig; f
   }
   return {
     name, dir, configPath, weightsPath, task, labels, spec, encoder: record,
+    inputs: lastLayerOutputs(encoder.config.numHiddenLayers, layers),
     createdBy: typeof raw['created_by'] === 'string' ? raw['created_by'] : undefined,
     metrics: raw['metrics'] && typeof raw['metrics'] === 'object' ? (raw['metrics'] as Record<string, unknown>) : undefined,
     warning: warning && `Task head "${name}": ${warning}`,
@@ -258,7 +279,8 @@ export function inspectHeads(folder: ModelFolder): { heads: HeadFolder[]; proble
     },
   };
   for (const entry of readdirSync(root, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    if (!entry.isDirectory()) continue;
+    // a dot folder is a head being written or replaced (train/trainer.ts), not a head
+    if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
     try {
       heads.push(inspectHeadFolder(join(root, entry.name), encoder));
     } catch (e) {
@@ -279,6 +301,12 @@ export interface WriteHeadOptions {
   /** modernbert-head */
   activation?: string;
   normEps?: number;
+  /** linear and mlp: the encoder's last k layers, concatenated (default 1) */
+  layers?: number;
+  /** mlp: the dense layer's width */
+  mlpHiddenSize?: number;
+  /** write here instead of <encoder>/heads/<name> (a temporary folder renamed into place by the caller) */
+  dir?: string;
   /** tensors with transformers' names (classifier.weight, pooler.dense.weight, head.dense.weight, ...) */
   tensors: TensorToWrite[];
   createdBy: string;
@@ -297,7 +325,7 @@ export function checkHeadName(name: string): void {
 /** Writes a head folder (config.json with the encoder's fingerprint, model.safetensors); returns its directory. */
 export function writeHeadFolder(o: WriteHeadOptions): string {
   checkHeadName(o.name);
-  const dir = join(o.encoder.dir, HEADS_DIR, o.name);
+  const dir = o.dir ?? join(o.encoder.dir, HEADS_DIR, o.name);
   mkdirSync(dir, { recursive: true });
   const config: HeadConfigJson = {
     format: HEAD_FORMAT,
@@ -307,6 +335,8 @@ export function writeHeadFolder(o: WriteHeadOptions): string {
     ...(o.task === 'sequence' ? { pooling: o.pooling ?? 'cls' } : {}),
     ...(o.architecture === 'modernbert-head' ? { activation: o.activation ?? 'gelu', norm_eps: o.normEps ?? 1e-5 } : {}),
     hidden_size: o.encoder.config.hiddenSize,
+    ...(o.layers !== undefined && o.layers !== 1 ? { layers: o.layers } : {}),
+    ...(o.architecture === 'mlp' ? { mlp_hidden_size: o.mlpHiddenSize } : {}),
     id2label: Object.fromEntries(o.labels.map((l, i) => [String(i), l])),
     encoder: { model_type: o.encoder.config.modelType, hidden_size: o.encoder.config.hiddenSize, fingerprint: encoderFingerprint(o.encoder) },
     created_by: o.createdBy,

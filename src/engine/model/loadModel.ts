@@ -10,18 +10,20 @@ import { ensureOnnx, isConvertedFile } from './convert/convert';
 import { probeSession } from './probe';
 import { loadTokenizerFromFolder } from '../text/loadTokenizer';
 import { effectiveWindowTokens, makeWindows } from '../text/windows';
-import { createSession } from './session';
+import { createSession, type CreateSessionOptions } from './session';
 import { choosePrecision, type PrecisionChoice } from './precisionChoice';
 import { runWindows, type HeadSession } from './runner';
 import { inspectHeads, type HeadFolder } from './headFolder';
 import { ensureHeadOnnx } from './convert/headGraph';
 import { EngineError } from '../errors';
-import type { Progress } from '../protocol';
+import type { Progress } from '../progress';
 
 export interface LoadOptions {
   onProgress?(p: Progress): void;
   signal?: AbortSignal;
   log?(level: 'info' | 'warn' | 'error', message: string): void;
+  /** for tests: replaces InferenceSession.create for the encoder (a GPU that fails on its first run) */
+  createSession?: CreateSessionOptions['create'];
 }
 
 export async function loadModel(dir: string, settings: EngineSettings, opts: LoadOptions = {}): Promise<LoadedModel> {
@@ -56,7 +58,16 @@ export async function loadModel(dir: string, settings: EngineSettings, opts: Loa
   };
   const tokenizer = await loadTokenizerFromFolder(dir);
   opts.onProgress?.({ message: 'Starting the inference session' });
-  const sessionOptions = { provider: settings.executionProvider, threads: settings.threads, log: opts.log };
+  const limitsFor = (s: { inputNames: readonly string[] }) => ({ vocabSize: config.vocabSize, maxPositions: config.maxPositionEmbeddings, inputNames: s.inputNames as string[] });
+  const sessionOptions = {
+    provider: settings.executionProvider,
+    threads: settings.threads,
+    log: opts.log,
+    create: opts.createSession,
+    // the probe through a GPU session once, so a GPU that fails on its first kernels (or gives NaN) falls back now, not in a feature;
+    // the CPU after it then loads the CPU's own variant (fileFor('cpu')), not the GPU's float16 file
+    firstRun: (s: Awaited<ReturnType<typeof createSession>>['session']) => probeSession(s, lastPath, config, tokenizer, limitsFor(s)),
+  };
   let opened: Awaited<ReturnType<typeof createSession>>;
   try {
     opened = await createSession(fileFor, sessionOptions);
@@ -71,12 +82,14 @@ export async function loadModel(dir: string, settings: EngineSettings, opts: Loa
   const precision = chosen.get(onnxPath) ?? { precision: 'fp32', reason: 'fp32' };
   opts.log?.('info', `Running the ${precision.precision} model (${precision.reason}).`);
   const batchTokens = settings.batchTokens ?? defaultEngineSettings.batchTokens!;
-  const limits = { vocabSize: config.vocabSize, maxPositions: config.maxPositionEmbeddings, inputNames: session.inputNames };
-  try {
-    await probeSession(session, onnxPath, config, tokenizer, limits);
-  } catch (e) {
-    await session.release();
-    throw e;
+  // the CPU is the chain's last provider and gets no first-run check: its probe failing is the model's fault
+  if (provider === 'cpu') {
+    try {
+      await probeSession(session, onnxPath, config, tokenizer, limitsFor(session));
+    } catch (e) {
+      await session.release();
+      throw e;
+    }
   }
   const { heads, problems } = inspectHeads(folder);
   for (const p of problems) opts.log?.('warn', `${p.message} The head is skipped.`);
@@ -130,7 +143,7 @@ export async function loadModel(dir: string, settings: EngineSettings, opts: Loa
     heads: info.taskHeads,
     run: async (windows, outputs, signal, runOpts) => {
       const head = runOpts?.head !== undefined ? await headSession(runOpts.head) : undefined;
-      return runWindows(session, windows, outputs, { batchSize: settings.batchSize, batchTokens, padId: tokenizer.padId, limits, signal, head });
+      return runWindows(session, windows, outputs, { batchSize: settings.batchSize, batchTokens, padId: tokenizer.padId, limits: limitsFor(session), signal, head });
     },
     dispose: async () => {
       const opened = await Promise.allSettled(headSessions.values());
@@ -141,8 +154,17 @@ export async function loadModel(dir: string, settings: EngineSettings, opts: Loa
 }
 
 async function openHeadSession(head: HeadFolder, settings: EngineSettings, provider: ExecutionProviderName, log: LoadOptions['log']): Promise<HeadSession> {
-  const { onnxPath } = ensureHeadOnnx(head, { cacheDir: settings.cacheDir });
-  // the encoder's provider: the head reads its output without a copy between devices
-  const { session } = await createSession(onnxPath, { provider, threads: settings.threads, log });
-  return { name: head.name, session, hidden: head.spec.hidden };
+  const open = async (force: boolean) => {
+    const { onnxPath } = ensureHeadOnnx(head, { cacheDir: settings.cacheDir, force });
+    // the encoder's provider: the head reads its output without a copy between devices
+    return (await createSession(onnxPath, { provider, threads: settings.threads, log })).session;
+  };
+  let session = await open(false);
+  // a head on the last k layers names encoder outputs by layer number: a cached graph made beside an encoder of another depth is rebuilt
+  const expected = [...head.inputs, 'attention_mask'];
+  if (session.inputNames.length !== expected.length || !expected.every((n) => session.inputNames.includes(n))) {
+    await session.release();
+    session = await open(true);
+  }
+  return { name: head.name, session, hidden: head.spec.hidden, inputs: head.inputs };
 }

@@ -27,6 +27,8 @@ export interface HeadSession {
   session: ort.InferenceSession;
   /** the hidden size the head reads */
   hidden: number;
+  /** the encoder outputs it reads (last_hidden_state, and hidden_states.<i> for a head on the last k layers) */
+  inputs: readonly string[];
 }
 
 /** Lets queued messages (a cancel) in between batches: session.run holds the thread while it computes. */
@@ -58,10 +60,13 @@ export async function runWindows(
 ): Promise<Array<Record<string, TensorOut>>> {
   const head = opts.head;
   // with a head, logits come from it and the encoder gives the hidden states it reads
-  const encoderOutputs = head ? [...new Set([...outputs.filter((n) => n !== 'logits'), 'last_hidden_state'])] : outputs;
+  const encoderOutputs = head ? [...new Set([...outputs.filter((n) => n !== 'logits'), ...head.inputs])] : outputs;
   for (const name of encoderOutputs) {
     if (!session.outputNames.includes(name)) {
-      throw new EngineError('unsupported-model', `The model has no "${name}" output (it has ${session.outputNames.join(', ')}).`);
+      if (head?.inputs.includes(name) && name !== 'last_hidden_state') {
+        throw new EngineError('unsupported-model', `Task head "${head.name}" reads the encoder's last ${head.inputs.length} layers, but this model's ONNX file has no "${name}" output: convert the model again (Clinical: Convert Model to ONNX, or cmb convert --force), or use a head trained on the last layer only.`);
+      }
+      throw new EngineError('unsupported-model', `The model has no "${name}" output (it has ${session.outputNames.filter((n) => !n.startsWith('hidden_states.')).join(', ')}).`);
     }
   }
   const results: Array<Record<string, TensorOut>> = new Array(windows.length);
@@ -81,11 +86,15 @@ export async function runWindows(
     const feeds = feedsFor(batch, session.inputNames);
     const out: Record<string, ort.Tensor> = { ...(await session.run(feeds, encoderOutputs as string[])) };
     if (head && outputs.includes('logits')) {
-      const hidden = out['last_hidden_state']!;
-      if (hidden.dims[2] !== head.hidden) {
-        throw new EngineError('unsupported-model', `Task head "${head.name}" reads hidden states of size ${head.hidden}, but the encoder produces ${hidden.dims[2]}.`);
+      const headFeeds: Record<string, ort.Tensor> = { attention_mask: feeds['attention_mask']! };
+      for (const name of head.inputs) {
+        const hidden = out[name]!;
+        if (hidden.dims[2] !== head.hidden) {
+          throw new EngineError('unsupported-model', `Task head "${head.name}" reads hidden states of size ${head.hidden}, but the encoder produces ${hidden.dims[2]}.`);
+        }
+        headFeeds[name] = hidden;
       }
-      const headOut = await head.session.run({ last_hidden_state: hidden, attention_mask: feeds['attention_mask']! }, ['logits']);
+      const headOut = await head.session.run(headFeeds, ['logits']);
       out['logits'] = headOut['logits']!;
     }
     indices.forEach((windowIndex, b) => {

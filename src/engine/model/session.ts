@@ -7,6 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 // must come before onnxruntime-node: it switches the library's telemetry off
 import './telemetryOff';
+// must come before onnxruntime-node: it picks the CUDA-ready runtime when one is set up
+import './gpu/useProvisionedRuntime';
 import * as ort from 'onnxruntime-node';
 import { EngineError } from '../errors';
 import { requireRegularFile } from '../regularFile';
@@ -14,6 +16,8 @@ import { clampThreads, defaultThreads } from './threads';
 import type { ExecutionProviderName, ProviderSetting } from '../coreProtocol';
 import { GraphBuilder } from './convert/graphBuilder';
 import { encodeModel, OnnxDataType } from './convert/onnxModel';
+import { providerLibraryDir } from './gpu/ortRuntime';
+import { defaultRoots, findIn, loaderSearchDirs } from './gpu/libraryPaths';
 
 export interface SessionChoice {
   session: ort.InferenceSession;
@@ -65,6 +69,20 @@ export function webgpuUnavailableReason(platform = process.platform, env = proce
   return dirs.some((d) => fs.existsSync(path.join(d, 'libvulkan.so.1'))) ? undefined : 'no Vulkan loader (libvulkan.so.1) is installed, which WebGPU needs on Linux';
 }
 
+/**
+ * On Linux, onnxruntime looks for the CUDA provider beside the libonnxruntime
+ * it runs from; the npm package does not ship it (its installer fetches it,
+ * and a VSIX never runs installers). Without it, say how to set it up rather
+ * than pass on a loader error.
+ */
+export function cudaUnavailableReason(platform = process.platform, dir?: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (platform !== 'linux') return undefined;
+  if (!findIn('libcuda.so.1', loaderSearchDirs(defaultRoots(env)))) return 'no NVIDIA driver (libcuda.so.1) is installed';
+  const where = dir ?? providerLibraryDir();
+  const missing = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'].filter((f) => !fs.existsSync(path.join(where, f)));
+  return missing.length ? 'the CUDA provider libraries are not set up (run "Clinical: Set Up GPU Acceleration", or cmb gpu --install)' : undefined;
+}
+
 export interface CreateSessionOptions {
   provider: ProviderSetting;
   /** 0: one thread per physical core (defaultThreads) */
@@ -74,6 +92,12 @@ export interface CreateSessionOptions {
   spinning?: boolean;
   /** for tests: replaces InferenceSession.create */
   create?: (model: string | Uint8Array, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession>;
+  /**
+   * A first small run on a GPU session: a GPU can create a session and still
+   * fail when kernels first launch (driver, memory, an unsupported card). A
+   * failure here moves on to the next provider, like a failed creation.
+   */
+  firstRun?: (session: ort.InferenceSession) => Promise<void>;
 }
 
 /**
@@ -130,10 +154,10 @@ export async function createSession(fileFor: ModelFileFor, opts: CreateSessionOp
   const chain = providerChain(opts.provider);
   let onnxPath = typeof fileFor === 'string' ? fileFor : '';
   for (const provider of chain) {
-    const missing = provider === 'webgpu' && !opts.create ? webgpuUnavailableReason() : undefined;
+    const missing = opts.create ? undefined : provider === 'webgpu' ? webgpuUnavailableReason() : provider === 'cuda' ? cudaUnavailableReason() : undefined;
     if (missing) {
       failures.push({ provider, reason: missing });
-      opts.log?.('warn', `Execution provider webgpu skipped: ${missing}.`);
+      opts.log?.('warn', `Execution provider ${provider} skipped: ${missing}.`);
       continue;
     }
     const options: ort.InferenceSession.SessionOptions = {
@@ -147,6 +171,7 @@ export async function createSession(fileFor: ModelFileFor, opts: CreateSessionOp
       options.intraOpNumThreads = threads;
       options.interOpNumThreads = 1;
     }
+    let session: ort.InferenceSession;
     try {
       if (typeof fileFor !== 'string') {
         // a GPU provider that cannot load gets no variant converted for it
@@ -155,15 +180,27 @@ export async function createSession(fileFor: ModelFileFor, opts: CreateSessionOp
       }
       // onnxruntime would block on a pipe and read a device without end
       if (!opts.create) requireRegularFile(onnxPath, `The ONNX file ${onnxPath}`);
-      const session = await create(onnxPath, options);
-      opts.log?.('info', `Inference session on ${provider}.`);
-      return { session, provider, failures, onnxPath, threads };
+      session = await create(onnxPath, options);
     } catch (e) {
       if (e instanceof EngineError && e.code !== 'provider-failed') throw e;
       const reason = shortReason(e);
       failures.push({ provider, reason });
       opts.log?.('warn', `Execution provider ${provider} did not load: ${reason}`);
+      continue;
     }
+    if (provider !== 'cpu' && opts.firstRun) {
+      try {
+        await opts.firstRun(session);
+      } catch (e) {
+        const reason = `it loaded but failed on its first run: ${shortReason(e)}`;
+        failures.push({ provider, reason });
+        opts.log?.('warn', `Execution provider ${provider} ${reason}`);
+        await session.release().catch(() => undefined);
+        continue;
+      }
+    }
+    opts.log?.('info', `Inference session on ${provider}.`);
+    return { session, provider, failures, onnxPath, threads };
   }
   // a file onnxruntime cannot parse fails on every provider: say so first, not as the last of three provider reasons
   const damaged = failures.map((f) => damagedOnnxReason(f.reason)).find((r) => r !== undefined);
@@ -189,7 +226,7 @@ export async function firstLoadingProvider(setting: ProviderSetting, create: Cre
   // a missing CUDA library is an answer here, not something for stderr
   ort.env.logLevel = 'fatal';
   for (const provider of chain.slice(0, -1)) {
-    if (provider === 'webgpu' && webgpuUnavailableReason()) continue;
+    if (provider === 'webgpu' ? webgpuUnavailableReason() : provider === 'cuda' ? cudaUnavailableReason() : undefined) continue;
     try {
       await (await create(tinyModelBytes(), { executionProviders: [provider], logSeverityLevel: 3 })).release();
       return provider;

@@ -6,6 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { seededUniform } from '../seededRandom';
 import { writeSafetensors, type TensorToWrite } from './safetensors';
 
 export type TestArch = 'bert' | 'modernbert';
@@ -65,18 +66,6 @@ export interface TestModelFiles {
   configPath: string;
   safetensorsPath: string;
   config: Record<string, unknown>;
-}
-
-/** mulberry32: small, fast, and the same on every platform */
-function seededUniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** a normal(0, std) generator (Box-Muller), seeded per tensor so tensors do not depend on generation order */

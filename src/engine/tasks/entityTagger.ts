@@ -190,7 +190,8 @@ export class EntityTagger {
       lexiconSpans.map((s): Sourced => ({ start: s.start, end: s.end, type: s.type, score: 1, source: 'lexicon' })),
       p.merge ?? 'modelFirst',
     );
-    const assertion = new AssertionContext(p.text, { windowWords: p.windowWords });
+    // a model span may split a word written without spaces (CJK): its whole words are asserted
+    const assertion = new AssertionContext(p.text, { windowWords: p.windowWords, midWord: 'widen' });
     const spans = merged.map((s): EntitySpan => {
       const a = assertion.assert(s.start, s.end);
       return {
@@ -221,16 +222,26 @@ export class EntityTagger {
       }
       throw e;
     }
-    if (model.info.demo && !allowDemo) {
-      return { use: 'demo', notice: `The loaded model (${model.info.name}) is a demo or random-weight checkpoint, so model entities are off; lexicon terms are still highlighted.` };
-    }
+    const demoModel = { use: 'demo' as const, notice: `The loaded model (${model.info.name}) is a demo or random-weight checkpoint, so model entities are off; lexicon terms are still highlighted.` };
     let head: TaskHead | undefined;
     try {
       head = chooseTaskHead(model, 'token', headName);
     } catch (e) {
+      if (model.info.demo && !allowDemo) return demoModel;
       // a misnamed or ambiguous head is a setting to fix, not a reason to stop lexicon highlighting
       if (e instanceof EngineError) return { use: 'no-token-head', notice: `${e.message} Lexicon terms are still highlighted.` };
       throw e;
+    }
+    if (model.info.demo && !allowDemo) {
+      // A head the user trained (a folder without the random-weight flag) learned something even on a demo
+      // encoder's features: run it, and say what it stands on.
+      if (!head?.name || head.demo) return demoModel;
+      return {
+        model,
+        head,
+        use: 'used',
+        notice: `The token head "${head.name}" runs on a demo (random-weight) encoder: its entities show what it learned from your labels on random features, not what a real model would find.`,
+      };
     }
     if (!head) {
       return { use: 'no-token-head', notice: `The loaded model (${model.info.name}) has no token-classification head. ${HOW_TO_GET_A_TOKEN_HEAD}` };

@@ -8,17 +8,19 @@
  * the rest of a line after " #". When a term appears in two files, the file
  * that sorts first by name keeps it.
  *
- * Matching is case-insensitive (per UTF-16 unit, so offsets never move), treats
+ * Matching is case-insensitive (per UTF-16 unit, so offsets never move) except
+ * for sources marked exactCase (the built-in lexicon's abbreviations), treats
  * any run of whitespace in the note as one space (so "chest  pain" and a term
  * split over a line break still match), and accepts a match only on word
  * boundaries (no letter or digit right before or after). Among matches, the
  * leftmost wins, then the longest; kept matches never overlap. All terms share
  * one Aho-Corasick automaton, stored in flat typed arrays so 100k terms stay
- * compact.
+ * compact. Context rules (lexiconRules.ts), when given, drop matches last.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { EngineError } from '../errors';
+import { applyContextRules, ruleIndex, type ContextRule } from './lexiconRules';
 
 export interface LexiconMatch {
   start: number;
@@ -29,6 +31,8 @@ export interface LexiconMatch {
 export interface LexiconSource {
   type: string;
   terms: readonly string[];
+  /** match these terms only with the case written ("MI", not "mi" for miles); default: any case */
+  exactCase?: boolean;
 }
 
 const WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
@@ -75,24 +79,38 @@ export class Lexicon {
   private readonly outType: Int32Array;
   /** nearest node on the failure chain with an output (-1: none) */
   private readonly outLink: Int32Array;
+  /** terms matched only with the case written: node -> the forms written */
+  private readonly exactForms: Map<number, string[]>;
 
-  constructor(sources: readonly LexiconSource[]) {
+  /** context rules by term as written (lexiconRules.ts) */
+  private readonly rules: Map<string, ContextRule[]>;
+
+  constructor(sources: readonly LexiconSource[], options: { rules?: readonly ContextRule[] } = {}) {
+    this.rules = ruleIndex(options.rules ?? []);
     const types: string[] = [];
-    const entries: Array<{ term: string; type: number }> = [];
+    const entries: Array<{ term: string; type: number; written?: string }> = [];
     let totalChars = 0;
     for (const src of sources) {
+      let type = types.indexOf(src.type);
+      if (type < 0) {
+        type = types.length;
+        types.push(src.type);
+      }
       for (const raw of src.terms) {
         const term = normalizeTerm(raw);
         if (!term) continue;
-        entries.push({ term, type: types.length });
+        entries.push({ term, type, written: src.exactCase ? raw.trim().replace(/\s+/g, ' ') : undefined });
         totalChars += term.length;
       }
-      types.push(src.type);
     }
     // Sorted terms build the trie without any lookup: each term shares its
     // prefix with the previous one, and children arrive in code order. Ties
-    // sort by source, so the first file keeps a duplicate term.
+    // sort by source, so the first file keeps a duplicate term. A term listed
+    // in any case anywhere matches in any case; otherwise each written form
+    // is kept for the case check.
     entries.sort((x, y) => (x.term < y.term ? -1 : x.term > y.term ? 1 : x.type - y.type));
+    const anyCase = new Set<string>();
+    for (const e of entries) if (e.written === undefined) anyCase.add(e.term);
     const cap = totalChars + 1;
     const nodeCode = new Uint16Array(cap);
     const firstChild = new Int32Array(cap).fill(-1);
@@ -104,8 +122,12 @@ export class Lexicon {
     let nodes = 1;
     let count = 0;
     let prev = '';
-    for (const { term, type } of entries) {
-      if (term === prev) continue;
+    const exact = new Map<number, string[]>();
+    for (const { term, type, written } of entries) {
+      if (term === prev) {
+        if (written !== undefined && !anyCase.has(term)) exact.get(path[term.length]!)?.push(written);
+        continue;
+      }
       let shared = 0;
       while (shared < prev.length && shared < term.length && prev.charCodeAt(shared) === term.charCodeAt(shared)) shared++;
       let n = path[shared]!;
@@ -120,9 +142,11 @@ export class Lexicon {
       }
       termLen[n] = term.length;
       termType[n] = type;
+      if (written !== undefined && !anyCase.has(term)) exact.set(n, [written]);
       count++;
       prev = term;
     }
+    this.exactForms = exact;
     this.types = types;
     this.termCount = count;
     // compact sibling lists into CSR arrays, children sorted by code already
@@ -211,7 +235,7 @@ export class Lexicon {
       for (let o = this.outLen[n]! > 0 ? n : this.outLink[n]!; o >= 0; o = this.outLink[o]!) {
         const len = this.outLen[o]!;
         const s = i + 1 - len;
-        if (len > bestLen[s]! && this.onBoundaries(text, pos[s]!, pos[i]! + 1)) {
+        if (len > bestLen[s]! && this.onBoundaries(text, pos[s]!, pos[i]! + 1) && this.caseFits(o, text, codes, pos, s, len)) {
           bestLen[s] = len;
           bestType[s] = this.outType[o]!;
         }
@@ -224,7 +248,20 @@ export class Lexicon {
       out.push({ start: pos[s]!, end: pos[s + len - 1]! + 1, type: this.types[bestType[s]!]! });
       s += len - 1;
     }
-    return out;
+    return applyContextRules(text, out, this.rules);
+  }
+
+  /** an exact-case term matches only where the note has one of its written forms */
+  private caseFits(node: number, text: string, codes: Uint16Array, pos: Int32Array, s: number, len: number): boolean {
+    const forms = this.exactForms.get(node);
+    if (!forms) return true;
+    return forms.some((form) => {
+      for (let k = 0; k < len; k++) {
+        // collapsed whitespace already matched the term's single space
+        if (codes[s + k] !== 32 && text.charCodeAt(pos[s + k]!) !== form.charCodeAt(k)) return false;
+      }
+      return true;
+    });
   }
 
   private onBoundaries(text: string, start: number, end: number): boolean {

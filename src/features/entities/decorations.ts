@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import type { EntitySpan } from '../../engine/tasks/protocol';
 
-export const COLOURED_TYPES = ['problem', 'test', 'treatment', 'drug'] as const;
+export const COLOURED_TYPES = ['problem', 'test', 'treatment', 'drug', 'procedure', 'anatomy'] as const;
 
 type Status = 'plain' | 'negated' | 'uncertain';
 

@@ -20,6 +20,8 @@ export const ENTITIES_VIEW = 'clinicalModernbert.entities';
 export interface EntityFeatures {
   /** tag every visible note again, e.g. after a model was loaded */
   refresh(): void;
+  /** the entities of the note's current version: the last result when current, else tagged now; undefined if tagging failed */
+  entitiesOf(doc: vscode.TextDocument): Promise<EntitySpan[] | undefined>;
 }
 
 interface DocResult {
@@ -120,8 +122,10 @@ export function registerEntityFeatures(ctx: Ctx): EntityFeatures {
       return;
     }
     try {
-      const info = await ctx.client.request('lexicon.load', { folder: resolved });
+      // a user's folder replaces the built-in lexicon; the setting turns the built-in one off
+      const info = await ctx.client.request('lexicon.load', { folder: resolved, builtIn: settings.defaultLexicon });
       if (resolved) ctx.log('info', `Lexicon: ${info.terms} terms, types ${info.types.join(', ')}.`);
+      else if (info.builtIn) ctx.log('info', `Built-in clinical lexicon: ${info.terms} terms, types ${info.types.join(', ')}.`);
       for (const s of info.skipped) ctx.log('warn', `Lexicon file skipped: ${s}`);
     } catch (e) {
       ctx.log('error', (e as Error).message);
@@ -185,7 +189,7 @@ export function registerEntityFeatures(ctx: Ctx): EntityFeatures {
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!affects(e, 'entities', 'lexiconFolder')) return;
-      const lexiconChanged = affects(e, 'lexiconFolder');
+      const lexiconChanged = affects(e, 'lexiconFolder', 'entities.defaultLexicon');
       const wasEnabled = settings.enabled;
       settings = readEntitySettings();
       if (settings.enabled !== wasEnabled) enabled = settings.enabled;
@@ -230,6 +234,16 @@ export function registerEntityFeatures(ctx: Ctx): EntityFeatures {
     refresh: () => {
       noticesShown.clear();
       tagVisible();
+    },
+    entitiesOf: async (doc) => {
+      const current = () => {
+        const r = results.get(doc.uri.toString());
+        return r && r.version === doc.version ? r.spans : undefined;
+      };
+      const have = current();
+      if (have) return have;
+      await scheduler.now(tagged(doc));
+      return current();
     },
   };
 }

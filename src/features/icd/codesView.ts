@@ -43,7 +43,9 @@ export class CodesInNoteView implements vscode.TreeDataProvider<Node>, vscode.Di
     if (n.kind === 'message') return new vscode.TreeItem(n.text);
     const best = n.code.readings[0]!;
     const item = new vscode.TreeItem(best.display);
-    item.description = best.description ?? `${best.systemName} (code set not installed)`;
+    item.description =
+      best.description ??
+      (best.narrower?.length ? `${best.systemName} category (${best.narrower.map((c) => c.display).join(', ')})` : `${best.systemName} (${best.installed ? 'not in the installed code set' : 'code set not installed'})`);
     const others = n.code.readings.slice(1).map((r) => `${r.systemName} ${r.display}`);
     item.tooltip = `${best.systemName}${best.billable === false ? ', header (not billable)' : ''}${others.length ? `\nAlso: ${others.join(', ')}` : ''}`;
     item.command = { command: REVEAL_COMMAND, title: 'Show in Note', arguments: [n.uri, n.code.start, n.code.end] };

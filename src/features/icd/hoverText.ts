@@ -15,9 +15,19 @@ function escape(s: string): string {
 
 function one(r: CodeInfo): string {
   const lines: string[] = [];
-  const status = r.known ? (r.billable ? 'billable code' : 'header, not billable') : r.installed ? 'not in the installed code set' : 'code set not installed';
+  const status = r.known
+    ? r.billable
+      ? 'billable code'
+      : 'header, not billable'
+    : r.narrower?.length
+      ? 'category, not billable'
+      : r.installed
+        ? 'not in the installed code set'
+        : 'code set not installed';
   lines.push(`**${escape(r.display)}** · ${escape(r.systemName)} · _${status}_`);
   if (r.description) lines.push('', escape(r.description));
+  // the CMS ICD-9-CM files list billable codes only: a category is shown by the codes under it
+  if (r.narrower?.length) lines.push('', `Codes under it: ${r.narrower.map((n) => `${escape(n.display)} ${escape(n.description)}`).join('; ')}`);
   if (r.parents.length) lines.push('', r.parents.map((p) => `${escape(p.display)} ${escape(p.description)}`).join(' → '));
   if (r.mappings?.length) {
     const maps = r.mappings.map((m) => `${m.approximate ? '≈ ' : ''}${escape(m.systemName)} **${escape(m.display)}**${m.description ? ` ${escape(m.description)}` : ''}${m.combination ? ' _(with other codes)_' : ''}`);

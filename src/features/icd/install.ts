@@ -6,6 +6,7 @@ import { effectiveCodesetsFolder, noticeOnce } from '../workspaceTrust';
 import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
 import { EngineError } from '../../engine/errors';
+import { withCancellableProgress } from '../cancellableProgress';
 import type { IcdInstallSource, IcdStatus } from '../../engine/icd/protocol';
 import { SECTION, readIcdSettings } from '../../config';
 
@@ -17,23 +18,7 @@ function summary(s: IcdStatus): string {
 export async function installCodeSets(ctx: Ctx, source: IcdInstallSource, onInstalled: () => void): Promise<IcdStatus | undefined> {
   const title = source.kind === 'download' ? 'Installing ICD code sets' : 'Installing ICD code sets from a folder';
   try {
-    const status = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
-      const controller = new AbortController();
-      const sub = token.onCancellationRequested(() => controller.abort());
-      let done = 0;
-      try {
-        return await ctx.client.request('icd.install', source, {
-          signal: controller.signal,
-          onProgress: (p) => {
-            const increment = p.fraction !== undefined ? Math.max(0, p.fraction * 100 - done) : undefined;
-            if (p.fraction !== undefined) done = Math.max(done, p.fraction * 100);
-            progress.report({ message: p.message, increment });
-          },
-        });
-      } finally {
-        sub.dispose();
-      }
-    });
+    const status = await withCancellableProgress(title, (signal, report) => ctx.client.request('icd.install', source, { signal, onProgress: report }));
     onInstalled();
     ctx.log('info', `ICD code sets installed: ${summary(status)}.`);
     for (const w of status.warnings ?? []) ctx.log('warn', w);

@@ -3,7 +3,11 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
 import { SECTION } from '../../config';
 import { EngineError } from '../../engine/errors';
+import { withCancellableProgress } from '../cancellableProgress';
 import type { ModelManager } from './manager';
+import { listDownloadedModels } from '../../engine/model/download/manifest';
+import { fallbackLines } from './gpuReportText';
+import { runDetails } from './runSettingsText';
 
 function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -28,11 +32,9 @@ async function showModelInfo(ctx: Ctx, models: ModelManager): Promise<void> {
   const items: vscode.QuickPickItem[] = [
     { label: info.name, description: info.demo ? 'demo model: random weights' : info.architectures.join(', '), detail: info.path },
     { label: `Architecture: ${info.architecture}`, description: `${info.layers} layers, hidden ${info.hidden}, ${info.heads} heads, intermediate ${info.intermediate}` },
-    { label: `Execution provider: ${info.provider}`, description: info.providerFailures.map((f) => `${f.provider} unavailable`).join(', ') },
-    {
-      label: `Precision: ${info.precision ?? 'fp32'}`,
-      description: `${info.precisionReason ?? ''}${info.threads ? `; ${info.threads} threads` : ''}${info.batchTokens ? `; batches of up to ${info.batchTokens} tokens` : ''}`,
-    },
+    { label: `Execution provider: ${info.provider}`, description: info.providerFailures.map((f) => `${f.provider} unavailable`).join(', '), detail: fallbackLines(info).join('; ') || undefined },
+    { label: `Precision: ${info.precision ?? 'fp32'}`, description: runDetails(info) },
+    { label: '$(circuit-board) Set up GPU acceleration...', description: info.provider === 'cpu' ? 'CUDA or WebGPU' : undefined },
     { label: `Vocabulary: ${info.vocabSize}`, description: `max positions ${info.maxPositions}, window ${info.windowTokens} tokens` },
     { label: `Outputs: ${info.outputs.join(', ')}`, description: info.labels.length ? `labels: ${info.labels.join(', ')}` : '' },
     { label: '$(folder-opened) Choose another model folder...', alwaysShow: true },
@@ -40,19 +42,47 @@ async function showModelInfo(ctx: Ctx, models: ModelManager): Promise<void> {
   ];
   const pick = await vscode.window.showQuickPick(items, { title: 'Clinical ModernBERT: model', placeHolder: 'Model details' });
   if (pick?.label.includes('Choose another')) await vscode.commands.executeCommand('clinicalModernbert.chooseModelFolder');
+  if (pick?.label.includes('Set up GPU')) await vscode.commands.executeCommand('clinicalModernbert.setUpGpu');
   if (pick?.label.includes('Show log')) ctx.output.show();
 }
 
+/** Downloaded models first, then Download and Browse: a model folder is rarely typed by hand. */
 async function chooseFolder(ctx: Ctx, models: ModelManager): Promise<void> {
-  const picked = await vscode.window.showOpenDialog({
-    canSelectFolders: true,
-    canSelectFiles: false,
-    canSelectMany: false,
-    openLabel: 'Use this model',
-    title: 'Model folder (config.json, tokenizer.json, model.safetensors or onnx/model.onnx)',
-  });
-  if (!picked?.[0]) return;
-  await vscode.workspace.getConfiguration(SECTION).update('modelPath', picked[0].fsPath, vscode.ConfigurationTarget.Global);
+  const downloaded = listDownloadedModels(ctx.extension.globalStorageUri.fsPath);
+  const current = models.current();
+  const currentPath = current.kind === 'loaded' ? current.info.path : 'path' in current ? current.path : undefined;
+  type Item = vscode.QuickPickItem & { dir?: string; repo?: string; action?: 'download' | 'browse' };
+  const items: Item[] = [
+    ...downloaded.map((d) => ({
+      label: `$(database) ${d.repo}`,
+      description: `${d.complete ? `${(d.bytes / 1e6).toFixed(0)} MB` : 'incomplete: choose to resume the download'}${d.dir === currentPath ? ' (in use)' : ''}`,
+      detail: `${d.revision}${d.revision !== d.commit ? ` at ${d.commit.slice(0, 12)}` : ''}, ${d.dir}`,
+      dir: d.complete ? d.dir : undefined,
+      repo: d.repo,
+      action: d.complete ? undefined : ('download' as const),
+    })),
+    { label: '$(cloud-download) Download a model from the Hugging Face Hub...', action: 'download', alwaysShow: true },
+    { label: '$(folder-opened) Browse for a model folder...', action: 'browse', alwaysShow: true },
+  ];
+  const pick = await vscode.window.showQuickPick(items, { title: 'Clinical ModernBERT: choose a model', placeHolder: downloaded.length ? 'A downloaded model, or another' : 'Download a model, or choose a folder' });
+  if (!pick) return;
+  if (pick.action === 'download') {
+    await vscode.commands.executeCommand('clinicalModernbert.downloadModel', pick.repo);
+    return;
+  }
+  let dir = pick.dir;
+  if (pick.action === 'browse') {
+    const picked = await vscode.window.showOpenDialog({
+      canSelectFolders: true,
+      canSelectFiles: false,
+      canSelectMany: false,
+      openLabel: 'Use this model',
+      title: 'Model folder (config.json, tokenizer.json, model.safetensors or onnx/model.onnx)',
+    });
+    dir = picked?.[0]?.fsPath;
+  }
+  if (!dir) return;
+  await vscode.workspace.getConfiguration(SECTION).update('modelPath', dir, vscode.ConfigurationTarget.Global);
   models.refresh();
   try {
     const info = await models.ensureLoaded();
@@ -74,21 +104,8 @@ async function convert(ctx: Ctx, models: ModelManager): Promise<void> {
   }
   const modelPath = state.kind === 'loaded' ? state.info.path : 'path' in state ? state.path : '';
   try {
-    const r = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'Clinical ModernBERT: converting to ONNX', cancellable: true },
-      (progress, token) => {
-        const abort = new AbortController();
-        token.onCancellationRequested(() => abort.abort());
-        let last = 0;
-        return ctx.client.request('model.convert', { path: modelPath, settings: ctx.config().engine, force: true }, {
-          signal: abort.signal,
-          onProgress: (p) => {
-            const f = p.fraction ?? last;
-            progress.report({ message: p.message, increment: Math.max(0, (f - last) * 100) });
-            last = f;
-          },
-        });
-      },
+    const r = await withCancellableProgress('Clinical ModernBERT: converting to ONNX', (signal, report) =>
+      ctx.client.request('model.convert', { path: modelPath, settings: ctx.config().engine, force: true }, { signal, onProgress: report }),
     );
     void vscode.window.showInformationMessage(`Clinical ModernBERT: ONNX model written to ${r.onnxPath}.`);
   } catch (e) {

@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
 import type { NoteResult, SearchResponse } from '../../engine/index/search';
+import { pageAssets, webviewPage } from '../webviewPage';
 import type { IndexRunner } from './indexRunner';
 
 export const SEARCH_VIEW_ID = 'clinicalModernbert.searchView';
@@ -169,28 +170,15 @@ export class SearchViewProvider implements vscode.WebviewViewProvider {
   }
 
   private html(webview: vscode.Webview, media: vscode.Uri): string {
-    const nonce = Array.from({ length: 32 }, () => Math.floor(Math.random() * 36).toString(36)).join('');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(media, 'search.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(media, 'search.css'));
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link href="${style}" rel="stylesheet">
-<title>Clinical Search</title>
-</head>
-<body>
-<form id="form" role="search">
+    return webviewPage(pageAssets(webview, vscode.Uri.joinPath(media, 'search.css'), vscode.Uri.joinPath(media, 'search.js')), {
+      title: 'Clinical Search',
+      body: `<form id="form" role="search">
   <input id="query" type="search" placeholder="Search notes by meaning and words" aria-label="Search notes" autocomplete="off" spellcheck="false">
   <input id="glob" type="text" placeholder="files to include, e.g. cardiology/**" aria-label="Files to include" autocomplete="off" spellcheck="false">
 </form>
 <div id="notice" role="status" hidden></div>
 <div id="status" role="status" aria-live="polite"></div>
-<ol id="results" role="listbox" aria-label="Search results" tabindex="0"></ol>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+<ol id="results" role="listbox" aria-label="Search results" tabindex="0"></ol>`,
+    });
   }
 }

@@ -153,23 +153,7 @@ export class Workbench {
    * once it matches `until` (default: any text but the "Loading..." placeholder).
    */
   async hover(text: string, timeoutMs = 20_000, until: RegExp = /\S/): Promise<string> {
-    const box = await this.page.evaluate((needle) => {
-      for (const line of Array.from<any>(document.querySelectorAll('.monaco-editor .view-line'))) {
-        const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
-        let node: any;
-        while ((node = walker.nextNode())) {
-          const at = (node.textContent ?? '').replace(/\u00a0/g, ' ').indexOf(needle);
-          if (at < 0) continue;
-          const range = document.createRange();
-          range.setStart(node, at);
-          range.setEnd(node, at + needle.length);
-          const r = range.getBoundingClientRect();
-          return { x: r.x, y: r.y, width: r.width, height: r.height };
-        }
-      }
-      return null;
-    }, text);
-    if (!box) throw new Error(`"${text}" is not visible in the editor`);
+    const box = await this.textBox(text);
     const deadline = Date.now() + timeoutMs;
     // The workbench keeps hidden hover widgets around (class "hidden"); only a shown one counts.
     const shown = this.page.locator('.monaco-hover:not(.hidden)');
@@ -195,6 +179,69 @@ export class Workbench {
       }
     }
     throw new Error(`no hover over "${text}" matching ${until} within ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
+  }
+
+  /**
+   * Where the first occurrence of `text` is drawn in the visible editor
+   * (viewport coordinates). The editor splits a line into runs of at most 50
+   * characters, so the text is looked for across a line's text nodes.
+   */
+  async textBox(text: string): Promise<{ x: number; y: number; width: number; height: number }> {
+    const box = await this.page.evaluate((needle) => {
+      for (const line of Array.from<any>(document.querySelectorAll('.monaco-editor .view-line'))) {
+        const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+        const nodes: Array<{ node: any; from: number }> = [];
+        let all = '';
+        let node: any;
+        while ((node = walker.nextNode())) {
+          nodes.push({ node, from: all.length });
+          all += (node.textContent ?? '').replace(/\u00a0/g, ' ');
+        }
+        const at = all.indexOf(needle);
+        if (at < 0) continue;
+        const end = at + needle.length;
+        const first = nodes.filter((n) => n.from <= at).at(-1)!;
+        const last = nodes.filter((n) => n.from < end).at(-1)!;
+        const range = document.createRange();
+        range.setStart(first.node, at - first.from);
+        range.setEnd(last.node, end - last.from);
+        const r = range.getBoundingClientRect();
+        return { x: r.x, y: r.y, width: r.width, height: r.height };
+      }
+      return null;
+    }, text);
+    if (!box) throw new Error(`"${text}" is not visible in the editor`);
+    return box;
+  }
+
+  /** Selects the first occurrence of `text` (one line) in the visible editor with the mouse: click before it, shift+click after it. */
+  async selectText(text: string): Promise<void> {
+    const box = await this.textBox(text);
+    const charWidth = box.width / text.length;
+    const y = box.y + box.height / 2;
+    await this.page.mouse.click(box.x + charWidth * 0.2, y);
+    await this.page.keyboard.down('Shift');
+    await this.page.mouse.click(box.x + box.width - charWidth * 0.2, y);
+    await this.page.keyboard.up('Shift');
+  }
+
+  /**
+   * The borders drawn around the first occurrence of `text` in the visible
+   * editor (border decorations go to the overlay layer): colour and style of
+   * each overlay element over those characters that has a visible border.
+   */
+  async bordersAt(text: string): Promise<Array<{ colour: string; style: string }>> {
+    const r = await this.textBox(text);
+    return this.page.evaluate((box) => {
+      const out: Array<{ colour: string; style: string }> = [];
+      for (const el of Array.from<any>(document.querySelectorAll('.monaco-editor .view-overlays .cdr'))) {
+        const cs = getComputedStyle(el);
+        const b = el.getBoundingClientRect();
+        const overlaps = b.left < box.x + box.width - 1 && box.x < b.right - 1 && b.top < box.y + box.height - 1 && box.y < b.bottom - 1;
+        if (overlaps && cs.borderTopStyle !== 'none' && parseFloat(cs.borderTopWidth) > 0) out.push({ colour: cs.borderTopColor, style: cs.borderTopStyle });
+      }
+      return out;
+    }, r) as Promise<Array<{ colour: string; style: string }>>;
   }
 
   /**

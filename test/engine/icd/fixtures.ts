@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { formatOfFileName, parseCodeFile, type CodeRecord } from '../../../src/engine/icd/codesets';
-import type { CodeKnowledge } from '../../../src/engine/icd/detect';
+import { knowledgeOfRecords, type CodeKnowledge } from '../../../src/engine/icd/detect';
 import type { IcdSystem } from '../../../src/engine/icd/systems';
 
 export const FIXTURES = path.resolve(__dirname, '../../fixtures/icd');
@@ -39,11 +39,5 @@ export function fixtureRecords(): CodeRecord[] {
 
 /** what detection knows when the given records are installed */
 export function knowledgeOf(records: CodeRecord[], installed?: IcdSystem[]): CodeKnowledge {
-  const by = new Map<string, CodeRecord[]>();
-  for (const r of records) by.set(r.code, [...(by.get(r.code) ?? []), r]);
-  return {
-    installed: new Set(installed ?? records.map((r) => r.system)),
-    systemsOf: (code) => (by.get(code) ?? []).map((r) => r.system),
-    billable: (system, code) => by.get(code)?.find((r) => r.system === system)?.billable ?? false,
-  };
+  return knowledgeOfRecords(records, installed);
 }

@@ -1,14 +1,15 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { activeStoreFile, installFromFolder, installFromUrls, openActiveStore } from '../../../src/engine/icd/install';
-import { readZip } from '../../../src/engine/icd/zip';
+import { readZipEntries } from '../../../src/engine/zipArchive';
 import { EngineError } from '../../../src/engine/errors';
-import { writeZip } from './buildZip';
+import { writeZip } from '../../zipWriter';
 import { FIXTURES, RELEASE, tempDir } from './fixtures';
 
 function releaseZip(): Buffer {
@@ -89,6 +90,33 @@ test('cancelling while the database is built leaves no partial file and keeps th
   assert.deepEqual(fs.readdirSync(path.dirname(first.file)).sort(), ['active.json', path.basename(first.file)]);
 });
 
+/** the pid of a process that has ended: what a build killed with kill -9 leaves in its partial file's name */
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  return Number(r.stdout);
+}
+
+test('a build killed midway leaves a partial database that the next start removes', async () => {
+  const storage = tempDir('install');
+  const dir = path.join(storage, 'icd');
+  fs.mkdirSync(dir, { recursive: true });
+  const abandoned = path.join(dir, `codesets-lx0k2a-${deadPid()}-abc123.sqlite.partial`);
+  const activeTmp = path.join(dir, `active.json.lx0k2a-${deadPid()}-abc123`);
+  // another window's build, still running, is left alone
+  const running = path.join(dir, `codesets-lx0k2b-${process.pid}-def456.sqlite.partial`);
+  for (const f of [abandoned, activeTmp, running]) fs.writeFileSync(f, randomBytes(64));
+  // the first start after the kill: no set is installed yet
+  assert.equal(await openActiveStore(storage), undefined);
+  assert.equal(fs.existsSync(abandoned), false);
+  assert.equal(fs.existsSync(activeTmp), false);
+  assert.equal(fs.existsSync(running), true);
+
+  // the CLI's --codesets cache builds again at once: the build removes leftovers too
+  fs.writeFileSync(abandoned, randomBytes(64));
+  const r = await installFromFolder(storage, RELEASE);
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['active.json', path.basename(r.file), path.basename(running)].sort());
+});
+
 test('a second install replaces the first and removes its database', async () => {
   const storage = tempDir('install');
   const first = await installFromFolder(storage, RELEASE);
@@ -136,15 +164,16 @@ routes.set('/slow.zip', (_q, res) => {
   res.on('close', () => clearInterval(t));
 });
 
-test('zip reader: reads what the test zip holds, and rejects a cut archive', () => {
-  const entries = readZip(zip, 'release.zip');
+test('zip reader: reads what the test zip holds, and rejects a cut archive', async () => {
+  const refuse = (why: string) => new EngineError('bad-input', why);
+  const entries = await readZipEntries(zip, refuse);
   assert.equal(entries.length, 12);
   assert.deepEqual(entries.find((e) => e.name.endsWith('CMS32_DESC_LONG_DX.txt'))!.data, fs.readFileSync(path.join(RELEASE, 'CMS32_DESC_LONG_DX.txt')));
-  assert.throws(() => readZip(zip.subarray(0, zip.length - 10), 'cut.zip'), /truncated/);
+  await assert.rejects(readZipEntries(zip.subarray(0, zip.length - 10), refuse), /truncated/);
   const flipped = Buffer.from(zip);
   const firstData = 30 + zip.readUInt16LE(26) + zip.readUInt16LE(28);
   flipped[firstData + 3] = flipped[firstData + 3]! ^ 0xff;
-  assert.throws(() => readZip(flipped, 'flipped.zip'), /checksum|inflated|damaged/);
+  await assert.rejects(readZipEntries(flipped, refuse), /checksum|inflated|damaged/);
 });
 
 test('downloading the official zips installs them, with progress', async () => {

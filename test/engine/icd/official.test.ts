@@ -8,7 +8,15 @@ import assert from 'node:assert/strict';
 import { installFromFolder, openActiveStore } from '../../../src/engine/icd/install';
 import { IcdCatalog } from '../../../src/engine/icd/lookup';
 import type { IcdStore } from '../../../src/engine/icd/store';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { OFFICIAL, officialReason, tempDir } from './fixtures';
+
+/** every code of the official ICD-9-CM procedure file, undotted */
+function officialProcedureCodes(): string[] {
+  const text = fs.readFileSync(path.join(OFFICIAL, 'icd9cm/CMS32_DESC_LONG_SG.txt'), 'latin1');
+  return text.split(/\r?\n/).map((l) => l.split(/\s/)[0]!).filter((c) => /^\d{3,4}$/.test(c));
+}
 
 let store: IcdStore | undefined;
 after(() => store?.close());
@@ -56,4 +64,26 @@ test('official search finds codes by words and by code prefix', { skip: official
   assert.deepEqual(code.map((x) => x.display), ['E11.6', 'E11.61', 'E11.610', 'E11.618', 'E11.62']);
   const menieres = await c.search('meniere', { systems: ['icd9cm-dx'] });
   assert.ok(menieres.some((x) => x.description === "Ménière's disease, unspecified"));
+});
+
+test('official lookup: 823.2 is the ICD-9-CM diagnosis category, not procedure 82.32; 00.10 is not cholera', { skip: officialReason }, async () => {
+  const c = await catalog();
+  const [fx, proc, chol] = await c.lookup(['823.2', '00.10', '001.0']);
+  assert.deepEqual(fx!.readings.map((r) => `${r.systemName} ${r.display} ${r.known}`), ['ICD-9-CM diagnosis 823.2 false']);
+  // the CMS ICD-9-CM files list billable codes only: the category is named by the codes under it
+  assert.deepEqual(fx!.readings[0]!.narrower?.map((n) => n.display), ['823.20', '823.21', '823.22']);
+  assert.deepEqual(proc!.readings.map((r) => `${r.systemName} ${r.display} ${r.known}`), ['ICD-9-CM procedure 00.10 true']);
+  assert.deepEqual(chol!.readings.map((r) => `${r.systemName} ${r.display}`), ['ICD-9-CM diagnosis 001.0']);
+  // about four in ten dotted ICD-9-CM procedure codes used to be answered with a diagnosis first: now none
+  const procedures = officialProcedureCodes();
+  const answers = await c.lookup(procedures.map((code) => `${code.slice(0, 2)}.${code.slice(2)}`));
+  const wrong = answers.filter((a) => a.readings.some((r) => r.system !== 'icd9cm-sg' || !r.known));
+  assert.equal(procedures.length, 3882);
+  assert.deepEqual(wrong.map((a) => a.query), []);
+});
+
+test('official detection: a code the note cues is found even where the ICD-9-CM files list only the codes under it', { skip: officialReason }, async () => {
+  const c = await catalog();
+  const d = await c.detect('Intramedullary nail (CPT code is 27759) (the ICD-9 code again is 823.2 for a tibial shaft fracture).');
+  assert.deepEqual(d.map((x) => `${x.written} ${x.readings[0]!.systemName}`), ['823.2 ICD-9-CM diagnosis']);
 });

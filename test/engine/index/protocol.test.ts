@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createSearchHandlers, defaultDbPath } from '../../../src/engine/index/protocol';
+import { createSearchHandlers, defaultDbPath } from '../../../src/engine/index/handlers';
 import type { EngineHost } from '../../../src/engine/host';
 import type { RequestContext } from '../../../src/engine/handlers';
 import type { Progress } from '../../../src/engine/protocol';

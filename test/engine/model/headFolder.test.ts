@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError } from '../../../src/engine/errors';
 import { inspectModelFolder } from '../../../src/engine/model/folder';
@@ -211,4 +211,34 @@ test('one broken head does not stop the encoder or the other heads from loading'
   } finally {
     await m.dispose();
   }
+});
+
+test('layers and mlp in config.json are checked against the encoder and the weights', () => {
+  const edits: Array<[string, (c: Record<string, unknown>) => void, string, RegExp]> = [
+    ['too-deep', (c) => (c['layers'] = 5), 'unsupported-model', /reads the last 5 layers, but this encoder has 2/],
+    ['layers-not-whole', (c) => (c['layers'] = 1.5), 'bad-config', /"layers" must be a whole number, 1 or more/],
+    ['layers-wider', (c) => (c['layers'] = 2), 'corrupt-weights', /"classifier\.weight" has shape \[7, 32\] but id2label \(7 labels\) and hidden_size 32 x 2 layers imply \[7, 64\]/],
+    ['mlp-no-width', (c) => (c['architecture'] = 'mlp'), 'bad-config', /an "mlp" head needs "mlp_hidden_size"/],
+    ['mlp-no-dense', (c) => ((c['architecture'] = 'mlp'), (c['mlp_hidden_size'] = 8)), 'corrupt-weights', /"classifier\.weight" has shape \[7, 32\] but id2label \(7 labels\), mlp_hidden_size 8 and hidden_size 32 imply \[7, 8\]/],
+  ];
+  for (const [name, edit, code, message] of edits) {
+    const { encoder, head } = encoderWithHead(name);
+    editConfig(head, edit);
+    const p = problemOf(encoder);
+    assert.equal(p.code, code, name);
+    assert.match(p.message, message, name);
+  }
+  const pooler = encoderWithHead('pooler-layers', 'sequence');
+  editConfig(pooler.head, (c) => (c['layers'] = 2));
+  assert.match(problemOf(pooler.encoder).message, /"bert-pooler" head reads the last layer only/);
+});
+
+test('a dot folder under heads/ (a head being written or replaced) is neither a head nor a problem', () => {
+  const { encoder, head } = encoderWithHead('visible');
+  const hidden = join(encoder, 'heads', '.visible.partial-1-2');
+  mkdirSync(hidden);
+  for (const f of ['config.json', 'model.safetensors']) writeFileSync(join(hidden, f), readFileSync(join(head, f)));
+  const { heads, problems } = inspectHeads(inspectModelFolder(encoder));
+  assert.deepEqual(heads.map((h) => h.name), ['visible']);
+  assert.deepEqual(problems, []);
 });

@@ -12,6 +12,8 @@ type Mat = Float64Array; // row-major [rows, cols]
 export interface ReferenceOutput {
   /** [seq, hidden] */
   hidden: Mat;
+  /** each layer's output [seq, hidden], layer 1 first (ModernBERT: before the final norm, as transformers' hidden_states) */
+  layers: Mat[];
   /** [seq, labels] for token heads and MLM, [labels] for sequence heads */
   logits?: Mat;
 }
@@ -115,6 +117,7 @@ export function referenceBert(cfg: ModelConfig, w: CheckpointWeights, ids: numbe
   for (let t = 0; t < S; t++) for (let i = 0; i < H; i++) x[t * H + i] = word[ids[t]! * H + i]! + types[i]! + pos[t * H + i]!;
   x = r.norm(x, S, H, `${p}embeddings.LayerNorm.weight`, `${p}embeddings.LayerNorm.bias`, eps);
   const heads = cfg.numAttentionHeads;
+  const layers: Mat[] = [];
   for (let l = 0; l < cfg.numHiddenLayers; l++) {
     const L = `${p}encoder.layer.${l}`;
     const q = r.linear(x, S, H, `${L}.attention.self.query.weight`, `${L}.attention.self.query.bias`);
@@ -124,8 +127,9 @@ export function referenceBert(cfg: ModelConfig, w: CheckpointWeights, ids: numbe
     x = r.norm(add(r.linear(ctx, S, H, `${L}.attention.output.dense.weight`, `${L}.attention.output.dense.bias`), x), S, H, `${L}.attention.output.LayerNorm.weight`, `${L}.attention.output.LayerNorm.bias`, eps);
     const inter = r.linear(x, S, H, `${L}.intermediate.dense.weight`, `${L}.intermediate.dense.bias`).map((z) => act(cfg.hiddenAct, z));
     x = r.norm(add(r.linear(inter, S, cfg.intermediateSize, `${L}.output.dense.weight`, `${L}.output.dense.bias`), x), S, H, `${L}.output.LayerNorm.weight`, `${L}.output.LayerNorm.bias`, eps);
+    layers.push(x);
   }
-  const out: ReferenceOutput = { hidden: x };
+  const out: ReferenceOutput = { hidden: x, layers };
   if (head === 'mlm') {
     const t = r.norm(r.linear(x, S, H, 'cls.predictions.transform.dense.weight', 'cls.predictions.transform.dense.bias').map((z) => act(cfg.hiddenAct, z)), S, H, 'cls.predictions.transform.LayerNorm.weight', 'cls.predictions.transform.LayerNorm.bias', eps);
     out.logits = r.linear(t, S, H, r.w.has('cls.predictions.decoder.weight') ? 'cls.predictions.decoder.weight' : `${p}embeddings.word_embeddings.weight`, 'cls.predictions.bias');
@@ -149,6 +153,7 @@ export function referenceModernBert(cfg: ModelConfig, w: CheckpointWeights, ids:
   const eps = cfg.layerNormEps;
   const nb = (base: string) => (m.normBias ? `${base}.bias` : undefined);
   const tok = r.t(`${p}embeddings.tok_embeddings.weight`);
+  const layers: Mat[] = [];
   let x: Mat = new Float64Array(S * H);
   for (let t = 0; t < S; t++) for (let i = 0; i < H; i++) x[t * H + i] = tok[ids[t]! * H + i]!;
   x = r.norm(x, S, H, `${p}embeddings.norm.weight`, nb(`${p}embeddings.norm`), eps);
@@ -186,9 +191,10 @@ export function referenceModernBert(cfg: ModelConfig, w: CheckpointWeights, ids:
     const glu = new Float64Array(S * I);
     for (let t = 0; t < S; t++) for (let i = 0; i < I; i++) glu[t * I + i] = act(cfg.hiddenAct, wi[t * 2 * I + i]!) * wi[t * 2 * I + I + i]!;
     x = add(x, r.linear(glu, S, I, `${L}.mlp.Wo.weight`, m.mlpBias ? `${L}.mlp.Wo.bias` : undefined));
+    layers.push(x);
   }
   x = r.norm(x, S, H, `${p}final_norm.weight`, nb(`${p}final_norm`), eps);
-  const out: ReferenceOutput = { hidden: x };
+  const out: ReferenceOutput = { hidden: x, layers };
   const predictionHead = (h: Mat, rows: number) =>
     r.norm(r.linear(h, rows, H, 'head.dense.weight', m.classifierBias ? 'head.dense.bias' : undefined).map((z) => act(m.classifierActivation, z)), rows, H, 'head.norm.weight', nb('head.norm'), eps);
   if (head === 'mlm') {

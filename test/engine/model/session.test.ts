@@ -81,3 +81,39 @@ test('int8 precision mode only where the CPU\'s int8 kernels can saturate: x64 w
   assert.equal(int8KernelsSaturate('x64', 'no flags line'), true, 'unknown: exact');
   assert.equal(int8KernelsSaturate('arm64', ''), false, 'ARM kernels do not saturate');
 });
+
+test('a GPU session that loads but fails on its first run falls back to the next provider, with the reason', async () => {
+  const released: string[] = [];
+  const session = (ep: string) =>
+    ({
+      run: async () => {
+        if (ep === 'cuda') throw new Error('CUDA error cudaErrorNoKernelImageForDevice: no kernel image is available for execution on the device\n at ...');
+        return {};
+      },
+      release: async () => void released.push(ep),
+    }) as unknown as ort.InferenceSession;
+  const logs: string[] = [];
+  const r = await createSession('m.onnx', {
+    provider: 'auto',
+    threads: 0,
+    log: (_l, m) => logs.push(m),
+    create: async (_p, o) => session(String(o.executionProviders?.[0])),
+    firstRun: async (s) => void (await s.run({})),
+  });
+  assert.equal(r.provider, 'webgpu');
+  assert.deepEqual(r.failures.map((f) => f.provider), ['cuda']);
+  assert.match(r.failures[0]!.reason, /^it loaded but failed on its first run: CUDA error cudaErrorNoKernelImageForDevice: no kernel image/);
+  assert.doesNotMatch(r.failures[0]!.reason, /\n/);
+  assert.deepEqual(released, ['cuda'], 'the failed session is released');
+  assert.equal(logs.filter((l) => l.includes('first run')).length, 1, 'said once');
+
+  // forced: the first-run failure is the error
+  await assert.rejects(
+    createSession('m.onnx', { provider: 'cuda', threads: 0, create: async () => session('cuda'), firstRun: async (s) => void (await s.run({})) }),
+    (e: unknown) => e instanceof EngineError && e.code === 'provider-failed' && /failed on its first run/.test(e.message),
+  );
+  // the CPU is not probed: its first run is the caller's
+  let cpuRuns = 0;
+  await createSession('m.onnx', { provider: 'cpu', threads: 0, create: async () => session('cpu'), firstRun: async () => void cpuRuns++ });
+  assert.equal(cpuRuns, 0);
+});

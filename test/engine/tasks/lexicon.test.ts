@@ -147,3 +147,42 @@ test('the automaton agrees with a plain scan on random terms and notes', () => {
     assert.deepEqual(got, expected, `terms ${JSON.stringify(terms)} text ${JSON.stringify(text)}`);
   }
 });
+
+test('issue 14: exact-case terms match only as written; the same term listed in any case elsewhere matches in any case', () => {
+  const lex = new Lexicon([
+    { type: 'problem', terms: ['MI', 'SOB', 'AIDS'], exactCase: true },
+    { type: 'test', terms: ['KCl', 'KCL'], exactCase: true },
+    { type: 'problem', terms: ['htn'] },
+    { type: 'drug', terms: ['HTN'], exactCase: true },
+  ]);
+  assert.deepEqual(found(lex, 'r/o MI; 5 mi walk; Mi casa; SOB at rest; sob; AIDS; hearing aids; KCl, KCL, kcl; HTN, htn, Htn'), [
+    ['MI', 'problem'],
+    ['SOB', 'problem'],
+    ['AIDS', 'problem'],
+    ['KCl', 'test'],
+    ['KCL', 'test'],
+    ['HTN', 'problem'],
+    ['htn', 'problem'],
+    ['Htn', 'problem'],
+  ]);
+});
+
+test('issue 14: a failed case check leaves room for a shorter term at the same place', () => {
+  const lex = new Lexicon([
+    { type: 'problem', terms: ['CA 125'], exactCase: true },
+    { type: 'test', terms: ['ca'] },
+  ]);
+  assert.deepEqual(found(lex, 'ca 125 sent'), [['ca', 'test']]);
+  assert.deepEqual(found(lex, 'CA  125 sent'), [['CA  125', 'problem']]);
+});
+
+test('issue 14: context rules drop a match by the text around it, matched by the term as written', () => {
+  const lex = new Lexicon([{ type: 'problem', terms: ['PE'], exactCase: true }], {
+    rules: [{ term: 'PE', reading: 'tubes, exam header', notBefore: /^(?:\s*:|\s+tubes?\b)/i, notAfter: /\bany\s+$/i }],
+  });
+  assert.deepEqual(found(lex, 'r/o PE. PE tubes placed. PE: normal. No PE on CT. Avoid any PE for a week.'), [
+    ['PE', 'problem'],
+    ['PE', 'problem'],
+  ]);
+  assert.deepEqual(lex.match('No PE on CT.').map((m) => m.start), [3]);
+});

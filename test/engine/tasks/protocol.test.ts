@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTaskHandlers } from '../../../src/engine/tasks/protocol';
+import { createTaskHandlers } from '../../../src/engine/tasks/handlers';
 import { blockSizeFor, splitBlocks } from '../../../src/engine/tasks/entityTagger';
 import type { RequestContext } from '../../../src/engine/handlers';
 import { EngineError } from '../../../src/engine/errors';
@@ -148,4 +148,49 @@ test('a long single-spaced note is cut into blocks at content-chosen line ends, 
   const r = await h['ner.tag']({ text: edited.join('\n'), document: 'long' }, ctx());
   assert.ok(r.blocksRun <= 2, `${r.blocksRun} blocks ran again`);
   assert.ok(r.blocksReused >= blocks1.length - 2);
+});
+
+test('ner.tag with a lexicon on dictation without sentence ends: every term found and asserted by its own cues', async () => {
+  const h = createTaskHandlers(fakeHost(new FakeModel({ tag })));
+  await withLexicon({ 'problem.txt': 'chest pain\nrash\nasthma\n' }, async (dir) => {
+    await h['lexicon.load']({ folder: dir }, ctx());
+    const unit = 'patient denies chest pain but has rash and her mother has asthma however ';
+    const text = unit.repeat(2000);
+    const r = await h['ner.tag']({ text, useModel: false }, ctx());
+    assert.equal(r.spans.length, 6000);
+    const flags = (i: number) => {
+      const s = r.spans[i]!;
+      return `${text.slice(s.start, s.end)}:${s.negated ? 'negated' : ''}${s.experiencer === 'other' ? 'other' : ''}`;
+    };
+    for (const k of [0, 1000, 1999]) assert.deepEqual([flags(3 * k), flags(3 * k + 1), flags(3 * k + 2)], ['chest pain:negated', 'rash:', 'asthma:other']);
+  });
+});
+
+test('ner.assert refuses a span cut inside a word', async () => {
+  const h = createTaskHandlers(fakeHost(new FakeModel({ tag })));
+  await assert.rejects(h['ner.assert']({ text: 'No fever.', spans: [{ start: 4, end: 8 }] }, ctx()), (e: unknown) => e instanceof EngineError && e.code === 'bad-input');
+});
+
+test('issue 14: lexicon.load with no folder loads the built-in clinical lexicon when asked, and unloads otherwise; a folder replaces it', async () => {
+  const h = createTaskHandlers(fakeHost(undefined));
+  const text = 'Denies chest pain. HTN on lisinopril.';
+  const builtIn = await h['lexicon.load']({ folder: '', builtIn: true }, ctx());
+  assert.equal(builtIn.builtIn, true);
+  assert.deepEqual(builtIn.types, ['problem', 'drug', 'test', 'procedure', 'anatomy']);
+  assert.ok(builtIn.terms > 20_000);
+  const r = await h['ner.tag']({ text, useModel: false }, ctx());
+  assert.deepEqual(r.spans.map((s) => [text.slice(s.start, s.end), s.type, s.negated]), [
+    ['chest pain', 'problem', true],
+    ['HTN', 'problem', false],
+    ['lisinopril', 'drug', false],
+  ]);
+  await withLexicon({ 'finding.txt': 'chest pain\n' }, async (dir) => {
+    const own = await h['lexicon.load']({ folder: dir, builtIn: true }, ctx());
+    assert.equal(own.builtIn, false);
+    const mine = await h['ner.tag']({ text, useModel: false }, ctx());
+    assert.deepEqual(mine.spans.map((s) => s.type), ['finding']);
+  });
+  const off = await h['lexicon.load']({ folder: '' }, ctx());
+  assert.equal(off.builtIn, false);
+  assert.deepEqual((await h['ner.tag']({ text, useModel: false }, ctx())).spans, []);
 });

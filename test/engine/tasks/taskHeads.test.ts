@@ -10,7 +10,7 @@ import { loadModel } from '../../../src/engine/model/loadModel';
 import { makeTestHead } from '../../../src/engine/model/testHead';
 import { makeTestModelFolder } from '../../../src/engine/model/testModelFolder';
 import { chooseTaskHead } from '../../../src/engine/tasks/heads';
-import { createTaskHandlers } from '../../../src/engine/tasks/protocol';
+import { createTaskHandlers } from '../../../src/engine/tasks/handlers';
 import { Engine, directContext } from '../../../src/engine/engine';
 import { domainHandlers } from '../../../src/engine/domains';
 import { FakeModel } from './fakeModel';
@@ -138,5 +138,37 @@ test('a random-weight head folder turns model entities off like a demo model, ev
     assert.equal((await handlers['ner.tag']({ text: note, allowDemo: true }, directContext())).model, 'used');
   } finally {
     await model.dispose();
+  }
+});
+
+test('a head the user trained runs on a demo encoder, with a notice saying what it stands on; the demo model alone stays off', async () => {
+  const demo = join(mkdtempSync(join(tmpdir(), 'cmb-task-heads-')), 'encoder');
+  makeTestModelFolder({ arch: 'bert', out: demo }); // cmb_test_model: a demo encoder
+  makeTestHead({ encoderDir: demo, name: 'mine', task: 'token' });
+  const headCfg = join(demo, 'heads', 'mine', 'config.json');
+  const cfg = JSON.parse(readFileSync(headCfg, 'utf8')) as Record<string, unknown>;
+  delete cfg['cmb_test_model']; // as `cmb train` writes it
+  writeFileSync(headCfg, JSON.stringify(cfg));
+  const settings = { ...defaultEngineSettings, executionProvider: 'cpu' as const };
+  const model = await loadModel(demo, settings);
+  try {
+    assert.equal(model.info.demo, true);
+    const handlers = createTaskHandlers(hostFor(model, settings));
+    const r = await handlers['ner.tag']({ text: note, head: 'mine' }, directContext());
+    assert.equal(r.model, 'used');
+    assert.match(r.notice ?? '', /token head "mine" runs on a demo \(random-weight\) encoder/);
+  } finally {
+    await model.dispose();
+  }
+  // the same encoder with only a random-weight head: model entities off
+  const onlyRandom = join(mkdtempSync(join(tmpdir(), 'cmb-task-heads-')), 'encoder');
+  makeTestModelFolder({ arch: 'bert', out: onlyRandom });
+  makeTestHead({ encoderDir: onlyRandom, name: 'random', task: 'token' });
+  const m2 = await loadModel(onlyRandom, settings);
+  try {
+    const r = await createTaskHandlers(hostFor(m2, settings))['ner.tag']({ text: note }, directContext());
+    assert.equal(r.model, 'demo');
+  } finally {
+    await m2.dispose();
   }
 });

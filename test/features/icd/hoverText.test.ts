@@ -46,3 +46,23 @@ test('installed GEM mappings are shown, approximate ones marked', () => {
   ]);
   assert.match(md, /CMS GEMs: ≈ ICD\\-9\\-CM diagnosis \*\*250\\\.00\*\* Diabetes mellitus/);
 });
+
+test('an ICD-9-CM category the files do not list is shown by the codes under it', () => {
+  const md = hoverMarkdown([
+    {
+      ...e119,
+      system: 'icd9cm-dx',
+      systemName: 'ICD-9-CM diagnosis',
+      code: '8232',
+      display: '823.2',
+      known: false,
+      description: null,
+      billable: null,
+      parents: [],
+      narrower: [{ code: '82320', display: '823.20', description: 'Closed fracture of shaft of tibia alone' }],
+    },
+  ]);
+  assert.match(md, /_category, not billable_/);
+  assert.match(md, /Codes under it: 823\\\.20 Closed fracture of shaft of tibia alone/);
+  assert.doesNotMatch(md, /not in the installed code set/);
+});

@@ -12,8 +12,8 @@ import { EngineError } from '../../errors';
 import type { ModelConfig } from '../config';
 import type { CheckpointWeights, Tensor } from './checkpointWeights';
 import {
-  activation, additiveMask, declareInputs, flatten, fusedActivation, fusedAttention, keyPaddingMask, layerNorm, linear, linearFrom, paddingKeysVisible,
-  scaledDotProductAttention, skipLayerNorm, splitHeads, to3d, toBatchSeq, type LinearOptions,
+  activation, additiveMask, declareInputs, declareLayerOutputs, flatten, fusedActivation, fusedAttention, keyPaddingMask, layerNorm, linear, linearFrom,
+  paddingKeysVisible, scaledDotProductAttention, skipLayerNorm, splitHeads, to3d, toBatchSeq, type LinearOptions,
 } from './encoderOps';
 import { GraphBuilder, type Value } from './graphBuilder';
 import { OnnxDataType } from './onnxModel';
@@ -93,6 +93,8 @@ export function buildBertGraph(cfg: ModelConfig, w: CheckpointWeights, progress:
     return layerNorm(g, w, g.op('Add', [linear(g, w, input, `${dense}.weight`, `${dense}.bias`, dims, q8), residual]), lnW, lnB, H, eps);
   };
   const keyPadding = variant.fused ? keyPaddingMask(g, inputs) : undefined;
+  // layers 1..n-1 as float32, for heads on the last k layers
+  const earlierLayers: Value[] = [];
   for (let i = 0; i < cfg.numHiddenLayers; i++) {
     const l = `${p}encoder.layer.${i}`;
     g.scope = `layer${i}`;
@@ -119,6 +121,7 @@ export function buildBertGraph(cfg: ModelConfig, w: CheckpointWeights, progress:
       [lnW, lnB] = layerNormNames(w, `${l}.output.LayerNorm`);
       x = layerNorm(g, w, g.op('Add', [out, x]), lnW, lnB, H, eps);
     }
+    if (i < cfg.numHiddenLayers - 1) earlierLayers.push(g.toFloat32(x));
     progress((i + 1) / cfg.numHiddenLayers, `layer ${i + 1} of ${cfg.numHiddenLayers}`);
   }
   g.scope = '';
@@ -147,5 +150,6 @@ export function buildBertGraph(cfg: ModelConfig, w: CheckpointWeights, progress:
       task: head, architecture: head === 'token' ? 'linear' : 'bert-pooler', pooling: 'cls', hidden: H, poolerDense: `${p}pooler.dense`,
     });
   }
+  declareLayerOutputs(g, earlierLayers, inputs, H);
   return { graph: g.build('bert'), head, labels, inputNames: ['input_ids', 'attention_mask', 'token_type_ids'] };
 }

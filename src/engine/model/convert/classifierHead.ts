@@ -17,10 +17,12 @@ export type ClassifierTask = 'token' | 'sequence';
 /**
  * linear: classifier on the hidden states (BertForTokenClassification);
  * bert-pooler: tanh(dense(CLS)) then classifier (BertForSequenceClassification);
- * modernbert-head: norm(act(dense(h))) then classifier (ModernBert...Classification).
+ * modernbert-head: norm(act(dense(h))) then classifier (ModernBert...Classification);
+ * mlp: classifier(gelu(dense(h))), the small MLP the fine-tune command trains
+ * (dropout is a training-time layer only).
  */
-export type HeadArchitecture = 'linear' | 'bert-pooler' | 'modernbert-head';
-export const headArchitectures: readonly HeadArchitecture[] = ['linear', 'bert-pooler', 'modernbert-head'];
+export type HeadArchitecture = 'linear' | 'bert-pooler' | 'modernbert-head' | 'mlp';
+export const headArchitectures: readonly HeadArchitecture[] = ['linear', 'bert-pooler', 'modernbert-head', 'mlp'];
 
 export type HeadPooling = 'cls' | 'mean';
 
@@ -30,6 +32,13 @@ export interface ClassifierHeadSpec {
   /** sequence task: the first token or the mask-weighted mean stands for the note (bert-pooler: cls only) */
   pooling: HeadPooling;
   hidden: number;
+  /**
+   * linear and mlp: how many of the encoder's last layers the head reads,
+   * concatenated (hiddenStates.ts); its input width is hidden * layers. Default 1.
+   */
+  layers?: number;
+  /** mlp: the dense layer's width */
+  mlpHidden?: number;
   /** bert-pooler: the dense layer's tensor base name ('bert.pooler.dense' in a checkpoint, 'pooler.dense' in a head folder) */
   poolerDense?: string;
   /** modernbert-head: transformers' classifier_activation, norm_eps, classifier_bias, norm_bias */
@@ -40,9 +49,9 @@ export interface ClassifierHeadSpec {
 }
 
 export interface HeadInputs {
-  /** [batch*seq, hidden] */
+  /** [batch*seq, hidden * layers] */
   hidden2: Value;
-  /** [batch, seq, hidden] */
+  /** [batch, seq, hidden * layers] */
   hidden3: Value;
   /** int64 [batch, seq] */
   attentionMask: Value;
@@ -65,6 +74,26 @@ export function checkHeadSpec(spec: ClassifierHeadSpec): void {
   if (spec.architecture === 'bert-pooler' && spec.pooling !== 'cls') {
     throw new EngineError('unsupported-model', 'A "bert-pooler" head reads the first ([CLS]) token; pooling must be "cls".');
   }
+  const layers = spec.layers ?? 1;
+  if (!Number.isInteger(layers) || layers < 1) throw new EngineError('unsupported-model', `"layers" must be a whole number, 1 or more; got ${layers}.`);
+  if (layers > 1 && spec.architecture !== 'linear' && spec.architecture !== 'mlp') {
+    throw new EngineError('unsupported-model', `A "${spec.architecture}" head reads the last layer only; "layers" > 1 needs a "linear" or "mlp" head.`);
+  }
+  if (spec.architecture === 'mlp' && !(Number.isInteger(spec.mlpHidden) && spec.mlpHidden! > 0)) {
+    throw new EngineError('unsupported-model', 'An "mlp" head needs "mlp_hidden_size", the width of its dense layer.');
+  }
+}
+
+/** The width of the features a head reads: hidden size times the layers concatenated. */
+export function headInputWidth(spec: Pick<ClassifierHeadSpec, 'hidden' | 'layers'>): number {
+  return spec.hidden * (spec.layers ?? 1);
+}
+
+/** classifier(gelu(dense(x))): the fine-tune command's MLP head */
+function mlpLayers(g: GraphBuilder, w: CheckpointWeights, x: Value, spec: ClassifierHeadSpec, labels: number): Value {
+  const M = spec.mlpHidden!;
+  const hidden = activation(g, linear(g, w, x, 'dense.weight', 'dense.bias', [M, headInputWidth(spec)]), 'gelu');
+  return linear(g, w, hidden, 'classifier.weight', 'classifier.bias', [labels, M]);
 }
 
 /**
@@ -74,12 +103,13 @@ export function checkHeadSpec(spec: ClassifierHeadSpec): void {
  */
 export function appendClassifierHead(g: GraphBuilder, w: CheckpointWeights, io: HeadInputs, spec: ClassifierHeadSpec): number {
   checkHeadSpec(spec);
-  const H = spec.hidden;
+  const H = headInputWidth(spec);
   const labels = w.get('classifier.weight').shape[0]!;
   const modernHead = (h: Value): Value => modernBertHeadTransform(g, w, h, spec);
+  const classify = (h: Value): Value => (spec.architecture === 'mlp' ? mlpLayers(g, w, h, spec, labels) : linear(g, w, h, 'classifier.weight', 'classifier.bias', [labels, H]));
   if (spec.task === 'token') {
     const h = spec.architecture === 'modernbert-head' ? modernHead(io.hidden2) : io.hidden2;
-    const logits = linear(g, w, h, 'classifier.weight', 'classifier.bias', [labels, H]);
+    const logits = classify(h);
     const shape = g.op('Concat', [io.batchSeqShape, g.int64s('labels_dim', [labels])], { axis: 0 }, 'logits_3d_shape');
     g.output(g.op('Reshape', [logits, shape], {}, 'logits_3d'), 'logits', OnnxDataType.Float, ['batch', 'sequence', labels]);
     return labels;
@@ -98,7 +128,7 @@ export function appendClassifierHead(g: GraphBuilder, w: CheckpointWeights, io: 
   } else if (spec.architecture === 'modernbert-head') {
     pooled = modernHead(pooled);
   }
-  const logits = linear(g, w, pooled, 'classifier.weight', 'classifier.bias', [labels, H]);
+  const logits = classify(pooled);
   g.output(logits, 'logits', OnnxDataType.Float, ['batch', labels]);
   return labels;
 }

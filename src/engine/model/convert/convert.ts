@@ -20,7 +20,7 @@ import type { ProtoMessage } from './protobufWriter';
 import { describeVariant, productVariant, referenceVariant, variantFileNames, type GraphVariant, type Precision } from './variant';
 
 /** bump when the graph a checkpoint converts to changes, so cached files are rebuilt */
-export const converterVersion = '1';
+export const converterVersion = '2';
 
 export type ConvertProgress = (fraction: number, message: string) => void;
 

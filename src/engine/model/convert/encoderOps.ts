@@ -9,6 +9,7 @@ import type { GraphBuilder, Value } from './graphBuilder';
 import { msDomain, OnnxDataType } from './onnxModel';
 import { quantizePerOutputChannel } from './quantize';
 import type { Int8Route } from './variant';
+import { hiddenStateOutput } from '../hiddenStates';
 
 /** float32's lowest value: what transformers adds for masked keys (finite, so fully masked rows stay NaN-free) */
 export const maskedScore = -3.4028234663852886e38;
@@ -227,4 +228,21 @@ export function toBatchSeq(g: GraphBuilder, x: Value, inputs: EncoderInputs, las
 
 export function flatten(g: GraphBuilder, x3: Value, hidden: number): Value {
   return g.op('Reshape', [x3, g.int64s('flat_shape', [-1, hidden])], {}, 'flat');
+}
+
+/**
+ * Every layer's output but the last (which is last_hidden_state) as a graph
+ * output `hidden_states.<i>`, so heads can read the last k layers
+ * (hiddenStates.ts). `earlierLayers` are layers 1..n-1, already float32 (a
+ * float16 graph casts them where they are made, as its floatType is float32
+ * again once a classifier head is appended). Declared after every other
+ * output: existing outputs keep their positions and values.
+ */
+export function declareLayerOutputs(g: GraphBuilder, earlierLayers: readonly Value[], inputs: EncoderInputs, hidden: number): void {
+  g.scope = 'hidden_states';
+  for (let i = 0; i < earlierLayers.length; i++) {
+    const name = hiddenStateOutput(i + 1, earlierLayers.length + 1);
+    g.output(toBatchSeq(g, earlierLayers[i]!, inputs, hidden, `layer${i + 1}_3d`), name, OnnxDataType.Float, ['batch', 'sequence', hidden]);
+  }
+  g.scope = '';
 }

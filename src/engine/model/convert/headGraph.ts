@@ -1,28 +1,29 @@
 /**
  * A head folder as its own small ONNX graph, run right after the encoder on the
- * same batch: inputs last_hidden_state [batch, seq, hidden] float32 and
- * attention_mask [batch, seq] int64, output logits. The layers come from
- * classifierHead.ts, the code the checkpoint converters use.
+ * same batch: inputs last_hidden_state [batch, seq, hidden] float32 (and, for a
+ * head that reads the last k layers, the encoder's hidden_states.<i> outputs,
+ * concatenated in the graph) and attention_mask [batch, seq] int64, output
+ * logits. The layers come from classifierHead.ts, the code the checkpoint
+ * converters use.
  */
 import { join } from 'node:path';
 import type { HeadFolder } from '../headFolder';
 import { CheckpointWeights } from './checkpointWeights';
-import { appendClassifierHead } from './classifierHead';
+import { appendClassifierHead, headInputWidth } from './classifierHead';
 import { cachedOnnxPath, convertIfStale, converterVersion, writeOnnxFile, type ConversionSource } from './convert';
 import { flatten } from './encoderOps';
 import { GraphBuilder } from './graphBuilder';
 import { encodeModel, OnnxDataType, type OnnxGraph } from './onnxModel';
 
-export const HEAD_INPUTS = ['last_hidden_state', 'attention_mask'] as const;
-
-export function buildHeadGraph(head: HeadFolder, weights: CheckpointWeights): OnnxGraph {
+export function buildHeadGraph(head: Pick<HeadFolder, 'name' | 'spec' | 'inputs'>, weights: CheckpointWeights): OnnxGraph {
   const g = new GraphBuilder();
   const H = head.spec.hidden;
-  const hidden3 = g.input('last_hidden_state', OnnxDataType.Float, ['batch', 'sequence', H]);
+  const layers = head.inputs.map((name) => g.input(name, OnnxDataType.Float, ['batch', 'sequence', H]));
   const attentionMask = g.input('attention_mask', OnnxDataType.Int64, ['batch', 'sequence']);
   const batchSeqShape = g.op('Shape', [attentionMask], {}, 'batch_seq_shape');
   g.scope = 'head';
-  appendClassifierHead(g, weights, { hidden2: flatten(g, hidden3, H), hidden3, attentionMask, batchSeqShape }, head.spec);
+  const hidden3 = layers.length === 1 ? layers[0]! : g.op('Concat', layers, { axis: 2 }, 'layers_concat');
+  appendClassifierHead(g, weights, { hidden2: flatten(g, hidden3, headInputWidth(head.spec)), hidden3, attentionMask, batchSeqShape }, head.spec);
   return g.build(`head_${head.name}`);
 }
 

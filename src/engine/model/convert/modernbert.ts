@@ -8,8 +8,8 @@ import { EngineError } from '../../errors';
 import { modernBertRopeThetas, type ModelConfig } from '../config';
 import type { CheckpointWeights } from './checkpointWeights';
 import {
-  activation, additiveMask, declareInputs, flatten, fusedActivation, fusedAttention, keyPaddingMask, layerNorm, linear, paddingKeysVisible,
-  scaledDotProductAttention, skipLayerNorm, splitHeads, to3d, toBatchSeq, type EncoderInputs, type LinearOptions,
+  activation, additiveMask, declareInputs, declareLayerOutputs, flatten, fusedActivation, fusedAttention, keyPaddingMask, layerNorm, linear,
+  paddingKeysVisible, scaledDotProductAttention, skipLayerNorm, splitHeads, to3d, toBatchSeq, type EncoderInputs, type LinearOptions,
 } from './encoderOps';
 import { GraphBuilder, type Value } from './graphBuilder';
 import { OnnxDataType } from './onnxModel';
@@ -133,6 +133,8 @@ export function buildModernBertGraph(cfg: ModelConfig, w: CheckpointWeights, pro
   };
   // layer 0's attention norm is the identity (the embedding norm just ran) unless the checkpoint has one
   let normed: Value = variant.fused && w.has(`${p}layers.0.attn_norm.weight`) ? layerNorm(g, w, x, `${p}layers.0.attn_norm.weight`, normBias(`${p}layers.0.attn_norm`), H, eps) : x;
+  // layers 1..n-1 as float32, for heads on the last k layers: the residual stream, as transformers' hidden_states
+  const earlierLayers: Value[] = [];
   for (let i = 0; i < cfg.numHiddenLayers; i++) {
     const l = `${p}layers.${i}`;
     g.scope = `layer${i}`;
@@ -156,6 +158,7 @@ export function buildModernBertGraph(cfg: ModelConfig, w: CheckpointWeights, pro
       const nextNorm = last ? `${p}final_norm` : `${p}layers.${i + 1}.attn_norm`;
       const next = residualNorm(x, mlpOut, nextNorm, !last);
       normed = next.normed;
+      // the residual sum is this layer's output (SkipLayerNormalization gives it as its fourth output)
       if (!last) x = next.sum!;
     } else {
       // layer 0's attention norm is the identity: the embedding norm just ran
@@ -172,6 +175,7 @@ export function buildModernBertGraph(cfg: ModelConfig, w: CheckpointWeights, pro
       const glu = g.op('Mul', [activation(g, input!, cfg.hiddenAct), gate!], {}, 'glu');
       x = g.op('Add', [x, linear(g, w, glu, `${l}.mlp.Wo.weight`, m.mlpBias ? `${l}.mlp.Wo.bias` : undefined, [H, I], q8)], {}, 'mlp_residual');
     }
+    if (i < cfg.numHiddenLayers - 1) earlierLayers.push(g.toFloat32(x));
     progress((i + 1) / cfg.numHiddenLayers, `layer ${i + 1} of ${cfg.numHiddenLayers}`);
   }
   g.scope = '';
@@ -197,5 +201,6 @@ export function buildModernBertGraph(cfg: ModelConfig, w: CheckpointWeights, pro
       task: head, architecture: 'modernbert-head', pooling: m.classifierPooling, ...headSpec,
     });
   }
+  declareLayerOutputs(g, earlierLayers, inputs, H);
   return { graph: g.build('modernbert'), head, labels, inputNames: ['input_ids', 'attention_mask'] };
 }

@@ -16,7 +16,9 @@ for (const head of [undefined, 'mlm', 'token', 'sequence'] as const) {
   test(`BERT ${head ?? 'encoder'}: the ONNX graph matches a float64 reference forward pass`, async () => {
     const c = await convertTestModel({ arch: 'bert', head });
     assert.deepEqual(c.session.inputNames, ['input_ids', 'attention_mask', 'token_type_ids']);
-    assert.deepEqual(c.session.outputNames, head ? ['last_hidden_state', 'logits'] : ['last_hidden_state']);
+    // every layer but the last is an output of its own, after the outputs the graph always had
+    const layerOutputs = Array.from({ length: c.folder.config.numHiddenLayers - 1 }, (_, i) => `hidden_states.${i + 1}`);
+    assert.deepEqual(c.session.outputNames, [...(head ? ['last_hidden_state', 'logits'] : ['last_hidden_state']), ...layerOutputs]);
     const out = await runModel(c, batch);
     assert.deepEqual(out['last_hidden_state']!.dims, [2, 20, 32]);
     if (head === 'mlm') assert.deepEqual(out['logits']!.dims, [2, 20, 512]);
@@ -25,6 +27,7 @@ for (const head of [undefined, 'mlm', 'token', 'sequence'] as const) {
     const d = await diffFromReference(c, batch);
     assert.ok(d.hidden <= tolerance, `last_hidden_state differs by ${d.hidden}`);
     assert.ok(d.logits <= tolerance, `logits differ by ${d.logits}`);
+    assert.ok(d.layers <= tolerance, `hidden_states.<i> differ from the reference's layers by ${d.layers}`);
   });
 }
 

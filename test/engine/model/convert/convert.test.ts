@@ -62,7 +62,7 @@ test('progress rises from 0 to 1 through building (per layer) and writing', () =
   const seen: Array<[number, string]> = [];
   const r = convertCheckpoint(f, join(scratch, 'progress', 'model.onnx'), { onProgress: (x, m) => seen.push([x, m]) });
   assert.equal(r.head, 'mlm');
-  assert.deepEqual(r.outputNames, ['last_hidden_state', 'logits']);
+  assert.deepEqual(r.outputNames, ['last_hidden_state', 'logits', 'hidden_states.1', 'hidden_states.2']);
   assert.deepEqual(r.inputNames, ['input_ids', 'attention_mask']);
   assert.equal(seen.at(-1)![0], 1);
   for (let i = 1; i < seen.length; i++) assert.ok(seen[i]![0] >= seen[i - 1]![0], 'progress went backwards');

@@ -78,8 +78,8 @@ export function maxDiffRows(a: ArrayLike<number>, aOffset: number, b: ArrayLike<
   return max;
 }
 
-/** runs a padded batch and returns the worst difference from the reference at real positions */
-export async function diffFromReference(c: Converted, b: Batch): Promise<{ hidden: number; logits: number }> {
+/** runs a padded batch and returns the worst difference from the reference at real positions (layers: the hidden_states.<i> outputs) */
+export async function diffFromReference(c: Converted, b: Batch): Promise<{ hidden: number; logits: number; layers: number }> {
   const out = await runModel(c, b);
   const H = c.folder.config.hiddenSize;
   const S = b.ids[0]!.length;
@@ -87,10 +87,16 @@ export async function diffFromReference(c: Converted, b: Batch): Promise<{ hidde
   const logits = out['logits'];
   let dh = 0;
   let dl = 0;
+  let dLayers = 0;
   for (let r = 0; r < b.ids.length; r++) {
     const len = b.lengths[r]!;
     const ref = reference(c, b.ids[r]!, maskOf(b)[r]!);
     dh = Math.max(dh, maxDiffRows(hidden, r * S * H, ref.hidden, len, H));
+    for (let l = 1; l < ref.layers.length; l++) {
+      const t = out[`hidden_states.${l}`];
+      if (!t) throw new Error(`no hidden_states.${l} output`);
+      dLayers = Math.max(dLayers, maxDiffRows(t.data as Float32Array, r * S * H, ref.layers[l - 1]!, len, H));
+    }
     if (logits && ref.logits) {
       const data = logits.data as Float32Array;
       if (logits.dims.length === 2) {
@@ -104,7 +110,7 @@ export async function diffFromReference(c: Converted, b: Batch): Promise<{ hidde
       throw new Error('logits present on one side only');
     }
   }
-  return { hidden: dh, logits: dl };
+  return { hidden: dh, logits: dl, layers: dLayers };
 }
 
 /** deterministic token ids in [5, 512): past the test tokenizer's special tokens */

@@ -3,8 +3,10 @@
  * the tiny test checkpoints: int8 (weights per output channel, activations at
  * run time) and float16 keep embeddings within cosine 0.99 / 0.999 and token
  * labels within 1% of float32; the fused graph (onnxruntime's attention,
- * rotary and SkipLayerNormalization kernels) reproduces it to 1e-4; and
- * onnxruntime's optimized model shows which kernels run.
+ * rotary and SkipLayerNormalization kernels) reproduces it to 1e-4; every
+ * variant gives each earlier layer (hidden_states.<i>) as float32 for heads
+ * on the last k layers; and onnxruntime's optimized model shows which kernels
+ * run.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +16,7 @@ import '../../../../src/engine/model/telemetryOff'; // before onnxruntime-node: 
 import * as ort from 'onnxruntime-node';
 import { makeTestModel } from '../../../../src/engine/model/testModel';
 import { inspectModelFolder, type ModelFolder } from '../../../../src/engine/model/folder';
-import { convertCheckpoint, ensureOnnx } from '../../../../src/engine/model/convert/convert';
+import { convertCheckpoint, converterVersion, ensureOnnx } from '../../../../src/engine/model/convert/convert';
 import { opCounts, readOnnxSummary } from '../../../../src/engine/model/convert/onnxReader';
 import type { GraphVariant } from '../../../../src/engine/model/convert/variant';
 import { quantizePerOutputChannel } from '../../../../src/engine/model/convert/quantize';
@@ -39,6 +41,8 @@ interface Outputs {
   labels: number[];
   /** every real token's hidden state, flattened */
   hidden: number[];
+  /** the same for each earlier layer's output (hidden_states.<i>), which heads on the last k layers read */
+  layers: Map<string, number[]>;
 }
 
 /** 200 passages of 6 to 60 tokens, as [CLS] ids [SEP] */
@@ -46,7 +50,7 @@ const passages = Array.from({ length: 200 }, (_, i) => [2, ...sampleIds(4 + ((i 
 
 async function runAll(onnxPath: string, hidden: number): Promise<Outputs> {
   const session = await ort.InferenceSession.create(onnxPath, { executionProviders: ['cpu'], logSeverityLevel: 3 });
-  const out: Outputs = { embeddings: [], labels: [], hidden: [] };
+  const out: Outputs = { embeddings: [], labels: [], hidden: [], layers: new Map() };
   try {
     for (let start = 0; start < passages.length; start += 8) {
       const batch = passages.slice(start, start + 8);
@@ -65,6 +69,13 @@ async function runAll(onnxPath: string, hidden: number): Promise<Outputs> {
       const hd = h.data as Float32Array;
       const logits = r['logits']!.data as Float32Array;
       const L = r['logits']!.dims[2]!;
+      for (const name of session.outputNames.filter((n) => n.startsWith('hidden_states.'))) {
+        const t = r[name]!;
+        assert.equal(t.type, 'float32', `${name} is float32 in every variant`);
+        const values = out.layers.get(name) ?? [];
+        batch.forEach((p, b) => values.push(...(t.data as Float32Array).subarray(b * S * hidden, (b * S + p.length) * hidden)));
+        out.layers.set(name, values);
+      }
       batch.forEach((p, b) => {
         const e = new Float32Array(hidden);
         for (let t = 0; t < p.length; t++) {
@@ -100,6 +111,20 @@ function cosine(a: Float32Array, b: Float32Array): number {
 function cosines(a: Outputs, b: Outputs): { mean: number; min: number } {
   const c = a.embeddings.map((e, i) => cosine(e, b.embeddings[i]!));
   return { mean: c.reduce((s, x) => s + x, 0) / c.length, min: Math.min(...c) };
+}
+
+/** every earlier layer's output is there and each token's vector keeps cosine >= min with the float32 graph's */
+function assertLayersNear(a: Outputs, b: Outputs, hidden: number, min: number, name: string): void {
+  assert.deepEqual([...b.layers.keys()], [...a.layers.keys()], `${name} gives every hidden_states output`);
+  assert.ok(a.layers.size > 0);
+  for (const [layer, ref] of a.layers) {
+    const got = b.layers.get(layer)!;
+    let worst = 1;
+    for (let t = 0; t < ref.length; t += hidden) {
+      worst = Math.min(worst, cosine(Float32Array.from(ref.slice(t, t + hidden)), Float32Array.from(got.slice(t, t + hidden))));
+    }
+    assert.ok(worst >= min, `${name} ${layer}: a token's cosine to fp32 is ${worst}`);
+  }
 }
 
 function agreement(a: Outputs, b: Outputs): number {
@@ -145,6 +170,14 @@ for (const arch of ['bert', 'modernbert'] as const) {
       const worst = a.hidden.reduce((m, v, i) => Math.max(m, Math.abs(v - b.hidden[i]!)), 0);
       assert.ok(worst <= 1e-4, `${name} differs by ${worst}`);
       assert.equal(agreement(a, b), 1);
+      // each earlier layer's output too (ModernBERT: the residual sum, before the next layer's norm)
+      assert.deepEqual([...b.layers.keys()], [...a.layers.keys()]);
+      assert.equal(a.layers.size, folder.config.numHiddenLayers - 1);
+      for (const [layer, ref] of a.layers) {
+        const got = b.layers.get(layer)!;
+        const d = ref.reduce((m, v, i) => Math.max(m, Math.abs(v - got[i]!)), 0);
+        assert.ok(d <= 1e-4, `${name} ${layer} differs by ${d}`);
+      }
     });
   }
 
@@ -156,6 +189,7 @@ for (const arch of ['bert', 'modernbert'] as const) {
       t.diagnostic(`cosine mean ${c.mean.toFixed(5)} min ${c.min.toFixed(5)}, label agreement ${(agree * 100).toFixed(2)}%`);
       assert.ok(c.mean >= 0.99 && c.min >= 0.99, `int8 cosine mean ${c.mean}, min ${c.min}`);
       assert.ok(agree >= 0.99, `int8 label agreement ${agree}`);
+      assertLayersNear(a, b, H, 0.99, name);
     });
   }
 
@@ -166,6 +200,7 @@ for (const arch of ['bert', 'modernbert'] as const) {
     t.diagnostic(`cosine mean ${c.mean.toFixed(6)} min ${c.min.toFixed(6)}, label agreement ${(agree * 100).toFixed(2)}%`);
     assert.ok(c.mean >= 0.999 && c.min >= 0.999, `fp16 cosine mean ${c.mean}, min ${c.min}`);
     assert.ok(agree >= 0.99, `fp16 label agreement ${agree}`);
+    assertLayersNear(a, b, H, 0.999, 'fp16');
   });
 
   test(`${arch}: onnxruntime runs the fused kernels and int8 matmuls the variants are written for`, async () => {
@@ -294,4 +329,23 @@ test('the int8 file the engine writes: fused attention for ModernBERT, plain att
   assert.ok(!ops(bert.onnxPath)['com.microsoft.MultiHeadAttention'] && ops(bert.onnxPath)['com.microsoft.DynamicQuantizeMatMul']! > 0);
   assert.ok(ops(modern.onnxPath)['com.microsoft.MultiHeadAttention']! > 0 && ops(modern.onnxPath)['com.microsoft.RotaryEmbedding']! > 0);
   assert.equal((JSON.parse(readFileSync(`${bert.onnxPath}.source.json`, 'utf8')) as { graph: string }).graph, 'int8');
+});
+
+test('int8 and fp16 files stamped by converter version 1 (no hidden_states outputs) are converted again; a version 2 float32 stamp is still current', async () => {
+  const folder = tinyModel('bert', 'versions');
+  const fp32 = ensureOnnx(folder);
+  const stampOf = (path: string) => JSON.parse(readFileSync(`${path}.source.json`, 'utf8')) as Record<string, unknown>;
+  // float32 stamps carry no precision or graph, as main's version 2 wrote them
+  assert.equal(stampOf(fp32.onnxPath)['converterVersion'], converterVersion);
+  assert.equal(converterVersion, '2');
+  assert.deepEqual(Object.keys(stampOf(fp32.onnxPath)).filter((k) => k === 'precision' || k === 'graph'), []);
+  assert.equal(ensureOnnx(folder).converted, false);
+  for (const precision of ['int8', 'fp16'] as const) {
+    const made = ensureOnnx(folder, { precision });
+    const session = await ort.InferenceSession.create(made.onnxPath, { executionProviders: ['cpu'], logSeverityLevel: 3 });
+    assert.ok(session.outputNames.includes('hidden_states.1'), `${precision} has hidden_states outputs`);
+    await session.release();
+    writeFileSync(`${made.onnxPath}.source.json`, JSON.stringify({ ...stampOf(made.onnxPath), converterVersion: '1' }));
+    assert.equal(ensureOnnx(folder, { precision }).converted, true, `a version 1 ${precision} file is converted again`);
+  }
 });
