@@ -116,3 +116,25 @@ test('--precision picks the variant: cmb info says which runs and why, convert m
     assert.match(r.err, /--precision must be auto, fp32, fp16 or int8|--precision needs a value/);
   }
 });
+
+test('every command that loads a model takes --precision and --batch-tokens (ner, classify, train, eval, icd-suggest), and checks their values', () => {
+  const dir = path.join(tmp, 'precision-model-commands');
+  assert.equal(cmb(['make-test-model', '--arch', 'bert', '--head', 'token', '--out', dir]).code, 0);
+  const ner = cmb(['ner', '--model', dir, '--provider', 'cpu', '--precision', 'fp32', '--batch-tokens', '512', '--merge', 'modelOnly'], JSON.stringify({ text: 'Pt denies chest pain.' }) + '\n');
+  assert.equal(ner.code, 0, ner.err);
+  assert.equal(fs.existsSync(path.join(dir, 'onnx', 'model.onnx')), true, 'ner ran the fp32 file it was asked for');
+  assert.equal(fs.existsSync(path.join(dir, 'onnx', 'model_quantized.onnx')), false);
+  const badNer = cmb(['ner', '--model', dir, '--precision', 'int4'], JSON.stringify({ text: 'x' }) + '\n');
+  assert.equal(badNer.code, 2);
+  assert.match(badNer.err, /--precision must be auto, fp32, fp16 or int8/);
+  const train = cmb(['train', '--model', dir, '--precision', 'int4', '--batch-tokens', '512', '--task', 'ner', '--data', path.join(tmp, 'none.conll'), '--out', 'h']);
+  for (const r of [cmb(['classify', '--model', dir, '--precision', 'int4'], ''), train]) {
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /--precision must be auto, fp32, fp16 or int8/);
+  }
+  // these check their data first: the options are known all the same
+  for (const command of [['eval', '--head', 'none', '--data', path.join(tmp, 'none.jsonl')], ['icd-suggest']]) {
+    const r = cmb([...command, '--model', dir, '--precision', 'fp32', '--batch-tokens', '512'], '');
+    assert.doesNotMatch(r.err, /unknown option/, command[0]);
+  }
+});
