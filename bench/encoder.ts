@@ -22,7 +22,7 @@ import { inspectModelFolder } from '../src/engine/model/folder';
 import { ensureOnnx } from '../src/engine/model/convert/convert';
 import { loadTokenizerFromFolder } from '../src/engine/text/loadTokenizer';
 import { runWindows } from '../src/engine/model/runner';
-import { matmulPeakGflops } from './matmulPeak';
+import { encoderFlops, matmulPeakGflops } from './matmulPeak';
 import { benchPassages } from './passages';
 import { appendBenchmark, machineLine } from './report';
 
@@ -40,13 +40,6 @@ async function prepareModel(): Promise<string> {
   const folder = await inspectModelFolder(cache);
   const { onnxPath } = await ensureOnnx(folder, { cacheDir: '' });
   return onnxPath;
-}
-
-/** FLOPs of one forward pass over `seq` tokens: matmuls (2 per multiply-add) plus attention scores and mixing. */
-function flopsFor(seq: number, layers: number, h: number, inter: number): number {
-  const perTokenLinear = 2 * (4 * h * h + 2 * h * inter);
-  const attention = 2 * 2 * seq * h;
-  return layers * seq * (perTokenLinear + attention);
 }
 
 async function main() {
@@ -88,7 +81,7 @@ async function main() {
   const tjS = await tjRun();
   await extractor.dispose();
 
-  const flops = windows.reduce((s, w) => s + flopsFor(w.length, 22, 768, 1152), 0);
+  const flops = windows.reduce((s, w) => s + encoderFlops(w.length, 22, 768, 1152), 0);
   const peak = await matmulPeakGflops(threads);
   const rows = [
     ['engine, length-bucketed batches', tokens / bucketedS, flops / bucketedS / 1e9],

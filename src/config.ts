@@ -3,7 +3,7 @@
  * nowhere else.
  */
 import * as vscode from 'vscode';
-import { defaultEngineSettings, type EngineSettings, type Pooling, type ProviderSetting } from './engine/coreProtocol';
+import { defaultEngineSettings, precisionSettings, type EngineSettings, type Pooling, type PrecisionSetting, type ProviderSetting } from './engine/coreProtocol';
 import type { MergeMode } from './engine/tasks/protocol';
 import { clampThreads } from './engine/model/threads';
 import { ALL_SYSTEMS, type IcdSystem } from './engine/icd/systems';
@@ -21,15 +21,21 @@ export interface Config {
 export function readConfig(): Config {
   const c = vscode.workspace.getConfiguration(SECTION);
   const threads = clampThreads(c.get<unknown>('threads', defaultEngineSettings.threads), `${SECTION}.threads`);
+  const precision = c.get<string>('precision', 'auto');
+  const notices = threads.notice ? [threads.notice] : [];
+  if (!precisionSettings.includes(precision as PrecisionSetting)) notices.push(`${SECTION}.precision "${precision}" is not auto, fp32, fp16 or int8; using auto.`);
+  const batchTokens = c.get<number>('batchTokens', defaultEngineSettings.batchTokens!);
   return {
-    notices: threads.notice ? [threads.notice] : [],
+    notices,
     modelPath: c.get<string>('modelPath', '').trim(),
     engine: {
       executionProvider: c.get<ProviderSetting>('executionProvider', defaultEngineSettings.executionProvider),
       windowTokens: c.get<number>('windowTokens', defaultEngineSettings.windowTokens),
       windowStride: c.get<number>('windowStride', defaultEngineSettings.windowStride),
       batchSize: c.get<number>('batchSize', defaultEngineSettings.batchSize),
+      batchTokens: Number.isInteger(batchTokens) && batchTokens > 0 ? batchTokens : defaultEngineSettings.batchTokens,
       threads: threads.threads,
+      precision: precisionSettings.includes(precision as PrecisionSetting) ? (precision as PrecisionSetting) : 'auto',
       pooling: c.get<Pooling>('pooling', defaultEngineSettings.pooling),
       cacheDir: '',
       tokenHead: c.get<string>('tokenHead', '').trim(),

@@ -53,7 +53,7 @@ export function activate(context: vscode.ExtensionContext): void {
   );
   ctx.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (affects(e, 'modelPath', 'executionProvider', 'windowTokens', 'windowStride', 'batchSize', 'threads', 'pooling', 'tokenHead', 'sequenceHead')) models.refresh();
+      if (affects(e, 'modelPath', 'executionProvider', 'windowTokens', 'windowStride', 'batchSize', 'batchTokens', 'precision', 'threads', 'pooling', 'tokenHead', 'sequenceHead')) models.refresh();
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => models.refresh()),
   );

@@ -19,7 +19,7 @@ import { openActiveStore } from '../engine/icd/install';
 import type { IcdStore } from '../engine/icd/store';
 import { ALL_SYSTEMS, SYSTEM_NAMES, type IcdSystem } from '../engine/icd/systems';
 import { createCodeVectorHandlers, duration, modelCodeEmbedder } from '../engine/icd/vectorHandlers';
-import { CliInputError, parseArgs, readJsonLines, stringFlag, textField, type CliIo, type ParsedArgs } from './io';
+import { CliInputError, ENGINE_OPTIONS, parseArgs, readJsonLines, stringFlag, textField, type CliIo, type ParsedArgs } from './io';
 import { storageDirOf, storeForFolder } from './icd';
 
 export interface IcdVectorCliHooks {
@@ -28,12 +28,9 @@ export interface IcdVectorCliHooks {
   storageDir?: string;
 }
 
-/** the engine's common options, each with one value */
-const ENGINE_FLAGS = ['provider', 'threads', 'window', 'stride', 'batch', 'pooling', 'cache'];
-
 function parse(command: string, args: string[], flags: string[], switches: string[]): ParsedArgs {
   const p = parseArgs(args, switches);
-  const known = [...flags, ...switches, ...ENGINE_FLAGS];
+  const known = [...flags, ...switches, ...ENGINE_OPTIONS];
   for (const name of p.flags.keys()) {
     if (!known.includes(name)) throw new CliInputError(`unknown option --${name} (cmb ${command} accepts ${[...flags, ...switches].map((f) => `--${f}`).join(', ')} and the common options)`);
   }

@@ -84,6 +84,9 @@ export function textField(value: Record<string, unknown>, line: number, field = 
   return t;
 }
 
+/** The engine's common options (cmb --help), each with one value: every command that loads a model takes them. */
+export const ENGINE_OPTIONS: readonly string[] = ['provider', 'precision', 'threads', 'window', 'stride', 'batch', 'batch-tokens', 'pooling', 'cache'];
+
 export interface ParsedArgs {
   positional: string[];
   flags: Map<string, string | true>;

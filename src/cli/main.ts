@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { Engine, directContext } from '../engine/engine';
 import { EngineError } from '../engine/errors';
-import { defaultEngineSettings, type EngineSettings, type Pooling, type ProviderSetting } from '../engine/coreProtocol';
+import { defaultEngineSettings, precisionSettings, type EngineSettings, type Pooling, type PrecisionSetting, type ProviderSetting } from '../engine/coreProtocol';
 import { domainHandlers } from '../engine/domains';
 import { CliInputError, parseArgs, processIo, readJsonLines, requireFlag, stringFlag, textField, type CliIo, type ParsedArgs } from './io';
 import { makeTestModelFolder } from '../engine/model/testModelFolder';
@@ -58,7 +58,8 @@ const USAGE = `usage: cmb <command> [options]
   gpu [--json]                  what CUDA / WebGPU need here and whether it is there (docs/gpu.md)
   gpu --install [--from FILE] [--feed URL]        set up the CUDA provider libraries (download, or a .nupkg file)
 
-common options: --provider auto|cuda|webgpu|cpu  --threads N  --window N  --stride N  --batch N  --pooling mean|cls  --cache DIR`;
+common options: --provider auto|cuda|webgpu|cpu  --precision auto|fp32|fp16|int8  --threads N  --window N  --stride N
+                --batch N (windows)  --batch-tokens N  --pooling mean|cls  --cache DIR`;
 
 function intFlag(p: ParsedArgs, name: string, fallback: number): number {
   const v = stringFlag(p, name);
@@ -80,12 +81,16 @@ function settingsFrom(p: ParsedArgs, io: Pick<CliIo, 'err'>): EngineSettings {
   if (!['auto', 'cuda', 'webgpu', 'cpu'].includes(provider)) throw new CliInputError('--provider must be auto, cuda, webgpu or cpu');
   const pooling = stringFlag(p, 'pooling') ?? 'mean';
   if (pooling !== 'mean' && pooling !== 'cls') throw new CliInputError('--pooling must be mean or cls');
+  const precision = stringFlag(p, 'precision') ?? 'auto';
+  if (!precisionSettings.includes(precision as PrecisionSetting)) throw new CliInputError('--precision must be auto, fp32, fp16 or int8');
   return {
     executionProvider: provider as ProviderSetting,
     windowTokens: intFlag(p, 'window', defaultEngineSettings.windowTokens),
     windowStride: intFlag(p, 'stride', defaultEngineSettings.windowStride),
     batchSize: Math.max(1, intFlag(p, 'batch', defaultEngineSettings.batchSize)),
+    batchTokens: Math.max(1, intFlag(p, 'batch-tokens', defaultEngineSettings.batchTokens!)),
     threads: threadsFlag(p, io),
+    precision: precision as PrecisionSetting,
     pooling: pooling as Pooling,
     cacheDir: stringFlag(p, 'cache') ?? '',
   };

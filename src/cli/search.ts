@@ -5,7 +5,7 @@
  */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { defaultEngineSettings, type EngineSettings, type Pooling, type ProviderSetting } from '../engine/coreProtocol';
+import { defaultEngineSettings, precisionSettings, type EngineSettings, type Pooling, type PrecisionSetting, type ProviderSetting } from '../engine/coreProtocol';
 import { EngineError } from '../engine/errors';
 import { readRegularTextFile } from '../engine/regularFile';
 import type { ChunkEmbedder } from '../engine/index/embedder';
@@ -50,10 +50,10 @@ interface ParsedArgs {
   flags: Set<string>;
 }
 
-const valueOptions = new Set(['--model', '--db', '--k', '--glob', '--include', '--exclude', '--max-file-mb', '--similar-to', '--provider', '--threads', '--window', '--stride', '--batch', '--pooling', '--cache']);
+const valueOptions = new Set(['--model', '--db', '--k', '--glob', '--include', '--exclude', '--max-file-mb', '--similar-to', '--provider', '--threads', '--window', '--stride', '--batch', '--batch-tokens', '--precision', '--pooling', '--cache']);
 const flagOptions = new Set(['--json', '--help', '--rebuild']);
 
-export const indexUsage = 'usage: cmb index DIR [--model DIR] [--db FILE] [--rebuild] [--include GLOB]... [--exclude GLOB]... [--max-file-mb N] [--json] [model options: --provider --threads --window --stride --batch --pooling]';
+export const indexUsage = 'usage: cmb index DIR [--model DIR] [--db FILE] [--rebuild] [--include GLOB]... [--exclude GLOB]... [--max-file-mb N] [--json] [model options: --provider --precision --threads --window --stride --batch --batch-tokens --pooling]';
 export const searchUsage = 'usage: cmb search DIR "query" [--k N] [--json] [--model DIR] [--db FILE] [--glob PATTERN]\n       cmb search DIR --similar-to FILE [--k N] [--json] --model DIR';
 
 export function parseArgs(args: string[]): ParsedArgs {
@@ -249,12 +249,16 @@ function modelSettings(a: ParsedArgs, io: Pick<CliIo, 'err'>): EngineSettings {
   if (!['auto', 'cuda', 'webgpu', 'cpu'].includes(provider)) throw new UsageError('--provider must be auto, cuda, webgpu or cpu');
   const pooling = one('--pooling') ?? defaultEngineSettings.pooling;
   if (pooling !== 'mean' && pooling !== 'cls') throw new UsageError('--pooling must be mean or cls');
+  const precision = one('--precision') ?? 'auto';
+  if (!precisionSettings.includes(precision as PrecisionSetting)) throw new UsageError('--precision must be auto, fp32, fp16 or int8');
   return {
     executionProvider: provider as ProviderSetting,
     windowTokens: int('--window', defaultEngineSettings.windowTokens),
     windowStride: int('--stride', defaultEngineSettings.windowStride),
     batchSize: Math.max(1, int('--batch', defaultEngineSettings.batchSize)),
+    batchTokens: Math.max(1, int('--batch-tokens', defaultEngineSettings.batchTokens!)),
     threads: clampedThreads(int('--threads', defaultEngineSettings.threads), io),
+    precision: precision as PrecisionSetting,
     pooling: pooling as Pooling,
     cacheDir: one('--cache') ?? '',
   };

@@ -13,8 +13,9 @@
  *       stdin {"text"} -> stdout {"label","scores"}
  *
  * `--help` prints a command's usage. The engine's common options (--provider,
- * --threads, --window, --stride, --batch, --pooling, --cache) are accepted
- * and left to the loadModel hook, which receives every argument.
+ * --precision, --threads, --window, --stride, --batch, --batch-tokens, --pooling,
+ * --cache) are accepted and left to the loadModel hook, which receives every
+ * argument.
  */
 import { EngineError } from '../engine/errors';
 import { defaultEngineSettings } from '../engine/coreProtocol';
@@ -23,6 +24,7 @@ import type { RequestContext } from '../engine/handlers';
 import { AssertionContext } from '../engine/tasks/assertion';
 import { createTaskHandlers } from '../engine/tasks/handlers';
 import type { MergeMode } from '../engine/tasks/lexicon';
+import { CliInputError, ENGINE_OPTIONS } from './io';
 
 /** The CLI's usual io (stdin, out, err) plus the hook that loads a model. */
 export interface TaskCliIO {
@@ -83,9 +85,6 @@ const USAGE: Record<string, string> = {
 /** `--help` anywhere in a command's arguments */
 class HelpAsked extends Error {}
 
-/** options for the model loader, each with one value */
-const ENGINE_FLAGS = ['provider', 'threads', 'window', 'stride', 'batch', 'pooling', 'cache'];
-
 const MERGE_MODES: readonly MergeMode[] = ['modelFirst', 'lexiconFirst', 'modelOnly', 'lexiconOnly'];
 
 function parseFlags(command: string, args: readonly string[], allowed: ReadonlyArray<keyof Flags>): Flags {
@@ -93,7 +92,7 @@ function parseFlags(command: string, args: readonly string[], allowed: ReadonlyA
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const name = a.replace(/^--/, '') as keyof Flags;
-    if (a.startsWith('--') && allowed.includes('model') && ENGINE_FLAGS.includes(name)) {
+    if (a.startsWith('--') && allowed.includes('model') && ENGINE_OPTIONS.includes(name)) {
       i++;
       continue;
     }
@@ -251,7 +250,8 @@ async function guarded(command: string, expected: string, io: TaskCliIO, body: (
       io.err(`cmb ${command}: input line ${e.line}: ${e.why} (expected ${expected}).`);
       return BAD_INPUT;
     }
-    if (e instanceof EngineError && e.code === 'bad-input') {
+    // a bad value of a common option (--provider, --precision, --threads), found by the model loader
+    if ((e instanceof EngineError && e.code === 'bad-input') || e instanceof CliInputError) {
       io.err(`cmb ${command}: ${e.message}`);
       return BAD_INPUT;
     }

@@ -15,7 +15,7 @@ import type { Progress } from '../engine/protocol';
 import type { DatasetProblem } from '../engine/data/types';
 import type { TrainParams } from '../engine/train/protocol';
 import { trainingReportMarkdown } from '../engine/train/report';
-import { CliInputError, type CliIo, type ParsedArgs } from './io';
+import { CliInputError, ENGINE_OPTIONS, type CliIo, type ParsedArgs } from './io';
 
 /** What the entry point lends these commands: an engine, and loading --model with the common options. */
 export interface TrainCliHooks {
@@ -23,7 +23,7 @@ export interface TrainCliHooks {
   loadModel(engine: Engine, engineArgs: ParsedArgs): Promise<void>;
 }
 
-const ENGINE_OPTIONS = ['model', 'provider', 'threads', 'window', 'stride', 'batch', 'pooling', 'cache'];
+const MODEL_OPTIONS = ['model', ...ENGINE_OPTIONS];
 const REPEATABLE = new Set(['data', 'dev', 'test']);
 
 export interface Parsed {
@@ -81,7 +81,7 @@ export function choice<T extends string>(p: Parsed, name: string, allowed: reado
 /** the common engine options, for loadModel */
 function engineArgs(p: Parsed): ParsedArgs {
   const flags = new Map<string, string | true>();
-  for (const o of ENGINE_OPTIONS) {
+  for (const o of MODEL_OPTIONS) {
     const v = one(p, o);
     if (v !== undefined) flags.set(o, v);
   }
@@ -134,7 +134,7 @@ function cancelOnInterrupt(io: CliIo): { signal: AbortSignal; dispose(): void } 
 }
 
 export async function runTrain(args: string[], io: CliIo, hooks: TrainCliHooks): Promise<number> {
-  const p = parse('train', args, [...ENGINE_OPTIONS, 'task', 'data', 'dev', 'test', 'out', 'epochs', 'seed', 'layers', 'head', 'lr', 'class-weights', 'patience', 'report'], ['replace']);
+  const p = parse('train', args, [...MODEL_OPTIONS, 'task', 'data', 'dev', 'test', 'out', 'epochs', 'seed', 'layers', 'head', 'lr', 'class-weights', 'patience', 'report'], ['replace']);
   required(p, 'model', 'DIR (a model folder)');
   const task = choice(p, 'task', ['ner', 'classify'] as const);
   if (!task) throw new CliInputError('--task ner|classify is required');
@@ -178,7 +178,7 @@ export async function runTrain(args: string[], io: CliIo, hooks: TrainCliHooks):
 }
 
 export async function runEval(args: string[], io: CliIo, hooks: TrainCliHooks): Promise<number> {
-  const p = parse('eval', args, [...ENGINE_OPTIONS, 'head', 'data'], []);
+  const p = parse('eval', args, [...MODEL_OPTIONS, 'head', 'data'], []);
   required(p, 'model', 'DIR (a model folder)');
   // without --head: the model's own head (a fine-tuned checkpoint, cmb finetune's output)
   const head = one(p, 'head');

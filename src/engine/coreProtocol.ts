@@ -1,17 +1,26 @@
 import type { MethodSpec } from './methodSpec';
 import type { Architecture } from './model/config';
+import type { Precision } from './model/convert/variant';
 
 export type ExecutionProviderName = 'cuda' | 'webgpu' | 'cpu';
 export type ProviderSetting = 'auto' | ExecutionProviderName;
+/** auto: int8 on the CPU, float16 on a GPU provider, float32 where neither can be had */
+export type PrecisionSetting = 'auto' | Precision;
+export const precisionSettings: readonly PrecisionSetting[] = ['auto', 'fp32', 'fp16', 'int8'];
 export type Pooling = 'mean' | 'cls';
 
 export interface EngineSettings {
   executionProvider: ProviderSetting;
   windowTokens: number;
   windowStride: number;
+  /** windows per batch, at most */
   batchSize: number;
-  /** 0: onnxruntime decides */
+  /** padded tokens per batch, at most, so batches of long and short windows take the same memory; absent: the default */
+  batchTokens?: number;
+  /** 0: one thread per physical core (onnxruntime's own count where the topology is unknown) */
   threads: number;
+  /** which converted variant runs; absent: auto */
+  precision?: PrecisionSetting;
   pooling: Pooling;
   /** where converted ONNX files are cached; empty: beside the checkpoint (onnx/model.onnx) */
   cacheDir: string;
@@ -24,8 +33,10 @@ export const defaultEngineSettings: EngineSettings = {
   executionProvider: 'auto',
   windowTokens: 512,
   windowStride: 128,
-  batchSize: 8,
+  batchSize: 64,
+  batchTokens: 2048,
   threads: 0,
+  precision: 'auto',
   pooling: 'mean',
   cacheDir: '',
   tokenHead: '',
@@ -49,6 +60,14 @@ export interface ModelInfo {
   provider: ExecutionProviderName;
   /** providers that were tried and failed, with the reason */
   providerFailures: Array<{ provider: ExecutionProviderName; reason: string }>;
+  /** the variant that runs (absent from engines before precisions existed: fp32) */
+  precision?: Precision;
+  /** why that variant: the setting, or what auto chose for the provider */
+  precisionReason?: string;
+  /** intra-op threads the session runs with; 0: onnxruntime's own choice */
+  threads?: number;
+  /** padded tokens per batch, at most */
+  batchTokens?: number;
   /** outputs of the ONNX graph, e.g. last_hidden_state, logits */
   outputs: string[];
   /** id2label of the head, if any */
@@ -78,7 +97,7 @@ export interface EmbedResult {
 export type CoreMethods = {
   'model.load': MethodSpec<{ path: string; settings: EngineSettings }, ModelInfo>;
   'model.info': MethodSpec<Record<string, never>, ModelInfo | null>;
-  'model.convert': MethodSpec<{ path: string; settings: EngineSettings; force?: boolean }, { onnxPath: string; converted: boolean }>;
+  'model.convert': MethodSpec<{ path: string; settings: EngineSettings; force?: boolean }, { onnxPath: string; converted: boolean; precision?: Precision; fallback?: string }>;
   'text.tokenize': MethodSpec<{ texts: string[] }, TokenizeResult[]>;
   embed: MethodSpec<{ texts: string[]; pooling?: Pooling }, EmbedResult>;
 };

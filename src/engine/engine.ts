@@ -11,6 +11,8 @@ import type { EngineMethods, MethodName, ParamsOf, ResultOf } from './protocol';
 import { loadModel as loadModelFolder } from './model/loadModel';
 import { ensureOnnx } from './model/convert/convert';
 import { inspectModelFolder } from './model/folder';
+import { firstLoadingProvider } from './model/session';
+import { choosePrecision } from './model/precisionChoice';
 import { embedTexts } from './tasks/embed';
 
 export interface EngineOptions {
@@ -54,9 +56,12 @@ export class Engine implements EngineHost {
       'model.info': async () => this.current?.info ?? null,
       'model.convert': async ({ path, settings, force }, ctx) => {
         const folder = await inspectModelFolder(path, { acceptVocabTxt: true });
+        // the variant a load with these settings would run
+        const { precision } = choosePrecision(settings.precision ?? 'auto', await firstLoadingProvider(settings.executionProvider));
         return ensureOnnx(folder, {
           cacheDir: settings.cacheDir,
           force,
+          precision,
           signal: ctx.signal,
           onProgress: (fraction, message) => ctx.progress({ message, fraction }),
         });

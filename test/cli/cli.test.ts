@@ -91,3 +91,50 @@ test('a model folder problem is reported in one line with a non-zero exit', () =
   assert.notEqual(p.code, 0);
   assert.match(p.err, /pickle|execute/i);
 });
+
+test('--precision picks the variant: cmb info says which runs and why, convert makes that file, bad values exit 2', () => {
+  const dir = path.join(tmp, 'precision-model');
+  assert.equal(cmb(['make-test-model', '--arch', 'modernbert', '--head', 'token', '--out', dir]).code, 0);
+  const auto = JSON.parse(cmb(['info', '--model', dir, '--provider', 'cpu']).out) as Record<string, unknown>;
+  assert.equal(auto.precision, 'int8');
+  assert.match(String(auto.precisionReason), /^auto: int8 on the CPU/);
+  assert.equal(auto.onnxPath, path.join(dir, 'onnx', 'model_quantized.onnx'));
+  assert.ok((auto.threads as number) >= 1, 'threads chosen from the physical cores');
+  const fp32 = JSON.parse(cmb(['info', '--model', dir, '--provider', 'cpu', '--precision', 'fp32']).out) as Record<string, unknown>;
+  assert.equal(fp32.precision, 'fp32');
+  assert.equal(fp32.onnxPath, path.join(dir, 'onnx', 'model.onnx'));
+  const converted = cmb(['convert', '--model', dir, '--provider', 'cpu', '--precision', 'fp16']);
+  assert.equal(converted.code, 0, converted.err);
+  assert.equal((JSON.parse(converted.out.trim().split('\n').at(-1)!) as { onnxPath: string }).onnxPath, path.join(dir, 'onnx', 'model_fp16.onnx'));
+  // convert with auto settings makes what a load would run on this machine: int8 on a CPU-only one
+  const autoConvert = cmb(['convert', '--model', dir, '--provider', 'cpu', '--force']);
+  assert.equal((JSON.parse(autoConvert.out.trim().split('\n').at(-1)!) as { precision: string }).precision, 'int8');
+  for (const bad of ['int4', 'FP16', '']) {
+    const r = cmb(['info', '--model', dir, '--precision', bad]);
+    assert.equal(r.code, 2, bad);
+    assert.equal(r.err.trim().split('\n').length, 1);
+    assert.match(r.err, /--precision must be auto, fp32, fp16 or int8|--precision needs a value/);
+  }
+});
+
+test('every command that loads a model takes --precision and --batch-tokens (ner, classify, train, eval, icd-suggest), and checks their values', () => {
+  const dir = path.join(tmp, 'precision-model-commands');
+  assert.equal(cmb(['make-test-model', '--arch', 'bert', '--head', 'token', '--out', dir]).code, 0);
+  const ner = cmb(['ner', '--model', dir, '--provider', 'cpu', '--precision', 'fp32', '--batch-tokens', '512', '--merge', 'modelOnly'], JSON.stringify({ text: 'Pt denies chest pain.' }) + '\n');
+  assert.equal(ner.code, 0, ner.err);
+  assert.equal(fs.existsSync(path.join(dir, 'onnx', 'model.onnx')), true, 'ner ran the fp32 file it was asked for');
+  assert.equal(fs.existsSync(path.join(dir, 'onnx', 'model_quantized.onnx')), false);
+  const badNer = cmb(['ner', '--model', dir, '--precision', 'int4'], JSON.stringify({ text: 'x' }) + '\n');
+  assert.equal(badNer.code, 2);
+  assert.match(badNer.err, /--precision must be auto, fp32, fp16 or int8/);
+  const train = cmb(['train', '--model', dir, '--precision', 'int4', '--batch-tokens', '512', '--task', 'ner', '--data', path.join(tmp, 'none.conll'), '--out', 'h']);
+  for (const r of [cmb(['classify', '--model', dir, '--precision', 'int4'], ''), train]) {
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /--precision must be auto, fp32, fp16 or int8/);
+  }
+  // these check their data first: the options are known all the same
+  for (const command of [['eval', '--head', 'none', '--data', path.join(tmp, 'none.jsonl')], ['icd-suggest']]) {
+    const r = cmb([...command, '--model', dir, '--precision', 'fp32', '--batch-tokens', '512'], '');
+    assert.doesNotMatch(r.err, /unknown option/, command[0]);
+  }
+});

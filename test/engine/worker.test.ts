@@ -30,7 +30,10 @@ test('the worker converts, loads and embeds a safetensors model, reporting progr
   assert.equal(info.demo, true);
   assert.equal(info.windowTokens, 16);
   assert.deepEqual(info.labels, ['discharge_summary', 'radiology', 'progress_note']);
-  assert.ok(fs.existsSync(path.join(dir, 'onnx', 'model.onnx')), 'converted ONNX cached beside the checkpoint');
+  // precision auto on the CPU: the int8 variant, converted and cached beside the checkpoint under optimum's name
+  assert.equal(info.precision, 'int8');
+  assert.equal(info.onnxPath, path.join(dir, 'onnx', 'model_quantized.onnx'));
+  assert.ok(fs.existsSync(info.onnxPath), 'converted ONNX cached beside the checkpoint');
   assert.ok(progress.length > 0);
   assert.ok(logs.some((l) => /Loaded modernbert model/.test(l)));
 
@@ -52,11 +55,18 @@ test('the same text embeds the same, alone or in a batch with longer texts', asy
   const dir = path.join(tmp, 'bert');
   makeTestModelFolder({ arch: 'bert', out: dir });
   const { c } = client();
-  await c.request('model.load', { path: dir, settings: { ...settings, windowTokens: 512 } });
-  const a = await c.request('embed', { texts: ['Hx of DM2 on insulin'] });
-  const b = await c.request('embed', { texts: ['Hx of DM2 on insulin', 'Long discharge summary text. '.repeat(20)] });
-  const diff = Math.max(...Array.from(a.embeddings[0], (x, i) => Math.abs(x - b.embeddings[0][i])));
+  const embedAloneAndBatched = async () => {
+    const a = await c.request('embed', { texts: ['Hx of DM2 on insulin'] });
+    const b = await c.request('embed', { texts: ['Hx of DM2 on insulin', 'Long discharge summary text. '.repeat(20)] });
+    return Math.max(...Array.from(a.embeddings[0], (x, i) => Math.abs(x - b.embeddings[0][i])));
+  };
+  await c.request('model.load', { path: dir, settings: { ...settings, windowTokens: 512, precision: 'fp32' } });
+  const diff = await embedAloneAndBatched();
   assert.ok(diff < 1e-5, `padding changed the embedding by ${diff}`);
+  // int8 quantizes activations per batch, so a batch companion moves the embedding a little, never by more than int8's own error
+  await c.request('model.load', { path: dir, settings: { ...settings, windowTokens: 512, precision: 'int8' } });
+  const diff8 = await embedAloneAndBatched();
+  assert.ok(diff8 < 1e-3, `padding changed the int8 embedding by ${diff8}`);
   await c.dispose();
 });
 

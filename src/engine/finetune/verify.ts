@@ -154,6 +154,8 @@ export async function verifyFinetune(params: FinetuneVerifyParams, ctx: { signal
     windowTokens: params.maxTokens ?? defaultEngineSettings.windowTokens,
     windowStride: params.stride ?? defaultEngineSettings.windowStride,
     threads: params.threads ?? 0,
+    // parity is proven against PyTorch's float32 logits, so the float32 graph runs here whatever the precision setting
+    precision: 'fp32' as const,
     cacheDir: '',
   };
   const warnings: string[] = [];

@@ -37,15 +37,32 @@ export function padBatch(windows: readonly (readonly number[])[], padId: number)
 /**
  * Batches of indices into `lengths`, formed from items of similar length so
  * little compute goes to padding: sorted by length (ties by index, so the
- * same input always gives the same batches), then cut every `batchSize`.
+ * same input always gives the same batches), then cut when a batch holds
+ * `batchSize` items or one more would pad it past `maxTokens` tokens
+ * (items x longest item). A token budget makes a batch of short windows and
+ * one of long windows cost the same memory; an item longer than the budget
+ * is a batch of its own.
  */
-export function bucketByLength(lengths: readonly number[], batchSize: number, sorted = true): number[][] {
+export function bucketByLength(lengths: readonly number[], batchSize: number, sorted = true, maxTokens = Infinity): number[][] {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new EngineError('bad-input', `Batch size must be a positive integer; got ${batchSize}.`);
+  if (!(maxTokens >= 1)) throw new EngineError('bad-input', `The batch token budget must be a positive number; got ${maxTokens}.`);
   const order = lengths.map((_, i) => i);
   // unsorted: batches in input order, the baseline the encoder benchmark compares against
   if (sorted) order.sort((a, b) => lengths[a] - lengths[b] || a - b);
   const batches: number[][] = [];
-  for (let i = 0; i < order.length; i += batchSize) batches.push(order.slice(i, i + batchSize));
+  let current: number[] = [];
+  let longest = 0;
+  for (const i of order) {
+    const nextLongest = Math.max(longest, lengths[i]!);
+    if (current.length > 0 && (current.length >= batchSize || (current.length + 1) * nextLongest > maxTokens)) {
+      batches.push(current);
+      current = [];
+      longest = 0;
+    }
+    current.push(i);
+    longest = Math.max(longest, lengths[i]!);
+  }
+  if (current.length) batches.push(current);
   return batches;
 }
 

@@ -3,14 +3,15 @@
  * safetensors to ONNX when needed (cached), load the tokenizer, open a session.
  */
 import * as path from 'node:path';
-import type { EngineSettings, ExecutionProviderName, ModelInfo } from '../coreProtocol';
+import { defaultEngineSettings, type EngineSettings, type ExecutionProviderName, type ModelInfo } from '../coreProtocol';
 import type { LoadedModel } from '../host';
 import { inspectModelFolder } from './folder';
 import { ensureOnnx, isConvertedFile } from './convert/convert';
 import { probeSession } from './probe';
 import { loadTokenizerFromFolder } from '../text/loadTokenizer';
 import { effectiveWindowTokens, makeWindows } from '../text/windows';
-import { createSession } from './session';
+import { createSession, type CreateSessionOptions } from './session';
+import { choosePrecision, type PrecisionChoice } from './precisionChoice';
 import { runWindows, type HeadSession } from './runner';
 import { inspectHeads, type HeadFolder } from './headFolder';
 import { ensureHeadOnnx } from './convert/headGraph';
@@ -21,6 +22,8 @@ export interface LoadOptions {
   onProgress?(p: Progress): void;
   signal?: AbortSignal;
   log?(level: 'info' | 'warn' | 'error', message: string): void;
+  /** for tests: replaces InferenceSession.create for the encoder (a GPU that fails on its first run) */
+  createSession?: CreateSessionOptions['create'];
 }
 
 export async function loadModel(dir: string, settings: EngineSettings, opts: LoadOptions = {}): Promise<LoadedModel> {
@@ -32,7 +35,27 @@ export async function loadModel(dir: string, settings: EngineSettings, opts: Loa
     signal: opts.signal,
     onProgress: (fraction: number, message: string) => opts.onProgress?.({ message, fraction }),
   };
-  let { onnxPath } = await ensureOnnx(folder, convertOptions);
+  const precisionSetting = settings.precision ?? 'auto';
+  const chosen = new Map<string, PrecisionChoice>();
+  let lastPath = '';
+  let force = false;
+  // the variant is converted for the provider that loads: a GPU without CUDA libraries costs no float16 conversion
+  const fileFor = (provider: ExecutionProviderName): string => {
+    let choice = choosePrecision(precisionSetting, provider);
+    let ensured;
+    try {
+      ensured = ensureOnnx(folder, { ...convertOptions, precision: choice.precision, force, keepShipped: precisionSetting === 'auto' });
+    } catch (e) {
+      // a weight past float16's range: auto takes float32 instead of refusing the model
+      if (!(precisionSetting === 'auto' && choice.precision === 'fp16' && e instanceof EngineError && e.code === 'unsupported-model')) throw e;
+      choice = { precision: 'fp32', reason: `auto: fp32 on ${provider}, as a weight is beyond float16's range` };
+      ensured = ensureOnnx(folder, { ...convertOptions, precision: 'fp32', force });
+    }
+    if (ensured.fallback) choice = { precision: ensured.precision, reason: `${choice.reason}; fp32 instead: ${ensured.fallback}` };
+    chosen.set(ensured.onnxPath, choice);
+    lastPath = ensured.onnxPath;
+    return ensured.onnxPath;
+  };
   const tokenizer = await loadTokenizerFromFolder(dir);
   opts.onProgress?.({ message: 'Starting the inference session' });
   const limitsFor = (s: { inputNames: readonly string[] }) => ({ vocabSize: config.vocabSize, maxPositions: config.maxPositionEmbeddings, inputNames: s.inputNames as string[] });
@@ -40,20 +63,25 @@ export async function loadModel(dir: string, settings: EngineSettings, opts: Loa
     provider: settings.executionProvider,
     threads: settings.threads,
     log: opts.log,
-    // the probe through a GPU session once, so a GPU that fails on its first kernels (or gives NaN) falls back now, not in a feature
-    firstRun: (s: Awaited<ReturnType<typeof createSession>>['session']) => probeSession(s, onnxPath, config, tokenizer, limitsFor(s)),
+    create: opts.createSession,
+    // the probe through a GPU session once, so a GPU that fails on its first kernels (or gives NaN) falls back now, not in a feature;
+    // the CPU after it then loads the CPU's own variant (fileFor('cpu')), not the GPU's float16 file
+    firstRun: (s: Awaited<ReturnType<typeof createSession>>['session']) => probeSession(s, lastPath, config, tokenizer, limitsFor(s)),
   };
   let opened: Awaited<ReturnType<typeof createSession>>;
   try {
-    opened = await createSession(onnxPath, sessionOptions);
+    opened = await createSession(fileFor, sessionOptions);
   } catch (e) {
     // a converted file damaged on disk (a bad sector, a copy cut short) is ours to rebuild from the checkpoint
-    if (!(e instanceof EngineError && e.code === 'corrupt-weights' && folder.safetensorsPath && isConvertedFile(onnxPath))) throw e;
-    opts.log?.('warn', `The converted model ${onnxPath} is damaged; converting the checkpoint again.`);
-    ({ onnxPath } = ensureOnnx(folder, { ...convertOptions, force: true }));
-    opened = await createSession(onnxPath, sessionOptions);
+    if (!(e instanceof EngineError && e.code === 'corrupt-weights' && folder.safetensorsPath && lastPath && isConvertedFile(lastPath))) throw e;
+    opts.log?.('warn', `The converted model ${lastPath} is damaged; converting the checkpoint again.`);
+    force = true;
+    opened = await createSession(fileFor, sessionOptions);
   }
-  const { session, provider, failures } = opened;
+  const { session, provider, failures, onnxPath } = opened;
+  const precision = chosen.get(onnxPath) ?? { precision: 'fp32', reason: 'fp32' };
+  opts.log?.('info', `Running the ${precision.precision} model (${precision.reason}).`);
+  const batchTokens = settings.batchTokens ?? defaultEngineSettings.batchTokens!;
   // the CPU is the chain's last provider and gets no first-run check: its probe failing is the model's fault
   if (provider === 'cpu') {
     try {
@@ -96,6 +124,10 @@ export async function loadModel(dir: string, settings: EngineSettings, opts: Loa
     vocabSize: config.vocabSize,
     provider,
     providerFailures: failures,
+    precision: precision.precision,
+    precisionReason: precision.reason,
+    threads: opened.threads,
+    batchTokens,
     outputs: [...session.outputNames],
     labels: config.id2label,
     taskHeads: heads.map((h) => ({ name: h.name, task: h.task, labels: h.labels, ...(h.warning ? { warning: h.warning } : {}), ...(h.demo ? { demo: true } : {}) })),
@@ -111,7 +143,7 @@ export async function loadModel(dir: string, settings: EngineSettings, opts: Loa
     heads: info.taskHeads,
     run: async (windows, outputs, signal, runOpts) => {
       const head = runOpts?.head !== undefined ? await headSession(runOpts.head) : undefined;
-      return runWindows(session, windows, outputs, { batchSize: settings.batchSize, padId: tokenizer.padId, limits: limitsFor(session), signal, head });
+      return runWindows(session, windows, outputs, { batchSize: settings.batchSize, batchTokens, padId: tokenizer.padId, limits: limitsFor(session), signal, head });
     },
     dispose: async () => {
       const opened = await Promise.allSettled(headSessions.values());

@@ -9,7 +9,10 @@ import { bucketByLength, padBatch } from './batching';
 import { feedsFor, validateBatch, type InputLimits } from './session';
 
 export interface RunOptions {
+  /** windows per batch, at most */
   batchSize: number;
+  /** padded tokens per batch (windows x longest window), at most; a longer window runs alone */
+  batchTokens?: number;
   padId: number;
   limits: InputLimits;
   /** false: batches in input order (for benchmarks) */
@@ -71,6 +74,7 @@ export async function runWindows(
     windows.map((w) => w.length),
     opts.batchSize,
     opts.bucketed ?? true,
+    opts.batchTokens && opts.batchTokens > 0 ? opts.batchTokens : Infinity,
   );
   for (const indices of batches) {
     checkCancelled(opts.signal);

@@ -12,8 +12,10 @@ import './gpu/useProvisionedRuntime';
 import * as ort from 'onnxruntime-node';
 import { EngineError } from '../errors';
 import { requireRegularFile } from '../regularFile';
-import { clampThreads } from './threads';
+import { clampThreads, defaultThreads } from './threads';
 import type { ExecutionProviderName, ProviderSetting } from '../coreProtocol';
+import { GraphBuilder } from './convert/graphBuilder';
+import { encodeModel, OnnxDataType } from './convert/onnxModel';
 import { providerLibraryDir } from './gpu/ortRuntime';
 import { defaultRoots, findIn, loaderSearchDirs } from './gpu/libraryPaths';
 
@@ -21,6 +23,10 @@ export interface SessionChoice {
   session: ort.InferenceSession;
   provider: ExecutionProviderName;
   failures: Array<{ provider: ExecutionProviderName; reason: string }>;
+  /** the file the session runs */
+  onnxPath: string;
+  /** intra-op threads asked for; 0: onnxruntime's own choice */
+  threads: number;
 }
 
 /** The providers to try, in order, for a setting. `auto` ends with the CPU, which always loads. */
@@ -79,11 +85,13 @@ export function cudaUnavailableReason(platform = process.platform, dir?: string,
 
 export interface CreateSessionOptions {
   provider: ProviderSetting;
-  /** 0: onnxruntime decides */
+  /** 0: one thread per physical core (defaultThreads) */
   threads: number;
   log?(level: 'info' | 'warn' | 'error', message: string): void;
+  /** false: idle threads sleep instead of spinning (benchmarks count CPU time with it) */
+  spinning?: boolean;
   /** for tests: replaces InferenceSession.create */
-  create?: (path: string, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession>;
+  create?: (model: string | Uint8Array, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession>;
   /**
    * A first small run on a GPU session: a GPU can create a session and still
    * fail when kernels first launch (driver, memory, an unsupported card). A
@@ -93,24 +101,59 @@ export interface CreateSessionOptions {
 }
 
 /**
+ * Whether onnxruntime's uint8 x int8 CPU kernels can saturate here: x64 CPUs
+ * without VNNI add pairs of products in 16 bits. Then every session sets
+ * `session.x64quantprecision`, which switches int8 weights to uint8 (exact,
+ * slower). onnxruntime's own test for it is true on every AVX2 CPU, VNNI or
+ * not, and costs VNNI CPUs 1.7x the CPU time (measured), so the flags decide
+ * here. Unknown (no /proc/cpuinfo on an x64 machine): exact, to be safe.
+ */
+export function int8KernelsSaturate(arch = process.arch, cpuinfo?: string): boolean {
+  if (arch !== 'x64' && arch !== 'ia32') return false;
+  let text = cpuinfo;
+  if (text === undefined) {
+    try {
+      text = fs.readFileSync('/proc/cpuinfo', 'utf8');
+    } catch {
+      return true;
+    }
+  }
+  const flags = /^flags\s*:(.*)$/m.exec(text)?.[1]?.split(/\s+/) ?? [];
+  return !(flags.includes('avx512_vnni') || flags.includes('avx_vnni'));
+}
+
+let saturates: boolean | undefined;
+
+/** The model file for a provider: a path, or made on demand for the provider (the variant it runs best). */
+export type ModelFileFor = string | ((provider: ExecutionProviderName) => string | Promise<string>);
+
+/** A one-node model: whether a GPU provider loads at all, before a model variant is converted for it. */
+function tinyModelBytes(): Uint8Array {
+  const g = new GraphBuilder();
+  g.output(g.input('x', OnnxDataType.Float, [1]), 'y', OnnxDataType.Float, [1]);
+  const m = encodeModel(g.build('provider_check'), { producerName: 'clinical-modernbert', producerVersion: '1', docString: '', metadata: {} });
+  return Buffer.concat(m.parts.map((p) => (p instanceof Uint8Array ? p : p.make())));
+}
+
+/**
  * Creates a session with the first provider of the chain that loads. In Node,
  * InferenceSession.create throws when a provider cannot load (no silent
  * fallback), so each is tried on its own and the failures are reported.
  */
-export async function createSession(onnxPath: string, opts: CreateSessionOptions): Promise<SessionChoice> {
+export async function createSession(fileFor: ModelFileFor, opts: CreateSessionOptions): Promise<SessionChoice> {
   // onnxruntime's own logger would print provider failures to stderr; they are
   // caught, reported and logged here instead
-  if (!opts.create) {
-    ort.env.logLevel = 'fatal';
-    // onnxruntime would block on a pipe and read a device without end
-    requireRegularFile(onnxPath, `The ONNX file ${onnxPath}`);
-  }
-  const create = opts.create ?? ((p, o) => ort.InferenceSession.create(p, o));
+  if (!opts.create) ort.env.logLevel = 'fatal';
+  // one call per overload: onnxruntime's typings take a path or bytes, not either
+  const create = opts.create ?? ((p, o) => (typeof p === 'string' ? ort.InferenceSession.create(p, o) : ort.InferenceSession.create(p, o)));
   const failures: SessionChoice['failures'] = [];
   // the CLI and the settings clamp already; this guards every other caller
-  const { threads, notice } = clampThreads(opts.threads, 'threads');
-  if (notice) opts.log?.('warn', notice);
-  for (const provider of providerChain(opts.provider)) {
+  const clamped = clampThreads(opts.threads, 'threads');
+  if (clamped.notice) opts.log?.('warn', clamped.notice);
+  const threads = clamped.threads > 0 ? clamped.threads : defaultThreads();
+  const chain = providerChain(opts.provider);
+  let onnxPath = typeof fileFor === 'string' ? fileFor : '';
+  for (const provider of chain) {
     const missing = opts.create ? undefined : provider === 'webgpu' ? webgpuUnavailableReason() : provider === 'cuda' ? cudaUnavailableReason() : undefined;
     if (missing) {
       failures.push({ provider, reason: missing });
@@ -122,6 +165,7 @@ export async function createSession(onnxPath: string, opts: CreateSessionOptions
       graphOptimizationLevel: 'all',
       enableCpuMemArena: true,
       logSeverityLevel: 3,
+      extra: { session: { x64quantprecision: (saturates ??= int8KernelsSaturate()) ? '1' : '0', ...(opts.spinning === false ? { intra_op: { allow_spinning: '0' } } : {}) } },
     };
     if (threads > 0) {
       options.intraOpNumThreads = threads;
@@ -129,8 +173,16 @@ export async function createSession(onnxPath: string, opts: CreateSessionOptions
     }
     let session: ort.InferenceSession;
     try {
+      if (typeof fileFor !== 'string') {
+        // a GPU provider that cannot load gets no variant converted for it
+        if (chain.length > 1 && provider !== 'cpu') await (await create(tinyModelBytes(), { ...options, graphOptimizationLevel: 'disabled' })).release();
+        onnxPath = await fileFor(provider);
+      }
+      // onnxruntime would block on a pipe and read a device without end
+      if (!opts.create) requireRegularFile(onnxPath, `The ONNX file ${onnxPath}`);
       session = await create(onnxPath, options);
     } catch (e) {
+      if (e instanceof EngineError && e.code !== 'provider-failed') throw e;
       const reason = shortReason(e);
       failures.push({ provider, reason });
       opts.log?.('warn', `Execution provider ${provider} did not load: ${reason}`);
@@ -148,7 +200,7 @@ export async function createSession(onnxPath: string, opts: CreateSessionOptions
       }
     }
     opts.log?.('info', `Inference session on ${provider}.`);
-    return { session, provider, failures };
+    return { session, provider, failures, onnxPath, threads };
   }
   // a file onnxruntime cannot parse fails on every provider: say so first, not as the last of three provider reasons
   const damaged = failures.map((f) => damagedOnnxReason(f.reason)).find((r) => r !== undefined);
@@ -163,6 +215,26 @@ export async function createSession(onnxPath: string, opts: CreateSessionOptions
       ? `The model could not be loaded: ${last ? last.reason : 'no execution provider'}${others ? ` (also tried ${others})` : ''}.`
       : `The model could not be loaded on ${opts.provider} (${last ? last.reason : 'unknown reason'}). Set clinicalModernbert.executionProvider to "auto" or "cpu".`,
   );
+}
+
+/**
+ * The first provider of the setting's chain that loads a one-node model: what
+ * a model would run on, so `convert` can make the variant loading will want.
+ */
+export async function firstLoadingProvider(setting: ProviderSetting, create: CreateSessionOptions['create'] = (m, o) => ort.InferenceSession.create(m as Uint8Array, o)): Promise<ExecutionProviderName> {
+  const chain = providerChain(setting);
+  // a missing CUDA library is an answer here, not something for stderr
+  ort.env.logLevel = 'fatal';
+  for (const provider of chain.slice(0, -1)) {
+    if (provider === 'webgpu' ? webgpuUnavailableReason() : provider === 'cuda' ? cudaUnavailableReason() : undefined) continue;
+    try {
+      await (await create(tinyModelBytes(), { executionProviders: [provider], logSeverityLevel: 3 })).release();
+      return provider;
+    } catch {
+      // the next provider of the chain
+    }
+  }
+  return chain.at(-1)!;
 }
 
 /** What onnxruntime says about a file it cannot read as a model, in words, or undefined for other failures. */

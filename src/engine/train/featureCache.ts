@@ -4,7 +4,8 @@
  * a run with other head settings, does not run the encoder again.
  *
  * - Key: sha256 over the encoder's fingerprint, the converter version, the
- *   outputs read (which layers) and the window's token ids. The window's
+ *   precision variant that ran (int8 features are not fp32's), the outputs
+ *   read (which layers) and the window's token ids. The window's
  *   position in the note plays no part: the encoder sees only the ids.
  * - One file per window, `<storage>/features/<2 hex>/<hash>.f32`: a 16-byte
  *   header (magic, version, rows, columns) and float32 rows, little-endian.

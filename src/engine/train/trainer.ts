@@ -208,7 +208,7 @@ export async function trainHead(params: TrainParams, ctx: TrainContext): Promise
     const windows = docs.flatMap((d) => d.windows);
     const base = windowsDone;
     const f: Features = await windowFeatures(model, windows, {
-      outputs, hidden, encoderKey: `${fingerprint}\u0000${converterVersion}`, cache, signal: ctx.signal,
+      outputs, hidden, encoderKey: `${fingerprint}\u0000${converterVersion}\u0000${model.info.precision ?? 'fp32'}`, cache, signal: ctx.signal,
       onProgress: (done, total) => {
         const all = base + done;
         const elapsed = (performance.now() - tf) / 1000;

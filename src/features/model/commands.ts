@@ -7,6 +7,7 @@ import { withCancellableProgress } from '../cancellableProgress';
 import type { ModelManager } from './manager';
 import { listDownloadedModels } from '../../engine/model/download/manifest';
 import { fallbackLines } from './gpuReportText';
+import { runDetails } from './runSettingsText';
 
 function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -32,6 +33,7 @@ async function showModelInfo(ctx: Ctx, models: ModelManager): Promise<void> {
     { label: info.name, description: info.demo ? 'demo model: random weights' : info.architectures.join(', '), detail: info.path },
     { label: `Architecture: ${info.architecture}`, description: `${info.layers} layers, hidden ${info.hidden}, ${info.heads} heads, intermediate ${info.intermediate}` },
     { label: `Execution provider: ${info.provider}`, description: info.providerFailures.map((f) => `${f.provider} unavailable`).join(', '), detail: fallbackLines(info).join('; ') || undefined },
+    { label: `Precision: ${info.precision ?? 'fp32'}`, description: runDetails(info) },
     { label: '$(circuit-board) Set up GPU acceleration...', description: info.provider === 'cpu' ? 'CUDA or WebGPU' : undefined },
     { label: `Vocabulary: ${info.vocabSize}`, description: `max positions ${info.maxPositions}, window ${info.windowTokens} tokens` },
     { label: `Outputs: ${info.outputs.join(', ')}`, description: info.labels.length ? `labels: ${info.labels.join(', ')}` : '' },

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ModelManager, ModelState } from './manager';
 import { fallbackLines } from './gpuReportText';
+import { runLine } from './runSettingsText';
 
 export function statusText(s: ModelState): { text: string; tooltip: string } {
   switch (s.kind) {
@@ -17,7 +18,7 @@ export function statusText(s: ModelState): { text: string; tooltip: string } {
       // a beaker marks a demo (random-weight) model; the tooltip says what that means
       return {
         text: `${i.demo ? '$(beaker)' : '$(pulse)'} CMB: ${i.name} (${i.provider})`,
-        tooltip: [`${i.architecture}, ${i.layers} layers, hidden ${i.hidden}, on ${i.provider}${i.demo ? '. Demo model with random weights: features that depend on model quality are off.' : ''}`, ...fallbackLines(i)].join('\n'),
+        tooltip: [`${i.architecture}, ${i.layers} layers, hidden ${i.hidden}, ${i.precision ?? 'fp32'} on ${i.provider}${i.demo ? '. Demo model with random weights: features that depend on model quality are off.' : ''}`, runLine(i), ...fallbackLines(i)].join('\n'),
       };
     }
     case 'error':

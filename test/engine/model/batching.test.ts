@@ -42,3 +42,18 @@ test('bucketByLength groups similar lengths, ties by index, deterministically', 
   assert.deepEqual(bucketByLength([5, 4], 10), [[1, 0]]);
   assert.throws(() => bucketByLength(lengths, 0), (e: unknown) => e instanceof EngineError && e.code === 'bad-input');
 });
+
+test('a token budget makes batches of short and long windows the same size in padded tokens', () => {
+  // 8 windows of 64 tokens and 4 of 512: with 1024 tokens per batch, 16 short windows could share one batch
+  const lengths = [...Array(8).fill(64), ...Array(4).fill(512)];
+  const batches = bucketByLength(lengths, 64, true, 1024);
+  assert.deepEqual(batches, [[0, 1, 2, 3, 4, 5, 6, 7], [8, 9], [10, 11]]);
+  for (const b of batches) assert.ok(b.length * Math.max(...b.map((i) => lengths[i]!)) <= 1024);
+  // the window count still caps a batch
+  assert.deepEqual(bucketByLength(Array(5).fill(10), 2, true, 1_000_000), [[0, 1], [2, 3], [4]]);
+  // a window longer than the budget runs alone instead of being dropped
+  assert.deepEqual(bucketByLength([3000, 10], 8, true, 1024), [[1], [0]]);
+  // in input order the longest window so far sets the padding
+  assert.deepEqual(bucketByLength([10, 600, 10, 10], 8, false, 1024), [[0], [1], [2, 3]]);
+  assert.throws(() => bucketByLength([1], 2, true, 0), (e: unknown) => e instanceof EngineError && e.code === 'bad-input');
+});

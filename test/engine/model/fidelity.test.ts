@@ -15,6 +15,14 @@ import * as ort from 'onnxruntime-node';
 import { parseConfig } from '../../../src/engine/model/config';
 import { convertCheckpoint } from '../../../src/engine/model/convert/convert';
 import type { ModelFolder } from '../../../src/engine/model/folder';
+import type { GraphVariant } from '../../../src/engine/model/convert/variant';
+
+/** the reference graph, and the fused one (onnxruntime's attention and LayerNorm kernels), which must be as exact */
+const graphs: Array<[string, GraphVariant | undefined]> = [
+  ['', undefined],
+  [' (fused kernels)', { precision: 'fp32', fused: true, int8Route: 'contrib' }],
+  [' (fused kernels and SkipLayerNormalization)', { precision: 'fp32', fused: true, skipLayerNorm: true, int8Route: 'contrib' }],
+];
 
 const fixturesDir = process.env['CMB_FIDELITY_DIR'] ?? resolve(__dirname, '../../fixtures/fidelity');
 const tolerance = 1e-4;
@@ -57,8 +65,8 @@ function maskedMaxDiff(actual: ort.Tensor, expected: { dims: number[]; data: num
 
 const out = mkdtempSync(join(tmpdir(), 'cmb-fidelity-'));
 
-for (const name of fixtures) {
-  test(`fidelity: ${name} reproduces transformers within ${tolerance}`, async (t) => {
+for (const name of fixtures) for (const [label, variant] of graphs) {
+  test(`fidelity: ${name}${label} reproduces transformers within ${tolerance}`, async (t) => {
     const dir = join(fixturesDir, name);
     const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Expected;
     const config = parseConfig(readFileSync(join(dir, 'config.json'), 'utf8'));
@@ -67,7 +75,7 @@ for (const name of fixtures) {
       dir, config, configPath: join(dir, 'config.json'), tokenizerPath: '', safetensorsPath: join(dir, 'model.safetensors'),
       safetensorsFiles: [join(dir, 'model.safetensors')], demo: false,
     };
-    const converted = convertCheckpoint(folder, join(out, name, 'model.onnx'));
+    const converted = convertCheckpoint(folder, join(out, name, variant ? `model_fused${variant.skipLayerNorm ? '_skip_norm' : ''}.onnx` : 'model.onnx'), { variant });
     const session = await ort.InferenceSession.create(converted.onnxPath, { executionProviders: ['cpu'] });
     const [B, S] = [expected.input_ids.length, expected.input_ids[0]!.length];
     const tensor = (rows: number[][]) => new ort.Tensor('int64', BigInt64Array.from(rows.flat().map(BigInt)), [B, S]);

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { EngineError, type EngineErrorCode } from '../../../src/engine/errors';
 import { defaultEngineSettings } from '../../../src/engine/coreProtocol';
 import { loadModel } from '../../../src/engine/model/loadModel';
@@ -135,7 +135,9 @@ test('a converted ONNX file damaged on disk is converted again from the checkpoi
   const logs: string[] = [];
   const first = await loadModel(dir, settings);
   await first.dispose();
-  const onnx = join(dir, 'onnx', 'model.onnx');
+  // the variant the settings run (int8 on the CPU by default), converted beside the checkpoint
+  const onnx = first.info.onnxPath;
+  assert.equal(dirname(onnx), join(dir, 'onnx'));
   const whole = readFileSync(onnx);
   writeFileSync(onnx, whole.subarray(0, 1000));
   const again = await loadModel(dir, settings, { log: (_l, m) => logs.push(m) });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as ort from 'onnxruntime-node';
-import { createSession, providerChain, validateBatch, feedsFor, webgpuUnavailableReason } from '../../../src/engine/model/session';
+import { createSession, int8KernelsSaturate, providerChain, validateBatch, feedsFor, webgpuUnavailableReason } from '../../../src/engine/model/session';
 import { padBatch } from '../../../src/engine/model/batching';
 import { EngineError } from '../../../src/engine/errors';
 
@@ -70,6 +70,16 @@ test('WebGPU is skipped quietly on Linux without a Vulkan loader, and tried else
   assert.match(webgpuUnavailableReason('linux', { LD_LIBRARY_PATH: '/nonexistent' }) ?? 'present', /libvulkan|present/);
   assert.equal(webgpuUnavailableReason('win32', {}), undefined);
   assert.equal(webgpuUnavailableReason('darwin', {}), undefined);
+});
+
+test('int8 precision mode only where the CPU\'s int8 kernels can saturate: x64 without VNNI, or unknown', () => {
+  const cpu = (flags: string) => `processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: ${flags}\nbugs\t\t: sysret_ss_attrs\n`;
+  assert.equal(int8KernelsSaturate('x64', cpu('fpu sse4_1 avx2 fma avx512f avx512bw avx512_vnni')), false, 'AVX-512 VNNI');
+  assert.equal(int8KernelsSaturate('x64', cpu('fpu sse4_1 avx2 fma avx_vnni')), false, 'AVX-VNNI');
+  assert.equal(int8KernelsSaturate('x64', cpu('fpu sse4_1 avx2 fma avx512f avx512bw')), true, 'AVX-512 without VNNI saturates');
+  assert.equal(int8KernelsSaturate('x64', cpu('fpu sse4_1 avx2 fma')), true, 'AVX2 saturates');
+  assert.equal(int8KernelsSaturate('x64', 'no flags line'), true, 'unknown: exact');
+  assert.equal(int8KernelsSaturate('arm64', ''), false, 'ARM kernels do not saturate');
 });
 
 test('a GPU session that loads but fails on its first run falls back to the next provider, with the reason', async () => {

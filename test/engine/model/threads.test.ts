@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type * as ort from 'onnxruntime-node';
-import { clampThreads, machineCores } from '../../../src/engine/model/threads';
+import { clampThreads, defaultThreads, machineCores, threadsPerCore } from '../../../src/engine/model/threads';
 import { createSession } from '../../../src/engine/model/session';
 
 test('a thread count above the machine\'s cores is lowered to them, with a notice naming the setting', () => {
@@ -49,4 +49,27 @@ test('cmb --threads 100000 runs on the machine\'s cores and says so on stderr', 
   assert.equal(r.status, 0, r.stderr.toString());
   assert.match(r.stderr.toString(), /^cmb: --threads 100000 is more than this machine's \d+ CPU cores; using \d+\.$/m);
   assert.equal(JSON.parse(r.stdout.toString()).embedding.length, 32);
+});
+
+test('the default thread count is one per physical core: SMT siblings are counted once', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cmb-cpus-'));
+  // 4 logical CPUs on 2 cores (0,2 and 1,3 are siblings), one package; cpu4 offline (no topology)
+  const siblings = ['0,2', '1,3', '0,2', '1,3'];
+  siblings.forEach((s, i) => {
+    mkdirSync(join(dir, `cpu${i}`, 'topology'), { recursive: true });
+    writeFileSync(join(dir, `cpu${i}`, 'topology', 'thread_siblings_list'), `${s}\n`);
+    writeFileSync(join(dir, `cpu${i}`, 'topology', 'physical_package_id'), '0\n');
+  });
+  mkdirSync(join(dir, 'cpu4'));
+  mkdirSync(join(dir, 'cpufreq'));
+  assert.equal(threadsPerCore(dir), 2);
+  assert.equal(defaultThreads(4, dir), 2);
+  assert.equal(defaultThreads(3, dir), 1, 'a process allowed 3 logical CPUs gets one thread per whole core');
+  assert.equal(defaultThreads(8, join(dir, 'missing')), 0, 'unknown topology: onnxruntime counts physical cores itself');
+  writeFileSync(join(dir, 'cpu2', 'topology', 'thread_siblings_list'), '2\n');
+  writeFileSync(join(dir, 'cpu3', 'topology', 'thread_siblings_list'), '3\n');
+  writeFileSync(join(dir, 'cpu0', 'topology', 'thread_siblings_list'), '0\n');
+  writeFileSync(join(dir, 'cpu1', 'topology', 'thread_siblings_list'), '1\n');
+  assert.equal(defaultThreads(4, dir), 4, 'no SMT: every CPU is a core');
+  assert.equal(threadsPerCore(join(dir, 'missing')), undefined);
 });

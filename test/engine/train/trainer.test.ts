@@ -214,6 +214,14 @@ test('a second run on the same notes reads every window from the feature cache a
   } finally {
     await e.dispose();
   }
+  // another precision variant gives other features: none of the int8 run's are reused
+  const fp32 = await engine({ precision: 'fp32' });
+  try {
+    const r = await train(fp32, { task: 'ner', documents: nerDocs.slice(0, 60), name: 'cache-fp32', epochs: 3 });
+    assert.equal(r.metrics.timings.windows_cached, 0);
+  } finally {
+    await fp32.dispose();
+  }
 });
 
 for (const phase of ['features', 'training'] as const) {

@@ -6,9 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { EngineError } from '../../errors';
 import { partialPathFor, removeStalePartials, removeStalePartialsBelow } from '../../partialFiles';
+import { requireRegularFile, somethingAt } from '../../regularFile';
 import type { ModelFolder } from '../folder';
 import { buildBertGraph } from './bert';
 import { CheckpointWeights } from './checkpointWeights';
@@ -16,6 +17,7 @@ import type { BuiltGraph, HeadKind } from './heads';
 import { buildModernBertGraph } from './modernbert';
 import { encodeModel, writeMessage } from './onnxModel';
 import type { ProtoMessage } from './protobufWriter';
+import { describeVariant, productVariant, referenceVariant, variantFileNames, type GraphVariant, type Precision } from './variant';
 
 /** bump when the graph a checkpoint converts to changes, so cached files are rebuilt */
 export const converterVersion = '2';
@@ -27,6 +29,8 @@ export interface ConvertOptions {
   signal?: AbortSignal;
   /** tests: replaces the byte writer (to simulate a full disk) */
   write?: WriteBytes;
+  /** which graph to write (default: float32 with standard ops, the reference) */
+  variant?: GraphVariant;
 }
 
 export interface ConvertResult {
@@ -43,6 +47,10 @@ interface Stamp {
   source: string;
   size: number;
   mtimeMs: number;
+  /** absent in stamps written before variants existed: those are float32 */
+  precision?: Precision;
+  /** the graph of a non-fp32 variant ("int8, fused"): a file of another graph is converted again */
+  graph?: string;
 }
 
 /** What a converted file was made from: `source` names it, `files` are every file it was read from. */
@@ -138,15 +146,19 @@ export function convertCheckpoint(folder: ModelFolder, outPath: string, opts: Co
     if (signal?.aborted) throw cancelled();
     onProgress(0.05 + buildShare * f, `building graph: ${m}`);
   };
-  const built: BuiltGraph = cfg.modelType === 'bert' ? buildBertGraph(cfg, weights, progress) : buildModernBertGraph(cfg, weights, progress);
+  const variant = opts.variant ?? referenceVariant;
+  const build = cfg.modelType === 'bert' ? buildBertGraph : buildModernBertGraph;
+  const built: BuiltGraph = build(cfg, weights, progress, variant);
   const model = encodeModel(built.graph, {
     producerName: 'clinical-modernbert converter',
     producerVersion: converterVersion,
     docString:
-      `${cfg.modelType} encoder converted from safetensors` +
+      `${cfg.modelType} encoder converted from safetensors (${describeVariant(variant)})` +
       (cfg.modelType === 'bert' ? '; token_type_ids: pass zeros for single-segment text' : '') +
       (built.head !== 'none' ? `; head: ${built.head}` : ''),
-    metadata: { model_type: cfg.modelType, head: built.head, converter_version: converterVersion },
+    metadata: {
+      model_type: cfg.modelType, head: built.head, converter_version: converterVersion, precision: variant.precision, fused: String(variant.fused),
+    },
   });
 
   writeOnnxFile(model, outPath, (f, m) => onProgress(0.05 + buildShare + (1 - 0.05 - buildShare) * f, m), signal, opts.write);
@@ -165,22 +177,26 @@ export function convertCheckpoint(folder: ModelFolder, outPath: string, opts: Co
  * when cacheDir is empty, else in cacheDir under a hash of the source's path,
  * size and mtime, so read-only model folders work too.
  */
-export function onnxPathFor(folder: ModelFolder, cacheDir: string): string {
-  return cachedOnnxPath(checkpointSource(folder), join(folder.dir, 'onnx', 'model.onnx'), cacheDir);
+export function onnxPathFor(folder: ModelFolder, cacheDir: string, precision: Precision = 'fp32'): string {
+  const name = variantFileNames[precision];
+  return cachedOnnxPath(checkpointSource(folder), join(folder.dir, 'onnx', name), cacheDir);
 }
 
-/** `besideSource` when cacheDir is empty, else a file in cacheDir under a hash of the source's path, size and mtime */
+/** `besideSource` when cacheDir is empty, else a file of the same name in cacheDir under a hash of the source's path, size and mtime */
 export function cachedOnnxPath(src: ConversionSource, besideSource: string, cacheDir: string): string {
   if (!cacheDir) return besideSource;
   const id = sourceIdentity(src);
   const key = createHash('sha256').update(`${id.source}\0${id.size}\0${id.mtimeMs}`).digest('hex').slice(0, 32);
-  return join(cacheDir, key, 'model.onnx');
+  return join(cacheDir, key, basename(besideSource));
 }
 
 function stampIsCurrent(onnxPath: string, expected: Stamp): boolean {
   try {
     const s = JSON.parse(readFileSync(stampPath(onnxPath), 'utf8')) as Stamp;
-    return s.converterVersion === expected.converterVersion && s.size === expected.size && s.mtimeMs === expected.mtimeMs && s.source === expected.source;
+    return (
+      s.converterVersion === expected.converterVersion && s.size === expected.size && s.mtimeMs === expected.mtimeMs && s.source === expected.source &&
+      (s.precision ?? 'fp32') === (expected.precision ?? 'fp32') && s.graph === expected.graph
+    );
   } catch {
     return false;
   }
@@ -190,34 +206,82 @@ export interface EnsureOnnxOptions extends ConvertOptions {
   cacheDir?: string;
   /** convert even when a current file exists */
   force?: boolean;
+  /** which variant (default fp32, the reference graph) */
+  precision?: Precision;
+  /**
+   * A folder that ships onnx/model.onnx but not the variant asked for runs its
+   * own file rather than one converted from its safetensors (precision auto:
+   * the user's files first; an explicit precision converts).
+   */
+  keepShipped?: boolean;
+}
+
+export interface EnsuredOnnx {
+  onnxPath: string;
+  converted: boolean;
+  /** the precision of onnxPath: the one asked for, or fp32 when the folder cannot give it */
+  precision: Precision;
+  /** why the precision differs from the one asked for */
+  fallback?: string;
+}
+
+/** onnx/<name> shipped with the model (optimum and transformers.js layout), if there is one */
+function shippedVariant(folder: ModelFolder, precision: Precision): string | undefined {
+  if (precision === 'fp32') return folder.onnxPath;
+  const path = join(folder.dir, 'onnx', variantFileNames[precision]);
+  if (!somethingAt(path)) return undefined;
+  requireRegularFile(path, `onnx/${variantFileNames[precision]} in the model folder`);
+  return path;
 }
 
 /**
- * The ONNX file to load for a folder: one shipped with the checkpoint (no
- * stamp: not ours to replace), else our converted file, converting only when
- * it is missing or older than the safetensors it came from.
+ * The ONNX file to load for a folder and precision: one shipped with the
+ * checkpoint (no stamp: not ours to replace), else our converted file,
+ * converting only when it is missing or older than the safetensors it came
+ * from. Each precision is its own file with its own stamp. A folder with an
+ * ONNX file but no checkpoint can only give what it ships: float32 otherwise.
  */
-export function ensureOnnx(folder: ModelFolder, opts: EnsureOnnxOptions = {}): { onnxPath: string; converted: boolean } {
-  if (folder.onnxPath && !existsSync(stampPath(folder.onnxPath)) && !(opts.force && folder.safetensorsPath)) {
-    return { onnxPath: folder.onnxPath, converted: false };
+export function ensureOnnx(folder: ModelFolder, opts: EnsureOnnxOptions = {}): EnsuredOnnx {
+  const precision = opts.precision ?? 'fp32';
+  const shipped = shippedVariant(folder, precision);
+  if (shipped && !existsSync(stampPath(shipped)) && !(opts.force && folder.safetensorsPath)) {
+    return { onnxPath: shipped, converted: false, precision };
+  }
+  if (opts.keepShipped && precision !== 'fp32' && folder.onnxPath && !existsSync(stampPath(folder.onnxPath)) && !opts.force) {
+    return {
+      onnxPath: folder.onnxPath, converted: false, precision: 'fp32',
+      fallback: `the folder ships its own ONNX file, which auto runs as given (set the precision to ${precision} to convert model.safetensors instead)`,
+    };
   }
   if (!folder.safetensorsPath) {
-    if (folder.onnxPath) return { onnxPath: folder.onnxPath, converted: false };
+    if (shipped) return { onnxPath: shipped, converted: false, precision };
+    if (folder.onnxPath) {
+      return {
+        onnxPath: folder.onnxPath, converted: false, precision: 'fp32',
+        fallback: `the folder has no onnx/${variantFileNames[precision]} and no model.safetensors to make it from`,
+      };
+    }
     throw new EngineError('missing-file', 'The model folder has neither model.safetensors nor onnx/model.onnx.');
   }
+  const target = onnxPathFor(folder, opts.cacheDir ?? '', precision);
   // the cache holds one folder per checkpoint version: leftovers of older versions are swept too
-  if (opts.cacheDir) removeStalePartialsBelow(opts.cacheDir, 'model.onnx');
-  return convertIfStale(checkpointSource(folder), onnxPathFor(folder, opts.cacheDir ?? ''), opts.force ?? false, (target) => convertCheckpoint(folder, target, opts));
+  if (opts.cacheDir) removeStalePartialsBelow(opts.cacheDir, basename(target));
+  const variant = productVariant(precision, folder.config.modelType);
+  const r = convertIfStale(checkpointSource(folder), target, opts.force ?? false, (t) => convertCheckpoint(folder, t, { ...opts, variant }), precision, describeVariant(variant));
+  return { ...r, precision };
 }
 
 /**
  * The converted file at `target`, converting first when it is missing, or its
  * stamp (written beside it) says the source changed or the converter did.
  */
-export function convertIfStale(src: ConversionSource, target: string, force: boolean, convert: (target: string) => void): { onnxPath: string; converted: boolean } {
+export function convertIfStale(
+  src: ConversionSource, target: string, force: boolean, convert: (target: string) => void, precision: Precision = 'fp32', graph?: string,
+): { onnxPath: string; converted: boolean } {
   // a conversion killed last time left its partial file here; checked on every load, not only on the next conversion
   removeStalePartials(target);
-  const stamp = sourceIdentity(src);
+  // fp32 stamps stay as they were before variants existed, so those files are not converted again
+  const stamp: Stamp = { ...sourceIdentity(src), ...(precision !== 'fp32' ? { precision, graph } : {}) };
   if (!force && existsSync(target) && stampIsCurrent(target, stamp)) return { onnxPath: target, converted: false };
   convert(target);
   try {

@@ -3,9 +3,15 @@
  * output, so architecture code reads like the forward pass it mirrors.
  */
 import type { AttributeValue, OnnxGraph, OnnxInitializer, OnnxNode, OnnxValueInfo } from './onnxModel';
-import { OnnxDataType } from './onnxModel';
+import { msDomain, OnnxDataType } from './onnxModel';
+import type { Part } from './protobufWriter';
+import { float16Bytes, float16Max } from './float16';
+import { EngineError } from '../../errors';
 
 export type Value = string;
+
+/** The float type of weights and activations: float32, or float16 for GPU providers. */
+export type FloatType = OnnxDataType.Float | OnnxDataType.Float16;
 
 /** float32 bytes without copying the underlying memory */
 function floatBytes(data: Float32Array): Uint8Array {
@@ -21,6 +27,12 @@ export class GraphBuilder {
   private counter = 0;
   /** prefix for generated names, so a node's name says which layer it belongs to */
   scope = '';
+  /**
+   * The type weights are stored in and activations flow in. Float16 weights are
+   * converted while the file is written; float32 islands (masks, rotary tables,
+   * softmax) use weight32/scalar32 and toFloat32/toFloatType.
+   */
+  floatType: FloatType = OnnxDataType.Float;
 
   private fresh(base: string): string {
     const stem = this.scope ? `${this.scope}/${base}` : base;
@@ -45,10 +57,25 @@ export class GraphBuilder {
     this.outputs.push({ name, dataType, dims });
   }
 
-  /** a float32 weight; the array is referenced, not copied, until the file is written */
+  /** a weight in floatType; the array is referenced, not copied (float16: converted as it is written) */
   weight(name: string, data: Float32Array, dims: number[]): Value {
+    if (this.floatType === OnnxDataType.Float) return this.weight32(name, data, dims);
+    const big = data.findIndex((v) => Math.abs(v) > float16Max);
+    if (big >= 0) {
+      throw new EngineError('unsupported-model', `The weight "${name}" holds ${data[big]}, beyond float16's range (65504); use precision fp32 or int8 for this checkpoint.`);
+    }
+    return this.initializer(name, OnnxDataType.Float16, dims, float16Bytes(data));
+  }
+
+  /** a float32 weight whatever floatType is (masks, rotary tables, quantization scales) */
+  weight32(name: string, data: Float32Array, dims: number[]): Value {
+    return this.initializer(name, OnnxDataType.Float, dims, floatBytes(data));
+  }
+
+  /** an initializer of any type from its little-endian bytes */
+  initializer(name: string, dataType: OnnxDataType, dims: number[], raw: Part): Value {
     const n = this.fresh(name);
-    this.initializers.push({ name: n, dataType: OnnxDataType.Float, dims, raw: floatBytes(data) });
+    this.initializers.push({ name: n, dataType, dims, raw });
     return n;
   }
 
@@ -56,8 +83,26 @@ export class GraphBuilder {
     return this.weight(name, Float32Array.from(values), dims);
   }
 
+  floats32(name: string, values: number[], dims: number[] = [values.length]): Value {
+    return this.weight32(name, Float32Array.from(values), dims);
+  }
+
   scalar(name: string, value: number): Value {
     return this.weight(name, Float32Array.of(value), []);
+  }
+
+  scalar32(name: string, value: number): Value {
+    return this.weight32(name, Float32Array.of(value), []);
+  }
+
+  /** x (in floatType) as float32: a Cast in a float16 graph, x itself otherwise */
+  toFloat32(x: Value): Value {
+    return this.floatType === OnnxDataType.Float ? x : this.op('Cast', [x], { to: OnnxDataType.Float }, 'to_float32');
+  }
+
+  /** x (float32) in floatType: a Cast in a float16 graph, x itself otherwise */
+  toFloatType(x: Value): Value {
+    return this.floatType === OnnxDataType.Float ? x : this.op('Cast', [x], { to: this.floatType }, 'to_float16');
   }
 
   int64s(name: string, values: number[], dims: number[] = [values.length]): Value {
@@ -72,9 +117,25 @@ export class GraphBuilder {
   }
 
   opMulti(opType: string, inputs: Value[], outputCount: number, attributes: Record<string, AttributeValue> = {}, outputName?: string): Value[] {
+    return this.node(opType, inputs, Array.from({ length: outputCount }, () => true), attributes, outputName, '');
+  }
+
+  /** one of onnxruntime's contrib operators (com.microsoft domain) */
+  msOp(opType: string, inputs: Value[], attributes: Record<string, AttributeValue> = {}, outputName?: string): Value {
+    return this.node(opType, inputs, [true], attributes, outputName, msDomain)[0]!;
+  }
+
+  /**
+   * A node whose outputs are named only where `wanted` is true: onnxruntime
+   * skips optional outputs left unnamed. Inputs may be '' for an absent
+   * optional input. Returns the names, '' for the skipped ones.
+   */
+  node(opType: string, inputs: Value[], wanted: boolean[], attributes: Record<string, AttributeValue> = {}, outputName?: string, domain = ''): Value[] {
     const base = outputName ?? opType;
-    const outputs = Array.from({ length: outputCount }, (_, i) => this.fresh(outputCount === 1 ? base : `${base}_${i}`));
-    this.nodes.push({ opType, inputs, outputs, name: `${outputs[0]}/${opType}`, attributes });
+    const outputs = wanted.map((w, i) => (w ? this.fresh(wanted.length === 1 ? base : `${base}_${i}`) : ''));
+    while (outputs.length > 1 && outputs.at(-1) === '') outputs.pop();
+    const first = outputs.find((o) => o) ?? this.fresh(base);
+    this.nodes.push({ opType, inputs, outputs, name: `${first}/${opType}`, attributes, ...(domain ? { domain } : {}) });
     return outputs;
   }
 

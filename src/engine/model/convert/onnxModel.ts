@@ -8,9 +8,16 @@ import { ProtoMessage, type Part } from './protobufWriter';
 
 export const enum OnnxDataType {
   Float = 1,
+  Uint8 = 2,
+  Int8 = 3,
+  Int32 = 6,
   Int64 = 7,
   Bool = 9,
+  Float16 = 10,
 }
+
+/** onnxruntime's contrib operators (fused attention, SkipLayerNormalization, quantized MatMul) */
+export const msDomain = 'com.microsoft';
 
 export type AttributeValue = number | string | number[] | { float: number } | { floats: number[] };
 
@@ -20,6 +27,8 @@ export interface OnnxNode {
   outputs: string[];
   name: string;
   attributes: Record<string, AttributeValue>;
+  /** '' (or absent): the standard ONNX domain */
+  domain?: string;
 }
 
 export interface OnnxInitializer {
@@ -88,6 +97,7 @@ function encodeNode(n: OnnxNode): ProtoMessage {
   for (const o of n.outputs) m.string(2, o);
   m.string(3, n.name).string(4, n.opType);
   for (const [k, v] of Object.entries(n.attributes)) m.message(5, encodeAttribute(k, v));
+  if (n.domain) m.string(7, n.domain);
   return m;
 }
 
@@ -124,6 +134,7 @@ export function encodeModel(g: OnnxGraph, meta: OnnxModelMeta): ProtoMessage {
   model.string(6, meta.docString);
   model.message(7, graph);
   model.message(8, new ProtoMessage().string(1, '').int(2, opsetVersion));
+  if (g.nodes.some((n) => n.domain === msDomain)) model.message(8, new ProtoMessage().string(1, msDomain).int(2, 1));
   for (const [k, v] of Object.entries(meta.metadata)) model.message(14, new ProtoMessage().string(1, k).string(2, v));
   return model;
 }

@@ -23,7 +23,7 @@ test('without a cache dir the ONNX file goes beside the checkpoint, as optimum l
   const f = tinyFolder();
   assert.equal(onnxPathFor(f, ''), join(f.dir, 'onnx', 'model.onnx'));
   const r = ensureOnnx(f);
-  assert.deepEqual(r, { onnxPath: join(f.dir, 'onnx', 'model.onnx'), converted: true });
+  assert.deepEqual(r, { onnxPath: join(f.dir, 'onnx', 'model.onnx'), converted: true, precision: 'fp32' });
   assert.equal(inspectModelFolder(f.dir).onnxPath, r.onnxPath);
 });
 
@@ -54,7 +54,7 @@ test('an ONNX file shipped with the checkpoint is used as is, never overwritten'
   mkdirSync(join(f.dir, 'onnx'));
   writeFileSync(join(f.dir, 'onnx', 'model.onnx'), 'shipped');
   const r = ensureOnnx(inspectModelFolder(f.dir));
-  assert.deepEqual(r, { onnxPath: join(f.dir, 'onnx', 'model.onnx'), converted: false });
+  assert.deepEqual(r, { onnxPath: join(f.dir, 'onnx', 'model.onnx'), converted: false, precision: 'fp32' });
 });
 
 test('progress rises from 0 to 1 through building (per layer) and writing', () => {
