@@ -258,10 +258,11 @@ async function main() {
 
   if (!quick) {
     maxLoad = Math.max(maxLoad, os.loadavg()[0]);
-    const underLoad = maxLoad > os.cpus().length;
+    // the benchmark's own threads make a load of about `threads`; more than one beyond them is someone else's work
+    const underLoad = maxLoad > threads + 1;
     appendBenchmark(
       `Encoder precisions side by side (bench/precision.ts)${underLoad ? ', preliminary, under load' : ''}`,
-      [machineLine(), `Highest load average during the run: ${maxLoad.toFixed(1)} on ${os.cpus().length} cores.`, '', ...table, '', ...summary, '', ...fidelityRows, '', fidelityNote, ...(trained.length ? ['', ...trained] : [])].join('\n'),
+      [machineLine(), `Highest load average during the run: ${maxLoad.toFixed(1)} on ${os.cpus().length} cores (${threads} of it the benchmark's own threads).`, '', ...table, '', ...summary, '', ...fidelityRows, '', fidelityNote, ...(trained.length ? ['', ...trained] : [])].join('\n'),
     );
   }
 }
