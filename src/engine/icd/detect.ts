@@ -275,6 +275,14 @@ function isAlnum(ch: string | undefined): boolean {
 /** "723.1" in "723.1/723.4": a code beside the slash, not a ratio or a date */
 const DOTTED_CODE_BEFORE_SLASH = /(?:^|[^A-Za-z0-9.])[A-Za-z]?[0-9]{2,3}\.[0-9A-Za-z]{1,4}\/$/;
 const DOTTED_CODE_AFTER_SLASH = /^\/[A-Za-z]?[0-9]{2,3}\.[0-9A-Za-z]{1,4}(?![0-9A-Za-z.\/])/;
+/**
+ * "786.2,786.07" and ",V72.82,305.1": diagnosis codes joined by a comma with no space, as coders type
+ * indications. Only diagnosis shapes (three characters before the dot) on both sides: "2,780.79" stays a
+ * number, and dotted numbers in a comma list ("12.5,13.2") stay quantities.
+ */
+const DIAGNOSIS_DOTTED = /^(?:[A-Za-z][0-9][0-9A-Za-z]|[0-9]{3})\.[0-9A-Za-z]{1,4}$/;
+const DIAGNOSIS_DOTTED_BEFORE_COMMA = /(?:^|[^A-Za-z0-9.,]|(?:^|[^0-9]),)(?:[A-Za-z][0-9][0-9A-Za-z]|[0-9]{3})\.[0-9A-Za-z]{1,4},$/;
+const DIAGNOSIS_DOTTED_AFTER_COMMA = /^,(?:[A-Za-z][0-9][0-9A-Za-z]|[0-9]{3})\.[0-9A-Za-z]{1,4}(?![0-9A-Za-z.\/])/;
 
 /** true when the characters around the token make it part of a date, time, range, phone number or larger number */
 function glued(text: string, start: number, end: number, numeric: boolean, dotted: boolean): boolean {
@@ -287,7 +295,8 @@ function glued(text: string, start: number, end: number, numeric: boolean, dotte
   if (numeric && a === '/' && !(dotted && DOTTED_CODE_AFTER_SLASH.test(text.slice(end, end + 12)))) return true;
   if (b !== undefined && '$#+^_@\\=<>~±≤≥'.includes(b)) return true;
   if (b === ':' && isDigit(bb)) return true;
-  if (b === ',' && numeric && isDigit(bb)) return true;
+  const diagnosisShape = dotted && DIAGNOSIS_DOTTED.test(text.slice(start, end));
+  if (b === ',' && numeric && isDigit(bb) && !(diagnosisShape && DIAGNOSIS_DOTTED_BEFORE_COMMA.test(text.slice(Math.max(0, start - 10), start)))) return true;
   if (b === '.' && isAlnum(bb)) return true;
   // after a hyphen: a negative number, or the end of a range, date or phone number (E08-E13, 555-1234);
   // "DM-E11.9" is a code after a word
@@ -295,6 +304,7 @@ function glued(text: string, start: number, end: number, numeric: boolean, dotte
   if (a !== undefined && '%°@_\\'.includes(a)) return true;
   // a one-digit suffix after a dotted code ("780.53-0") is not a range ("19.9-21.5")
   if (a === '-' && dotted && isDigit(aa) && !isAlnum(text[end + 2]) && text[end + 2] !== '.') return false;
+  if (a === ',' && diagnosisShape && DIAGNOSIS_DOTTED_AFTER_COMMA.test(text.slice(end, end + 10))) return false;
   if ((a === ':' || a === '-' || a === ',' || a === '.') && isDigit(aa)) return true;
   // before a hyphen: the start of a range ("E08-E13"), not "E11.9-Type 2 DM"
   if (a === '-' && /^-[A-Z]?[0-9]/.test(text.slice(end, end + 3))) return true;

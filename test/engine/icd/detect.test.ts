@@ -147,8 +147,8 @@ const real = knowledgeOf([
   ...['L45', 'A57', 'P53', 'G10', 'P95', 'R20', 'J1100', 'N119', 'Q180', 'T360X1A'].map((c) => rec('icd10cm', c)),
   rec('icd10cm', 'T366', false),
   rec('icd10cm', 'T360', false),
-  ...['1024', '1026', '1032', '1039', '2389', '1500', '2870', '7210', '45385', '64614', '64721', '25000', '4019', '2724', '7230', '7231', '7234', '78053', '2114', 'V1272', '4280', '30011'].map((c) => rec('icd9cm-dx', c)),
-  ...['240', '133', '4701', '8232', '7210'].map((c) => rec('icd9cm-sg', c)),
+  ...['1024', '1026', '1032', '1039', '2389', '1500', '2870', '7210', '45385', '64614', '64721', '25000', '4019', '2724', '7230', '7231', '7234', '78053', '2114', 'V1272', '4280', '30011', '7862', '78607', '78659', '78609', '78079', 'V7282', '3051'].map((c) => rec('icd9cm-dx', c)),
+  ...['240', '133', '4701', '8232', '7210', '125', '132', '141'].map((c) => rec('icd9cm-sg', c)),
   ...['82320', '82321', '82322'].map((c) => rec('icd9cm-dx', c)),
 ]);
 const inReal = (text: string) => found(text, real);
@@ -234,6 +234,12 @@ test('other code systems are not read as ICD: CPT, HCPCS, dental codes', () => {
 test('codes joined by a slash, with a suffix, in lower case, or under a cue on the line above', () => {
   assert.deepEqual(inReal('Neck pain, progressive (723.1/723.4).'), ['723.1', '723.4']);
   assert.deepEqual(inReal('HTN, DM 401.9/250.00'), ['401.9', '250.00']);
+  // joined by a comma without a space, as coders type indications (OpenI chest radiograph reports)
+  assert.deepEqual(inReal('786.2,786.07, 66yof with productive cough'), ['786.2', '786.07']);
+  assert.deepEqual(inReal('pa/lat cxr,V72.82,305.1 preop chest x-ray'), ['V72.82', '305.1']);
+  assert.deepEqual(inReal('786.59,786.09, 34yof with chest pressure'), ['786.59', '786.09']);
+  // a thousands separator, or a comma list of decimals, still makes numbers
+  assert.deepEqual(inReal('total 2,780.79 dollars; values 12.5,13.2,14.1'), []);
   assert.deepEqual(inReal('Obstructive sleep apnea, moderate (780.53-0).'), ['780.53']);
   assert.deepEqual(inReal('e11.9 and v12.72 on the problem list'), ['e11.9', 'v12.72']);
   assert.deepEqual(inReal('ICD-9 codes:\n25000\n4019'), ['25000', '4019']);
