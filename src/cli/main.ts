@@ -233,6 +233,23 @@ const extraCommands: Record<string, Command> = {
   gpu: (args, io) => runGpu(args, io, { tty: process.stderr.isTTY }),
 };
 
+/** Commands that print their own, longer usage for --help. */
+const OWN_HELP = new Set(['ner', 'assert', 'classify', 'index', 'search']);
+
+/** A command's lines of USAGE (its line or lines, their continuation lines) and the common options. */
+export function commandUsage(name: string): string {
+  const lines = USAGE.split('\n');
+  const out: string[] = [];
+  let inCommand = false;
+  for (const line of lines) {
+    if (/^ {2}\S/.test(line)) inCommand = line.slice(2).split(' ')[0] === name;
+    else if (!/^ {3,}\S/.test(line)) inCommand = false;
+    if (inCommand) out.push(line);
+  }
+  const common = lines.slice(lines.findIndex((l) => l.startsWith('common options:')));
+  return [`usage: cmb ${name} [options]`, '', ...out, '', ...common].join('\n');
+}
+
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
@@ -243,6 +260,10 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   if (!cmd) {
     io.err(`cmb: unknown command "${name}"\n${USAGE}`);
     return 2;
+  }
+  if (!OWN_HELP.has(name) && (rest.includes('--help') || rest.includes('-h'))) {
+    io.out(commandUsage(name));
+    return 0;
   }
   try {
     return await cmd(rest, io);

@@ -49,6 +49,21 @@ for (const arch of ['bert', 'modernbert'] as const) {
   });
 }
 
+test('every command answers --help with its usage and exit code 0', () => {
+  // before: most commands refused --help ("--help needs a value", "unknown option --help") with exit code 2
+  const names = ['info', 'convert', 'tokenize', 'embed', 'make-test-model', 'heads', 'ner', 'assert', 'classify', 'icd', 'icd-detect', 'icd-embed', 'icd-suggest', 'index', 'search', 'train', 'eval', 'finetune', 'convert-data', 'download', 'gpu'];
+  for (const name of names) {
+    const r = cmb([name, '--help']);
+    assert.equal(r.code, 0, `cmb ${name} --help: ${r.err}`);
+    assert.match(r.out, new RegExp(`cmb ${name}\\b`), `cmb ${name} --help prints its usage`);
+    if (name === 'gpu') assert.match(r.out, /--install/);
+  }
+  // an unknown option is still refused with one line
+  const bad = cmb(['icd-suggest', '--frobnicate', '1']);
+  assert.equal(bad.code, 2);
+  assert.equal(bad.err.trim().split('\n').length, 1);
+});
+
 test('bad input exits with code 2 and one clear line', () => {
   const dir = path.join(tmp, 'bad-input-model');
   assert.equal(cmb(['make-test-model', '--arch', 'bert', '--out', dir]).code, 0);
