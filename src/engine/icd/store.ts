@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import sqlite3 from 'sqlite3';
 import { EngineError } from '../errors';
 import type { Blocks } from './blocks';
+import { withCodeSetWording } from './clinicalWording';
 import type { CodeRecord } from './codesets';
 import type { GemRow } from './gems';
 import { ALL_SYSTEMS, type IcdSystem } from './systems';
@@ -329,8 +330,11 @@ export class IcdStore {
    */
   async rankByWords(text: string, opts: SearchOptions = {}): Promise<Array<CodeRecord & { covered: number; terms: number }>> {
     const limit = Math.max(1, Math.min(opts.limit ?? 50, 500));
-    const stems = rankingStems(text);
+    // the code sets' wording for clinical shorthand and synonyms ("HTN", "breast cancer")
+    const phrase = withCodeSetWording(text);
+    const stems = rankingStems(phrase);
     if (!stems.length) return [];
+    const written = new Set([...phrase.matchAll(WORD)].map((m) => fold(m[0])));
     const systems = opts.systems?.length ? opts.systems : undefined;
     const sysClause = systems ? ` AND c.system IN (${systems.map(() => '?').join(',')})` : '';
     // candidates come from the selective stems: "right", "fracture" or "due" are in tens of thousands of
@@ -356,9 +360,11 @@ export class IcdStore {
       const covered = stems.filter((s) => words.some((w) => w.startsWith(s))).length;
       // words of the description the text does not mention: fewer is a closer fit ("unspecified" is what the text leaves out anyway)
       const extra = words.filter((w) => w !== 'unspecified' && !stems.some((s) => w.startsWith(s))).length;
-      return { r, order, covered, extra };
+      // words as written, not only their stems: "hypertension" is closer to "essential hypertension" than to "hypertensive encephalopathy"
+      const exact = words.filter((w) => written.has(w)).length;
+      return { r, order, covered, exact, extra };
     });
-    scored.sort((a, b) => b.covered - a.covered || b.r.billable - a.r.billable || a.extra - b.extra || a.order - b.order);
+    scored.sort((a, b) => b.covered - a.covered || b.r.billable - a.r.billable || a.extra - b.extra || b.exact - a.exact || a.order - b.order);
     return scored.slice(0, limit).map(({ r, covered }) => ({ ...toRecord(r), covered, terms: stems.length }));
   }
 

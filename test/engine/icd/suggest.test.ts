@@ -56,6 +56,45 @@ test('rankByWords: any word may match; codes covering the most words first, bill
   }
 });
 
+test('rankByWords: clinical shorthand and synonyms find the code sets\' wording; a word as written beats a word that shares its stem', async () => {
+  // the official ICD-9-CM titles of these codes
+  const dx = (code: string, long: string) => ({ system: 'icd9cm-dx' as const, code, billable: true, short: long, long });
+  const records = [
+    dx('4019', 'Unspecified essential hypertension'),
+    dx('4372', 'Hypertensive encephalopathy'),
+    dx('1749', 'Malignant neoplasm of breast (female), unspecified'),
+    dx('V4382', 'Breast replacement'),
+    dx('6119', 'Unspecified breast disorder'),
+    dx('31401', 'Attention deficit disorder with hyperactivity'),
+    dx('5859', 'Chronic kidney disease, unspecified'),
+    dx('59000', 'Chronic pyelonephritis without lesion of renal medullary necrosis'),
+    dx('7245', 'Backache, unspecified'),
+    dx('78492', 'Jaw pain'),
+    dx('78605', 'Shortness of breath'),
+  ];
+  const file = path.join(tempDir('wording'), 'codes.sqlite');
+  await buildStore(file, records, { builtAt: '', source: '', files: [], counts: {}, warnings: [] });
+  const store = await IcdStore.open(file);
+  try {
+    const first = async (text: string) => (await store.rankByWords(text))[0]?.code;
+    // before: "Breast replacement" first (no description says "cancer"); "HTN", "ADHD", "SOB" found nothing
+    assert.equal(await first('breast cancer'), '1749');
+    assert.equal(await first('Carcinoma of the left breast'), '1749');
+    assert.equal(await first('HTN'), '4019');
+    assert.equal(await first('ADHD'), '31401');
+    assert.equal(await first('SOB'), '78605');
+    assert.equal(await first('chronic renal insufficiency'), '5859');
+    // "hypertension" is a word of 401.9 and only a stem of 437.2
+    assert.equal(await first('hypertension'), '4019');
+    // a description with no word the phrase lacks still comes first ("Backache" for "back pain")
+    assert.equal(await first('back pain'), '7245');
+    // abbreviations count in capitals only: "sob" is a word, not shortness of breath
+    assert.notEqual(await first('she began to sob'), '78605');
+  } finally {
+    await store.close();
+  }
+});
+
 test('the pretraining template: "ICD 10 code for E11.9: ..."; bad templates refused in words', () => {
   const r = { system: 'icd10cm' as const, code: 'E119', long: 'Type 2 diabetes mellitus without complications' };
   assert.equal(codeText(DEFAULT_CODE_TEMPLATE, r), 'ICD 10 code for E11.9: Type 2 diabetes mellitus without complications');
