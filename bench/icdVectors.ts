@@ -140,7 +140,7 @@ async function main(): Promise<void> {
       secondsPerCode = seconds / texts.length;
       await vs.close();
       const fileBytes = fs.statSync(path.join(tmp, 'vectors.sqlite')).size + (fs.existsSync(path.join(tmp, 'vectors.sqlite-wal')) ? fs.statSync(path.join(tmp, 'vectors.sqlite-wal')).size : 0);
-      say(`### Embedding codes with the real-size checkpoint (BERT sizes of the released model, random weights), CPU, ${os.cpus().length} threads`);
+      say(`### Embedding codes with the real-size checkpoint (BERT sizes of the released model, random weights), CPU, ${os.cpus().length} threads, ${model.info.precision ?? 'fp32'} (precision setting ${settings.precision ?? 'auto'})`);
       say('');
       say(`Sample: ${texts.length.toLocaleString('en-US')} ICD-10-CM codes drawn at random, template "${DEFAULT_CODE_TEMPLATE}", mean ${(tokens.reduce((a, b) => a + b, 0) / tokens.length).toFixed(1)} tokens per code (max ${Math.max(...tokens)}), batches of 32 windows.`);
       say('');

@@ -106,7 +106,7 @@ async function main() {
       }),
     ];
     const summary = [
-      `${cold.sentences} NCBI-disease train sentences (split 80/10/10 by sentence, seed 13): ${c.split.train} train, ${c.split.dev} dev, ${c.split.test} test; ${head} head on the last ${layers} layer${layers === 1 ? '' : 's'}, window ${c.settings.window_tokens}, batch 8, CPU, ${os.cpus().length} threads.`,
+      `${cold.sentences} NCBI-disease train sentences (split 80/10/10 by sentence, seed 13): ${c.split.train} train, ${c.split.dev} dev, ${c.split.test} test; ${head} head on the last ${layers} layer${layers === 1 ? '' : 's'}, window ${c.settings.window_tokens}, batch 8, CPU, ${os.cpus().length} threads, encoder precision setting auto (int8 on the CPU).`,
       `Test entity F1 ${t ? t.f1.toFixed(3) : '-'}: meaningless, the encoder has random weights (it measures the plumbing only).`,
     ];
     console.log([...rows, '', ...summary].join('\n'));
