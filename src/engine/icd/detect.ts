@@ -41,6 +41,10 @@ export interface Candidate {
   parenthesized: boolean;
   /** 100.0-109.9 written as an ICD-9-CM diagnosis: far more often a temperature in °F */
   temperatureLike: boolean;
+  /** where its sentence starts: list items joined by ";" are one sentence here */
+  sentence: number;
+  /** right after a word ("Obesity 278.0"): a code written after the name of what it codes */
+  afterWord: boolean;
 }
 
 export interface Reading {
@@ -171,14 +175,14 @@ const isAlnumCode = (c: number) => isDigitCode(c) || isLetterCode(c);
  * Where a cue's reach ends, in one pass: a line break; a sentence or clause end; a list marker
  * ("2)", "3.Text"); an upper-case label that opens a section inside a line ("..., FINDINGS: ").
  */
-function segmentStarts(text: string): number[] {
+function segmentStarts(text: string, semicolons = true): number[] {
   const out = [0];
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     const next = i + 1 < n ? text.charCodeAt(i + 1) : -1;
     if (c === 10) out.push(i + 1);
-    else if (c === 46 || c === 33 || c === 63 || c === 59) {
+    else if (c === 46 || c === 33 || c === 63 || (c === 59 && semicolons)) {
       // ". " "! " "? " "; ", also ".," where line breaks were flattened to commas
       if (next === -1 || isSpace(next) || next === 44) out.push(i + 1);
       // "3.Text": a list marker glued to its item
@@ -296,7 +300,9 @@ function glued(text: string, start: number, end: number, numeric: boolean, dotte
   if (b !== undefined && '$#+^_@\\=<>~±≤≥'.includes(b)) return true;
   if (b === ':' && isDigit(bb)) return true;
   const diagnosisShape = dotted && DIAGNOSIS_DOTTED.test(text.slice(start, end));
-  if (b === ',' && numeric && isDigit(bb) && !(diagnosisShape && DIAGNOSIS_DOTTED_BEFORE_COMMA.test(text.slice(Math.max(0, start - 10), start)))) return true;
+  // after a dotted diagnosis code and a comma, a dotted one ("786.2,786.07") or a three-digit one (",719.41,185")
+  const listedAfterDotted = (diagnosisShape || (numeric && end - start === 3)) && DIAGNOSIS_DOTTED_BEFORE_COMMA.test(text.slice(Math.max(0, start - 10), start));
+  if (b === ',' && numeric && isDigit(bb) && !listedAfterDotted) return true;
   if (b === '.' && isAlnum(bb)) return true;
   // after a hyphen: a negative number, or the end of a range, date or phone number (E08-E13, 555-1234);
   // "DM-E11.9" is a code after a word
@@ -304,7 +310,7 @@ function glued(text: string, start: number, end: number, numeric: boolean, dotte
   if (a !== undefined && '%°@_\\'.includes(a)) return true;
   // a one-digit suffix after a dotted code ("780.53-0") is not a range ("19.9-21.5")
   if (a === '-' && dotted && isDigit(aa) && !isAlnum(text[end + 2]) && text[end + 2] !== '.') return false;
-  if (a === ',' && diagnosisShape && DIAGNOSIS_DOTTED_AFTER_COMMA.test(text.slice(end, end + 10))) return false;
+  if (a === ',' && diagnosisShape && (DIAGNOSIS_DOTTED_AFTER_COMMA.test(text.slice(end, end + 10)) || /^,[0-9]{3}(?![0-9A-Za-z.,/])/.test(text.slice(end, end + 6)))) return false;
   if ((a === ':' || a === '-' || a === ',' || a === '.') && isDigit(aa)) return true;
   // before a hyphen: the start of a range ("E08-E13"), not "E11.9-Type 2 DM"
   if (a === '-' && /^-[A-Z]?[0-9]/.test(text.slice(end, end + 3))) return true;
@@ -352,8 +358,10 @@ function wordCount(s: string): number {
 export function findCandidates(text: string): Candidate[] {
   const out: Candidate[] = [];
   const segments = segmentStarts(text);
+  const sentences = segmentStarts(text, false);
   const cues = findCues(text);
   let seg = 0;
+  let sentence = 0;
   let cue = -1;
   // the line the scan is on, and whether a header of codes governs it ("ICD-9 codes:" above "25000")
   let lineStart = 0;
@@ -379,6 +387,7 @@ export function findCandidates(text: string): Candidate[] {
     const end = start + written.length;
     while (lineEnd < start) leaveLine();
     while (seg + 1 < segments.length && segments[seg + 1]! <= start) seg++;
+    while (sentence + 1 < sentences.length && sentences[sentence + 1]! <= start) sentence++;
     while (cue + 1 < cues.length && cues[cue + 1]!.end <= start) cue++;
     const numeric = /^[0-9.]+$/.test(written);
     const dotted = written.includes('.');
@@ -409,6 +418,8 @@ export function findCandidates(text: string): Candidate[] {
       icdCue: cued && (context!.kind === 'icd' || context!.kind === 'code'),
       parenthesized: (text[start - 1] === '(' || (text[start - 1] === ' ' && text[start - 2] === '(')) && CODES_TO_PAREN.test(text.slice(end, end + 40)),
       temperatureLike: numeric && dotted && /^10[0-9]\./.test(written),
+      sentence: sentences[sentence]!,
+      afterWord: /[A-Za-z]{3}[ \t]+$/.test(text.slice(Math.max(0, start - 12), start)),
     });
   }
   return out;
@@ -442,6 +453,9 @@ function standsAlone(c: Candidate, system: IcdSystem, known: CodeKnowledge): boo
 export function resolveDetections(text: string, candidates: Candidate[], known: CodeKnowledge): Detection[] {
   const kept: Array<{ c: Candidate; readings: IcdSystem[]; context: boolean; hinted: IcdSystem[] }> = [];
   let prev: { end: number; hinted: IcdSystem[] } | undefined;
+  // "Obesity 278.0; Hypertension 401.9": a dotted ICD-9-CM category the files list only through its codes,
+  // written after a name, is a code when its sentence holds an accepted code
+  const namedCategories: Candidate[] = [];
   for (const c of candidates) {
     // a code in a list after a cued or accepted code shares its context ("ICD-9: 250.00, 401.9, 272.4")
     const listed = prev !== undefined && c.start - prev.end <= 12 && LIST_GAP.test(text.slice(prev.end, c.start));
@@ -461,11 +475,17 @@ export function resolveDetections(text: string, candidates: Candidate[], known: 
     // "procedure codes: 64640, 64614" are CPT: a number under a procedure cue must be a procedure code
     if (c.procedureCue && c.numeric && !readings.some((s) => PROCEDURE_SYSTEMS.has(s))) readings = [];
     if (!readings.length) {
+      if (c.dotted && c.numeric && c.afterWord && !c.temperatureLike && !existing.has('icd9cm-dx') && categories.includes('icd9cm-dx')) namedCategories.push(c);
       if (!listed) prev = undefined;
       continue;
     }
     kept.push({ c, readings, context, hinted });
     prev = { end: c.end, hinted };
+  }
+  if (namedCategories.length) {
+    const coded = new Set(kept.map((k) => k.c.sentence));
+    for (const c of namedCategories) if (coded.has(c.sentence)) kept.push({ c, readings: ['icd9cm-dx'], context: true, hinted: [] });
+    kept.sort((a, b) => a.c.start - b.c.start);
   }
   // the revision the note's unambiguous codes use
   let nine = 0;

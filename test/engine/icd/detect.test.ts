@@ -147,7 +147,7 @@ const real = knowledgeOf([
   ...['L45', 'A57', 'P53', 'G10', 'P95', 'R20', 'J1100', 'N119', 'Q180', 'T360X1A'].map((c) => rec('icd10cm', c)),
   rec('icd10cm', 'T366', false),
   rec('icd10cm', 'T360', false),
-  ...['1024', '1026', '1032', '1039', '2389', '1500', '2870', '7210', '45385', '64614', '64721', '25000', '4019', '2724', '7230', '7231', '7234', '78053', '2114', 'V1272', '4280', '30011', '7862', '78607', '78659', '78609', '78079', 'V7282', '3051'].map((c) => rec('icd9cm-dx', c)),
+  ...['1024', '1026', '1032', '1039', '2389', '1500', '2870', '7210', '45385', '64614', '64721', '25000', '4019', '2724', '7230', '7231', '7234', '78053', '2114', 'V1272', '4280', '30011', '7862', '78607', '78659', '78609', '78079', 'V7282', '3051', '496', '27800', '27801', '71941', '185'].map((c) => rec('icd9cm-dx', c)),
   ...['240', '133', '4701', '8232', '7210', '125', '132', '141'].map((c) => rec('icd9cm-sg', c)),
   ...['82320', '82321', '82322'].map((c) => rec('icd9cm-dx', c)),
 ]);
@@ -240,6 +240,9 @@ test('codes joined by a slash, with a suffix, in lower case, or under a cue on t
   assert.deepEqual(inReal('786.59,786.09, 34yof with chest pressure'), ['786.59', '786.09']);
   // a thousands separator, or a comma list of decimals, still makes numbers
   assert.deepEqual(inReal('total 2,780.79 dollars; values 12.5,13.2,14.1'), []);
+  // a three-digit code after a dotted one and a comma (OpenI: ",719.41,185 Prostate cancer")
+  assert.deepEqual(inReal(',719.41,185 Prostate cancer.'), ['719.41', '185']);
+  assert.deepEqual(inReal('seen 1,185 times; 2,719.41 total'), []);
   assert.deepEqual(inReal('Obstructive sleep apnea, moderate (780.53-0).'), ['780.53']);
   assert.deepEqual(inReal('e11.9 and v12.72 on the problem list'), ['e11.9', 'v12.72']);
   assert.deepEqual(inReal('ICD-9 codes:\n25000\n4019'), ['25000', '4019']);
@@ -248,6 +251,16 @@ test('codes joined by a slash, with a suffix, in lower case, or under a cue on t
   assert.deepEqual(inReal('PLAN:\n4019 steps a day'), []);
   // ranges and ratios are still not codes
   assert.deepEqual(inReal('FL/HC: (19.9-21.5) and 102.4-103.9, ratio 723.1:1'), []);
+});
+
+test('an ICD-9-CM category written after a name is a code when its sentence holds an accepted code', () => {
+  // ConText kit, echo reports: 278.0 is a category (the files list 278.00, 278.01), written as coders list diagnoses
+  const line = 'REFERRING DIAGNOSIS: Chronic Airway Obstruction 496; Systolic Heart Failure;  Obesity 278.0; Hypertension 401.9  TWO DIMENSIONAL ECHOCARDIOLOGY: Left ventricular size is normal.';
+  assert.deepEqual(inReal(line), ['496', '278.0', '401.9']);
+  // alone, or as a quantity, it stays a number
+  assert.deepEqual(inReal('Obesity 278.0.'), []);
+  assert.deepEqual(inReal('Platelets 278.0. Hypertension 401.9.'), ['401.9']);
+  assert.deepEqual(inReal('Weight 278.0 lbs; hypertension 401.9'), ['401.9']);
 });
 
 test('detection takes time in proportion to the text: a 4 MB line without punctuation finishes', () => {
