@@ -65,7 +65,12 @@ export const TRIGGERS: readonly TriggerRule[] = [
     // the published NegEx trigger list: a rule-out that was done ("adequate to rule out")
     '[did|can|adequate to|sufficient to] rule [him|her|the patient|] out [for|against|]',
     '[ruled|rules] [him|her|the patient] out [for|against|]', 'ruled out against',
+    // NegEx: "not associated with" (the terminator "with" is part of the cue), "cannot see"
+    '[not|never] [associated|accompanied] [with|by]', 'unaccompanied by',
+    '[cannot|can not|can\'t|could not|did not|do not|does not] [see|identify|find|detect|visualize|appreciate|demonstrate]',
   ]),
+  // NegEx's "ruled out" before what it rules out ("Ruled out myocardial infarction"): one finding, no further
+  ...rules('negated', 'forward', ['ruled out'], 'short'),
   // NegEx: "viral rather than bacterial pneumonia" (one alternative)
   ...rules('negated', 'forward', ['rather than'], 'short'),
   ...rules('negated', 'backward', [
@@ -82,7 +87,9 @@ export const TRIGGERS: readonly TriggerRule[] = [
     'possible', 'possibly', 'probable', 'probably', 'suspected', 'suspect', 'suspicious for', 'suspicion [of|for]',
     '[concern|concerning] for', 'worrisome for', 'questionable', 'question of', 'r/o', '[to|] rule out',
     '[to|] rule [him|her|patient] out [for|]', 'ruling out', '[evaluate|evaluation|eval] for', 'differential [diagnosis|includes|]',
-    'ddx', '[may|might|could] [also|] [be|represent|reflect|indicate]', '[cannot|can not|can\'t] [rule out|exclude]', 'presumed', 'presumably',
+    'ddx', '[may|might|could] [also|] [be|represent|reflect|indicate]', '[cannot|can not|can\'t|could not|does not|did not|do not] [rule out|exclude]', 'presumed', 'presumably',
+    // NegEx's possible triggers: a rule-out still to come ("should be ruled out for PE")
+    '[should|ought to|may|might|will|must|is to|are to|needs to|need to] be ruled out for',
     'equivocal for', 'borderline', 'likely', 'not ruled out', '[unclear|uncertain|unsure|unknown|not sure|not clear] [if|whether]',
     // hedges of the ConText knowledge base (probable and ambivalent existence)
     'suggest', 'suggests', 'suggesting', 'suggestive of', 'suggestion of', '[differential|] considerations [would|could|may|] include',

@@ -440,3 +440,29 @@ for (const [group, cases] of Object.entries(ROUND_2_PATTERNS)) {
     for (const [note, expected] of cases) check(note, expected);
   });
 }
+
+/** Round 3: NegEx triggers the rules still missed, found by running every trigger of negex_triggers.txt through them. */
+const NEGEX_COVERAGE: Record<string, Case[]> = {
+  'negation: "not associated with" (its "with" is no terminator), "cannot see", "ruled out" before the finding': [
+    ['Chest pain not associated with [[shortness of breath]].', { negated: true }],
+    ['Headache, not associated with nausea or [[vomiting]].', { negated: true }],
+    ['Pain unaccompanied by [[fever]].', { negated: true }],
+    ['We cannot see any [[pneumothorax]].', { negated: true }],
+    ['Ruled out [[myocardial infarction]].', { negated: true }],
+    // "ruled out" names one finding: the next clause is not negated
+    ['Ruled out MI, then developed [[atrial fibrillation]].', {}],
+    // and the chest pain is still the patient's, though "with" follows it
+    ['[[Chest pain]] not associated with exertion.', {}],
+  ],
+  'uncertainty: "could not exclude", a rule-out still to come before the finding': [
+    ['The study could not exclude a small [[fracture]].', { uncertain: true }],
+    ['CT does not exclude [[appendicitis]].', { uncertain: true }],
+    ['He should be ruled out for [[pulmonary embolism]].', { uncertain: true }],
+  ],
+};
+
+for (const [group, cases] of Object.entries(NEGEX_COVERAGE)) {
+  test(`round 3 NegEx coverage: ${group}`, () => {
+    for (const [note, expected] of cases) check(note, expected);
+  });
+}
