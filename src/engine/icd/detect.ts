@@ -175,24 +175,40 @@ const isAlnumCode = (c: number) => isDigitCode(c) || isLetterCode(c);
  * Where a cue's reach ends, in one pass: a line break; a sentence or clause end; a list marker
  * ("2)", "3.Text"); an upper-case label that opens a section inside a line ("..., FINDINGS: ").
  */
-function segmentStarts(text: string, semicolons = true): number[] {
+function segmentStarts(text: string): { segments: number[]; sentences: number[] } {
   const out = [0];
+  // sentences: the same ends but ";" (list items of one sentence)
+  const sentences = [0];
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     const next = i + 1 < n ? text.charCodeAt(i + 1) : -1;
-    if (c === 10) out.push(i + 1);
-    else if (c === 46 || c === 33 || c === 63 || (c === 59 && semicolons)) {
+    if (c === 10) {
+      out.push(i + 1);
+      sentences.push(i + 1);
+    } else if (c === 46 || c === 33 || c === 63 || c === 59) {
       // ". " "! " "? " "; ", also ".," where line breaks were flattened to commas
-      if (next === -1 || isSpace(next) || next === 44) out.push(i + 1);
+      if (next === -1 || isSpace(next) || next === 44) {
+        out.push(i + 1);
+        if (c !== 59) sentences.push(i + 1);
+      }
       // "3.Text": a list marker glued to its item
-      else if (c === 46 && isLetterCode(next) && listNumberBefore(text, i)) out.push(i + 1);
+      else if (c === 46 && isLetterCode(next) && listNumberBefore(text, i)) {
+        out.push(i + 1);
+        sentences.push(i + 1);
+      }
     } else if (c === 41) {
       // "2)" but not "(723.1)" or "(22585)"
-      if (listNumberBefore(text, i)) out.push(i + 1);
-    } else if ((isSpace(c) || c === 44) && isUpperCode(next) && labelAt(text, i + 1)) out.push(i + 1);
+      if (listNumberBefore(text, i)) {
+        out.push(i + 1);
+        sentences.push(i + 1);
+      }
+    } else if ((isSpace(c) || c === 44) && isUpperCode(next) && labelAt(text, i + 1)) {
+      out.push(i + 1);
+      sentences.push(i + 1);
+    }
   }
-  return out;
+  return { segments: out, sentences };
 }
 
 /** one or two digits end at `at`, with no letter, digit or dot before them */
@@ -258,6 +274,8 @@ const QUANTITY_WORDS = new Set(
 const UNIT_AFTER =
   /^[\s-]?(?:mg|mcg|µg|ug|g|gm|grams?|kg|kgs|kilos?|kilograms?|lbs?|pounds?|oz|ounces?|ml|l|liters?|cc|dl|meq|mmol|umol|µmol|nmol|pmol|mosm|iu|units?|u|%|percent|mm|cm|m|km|mi|miles?|inch(?:es)?|ft|feet|mmhg|bpm|hz|kcal|cal|calories|ms|msec|milliseconds?|sec|seconds?|s|min|mins|minutes?|hrs?|hours?|h|days?|d|wks?|weeks?|mos?|months?|y|yrs?|years?|yo|y\/o|year[-\s]old|am|pm|°|degrees?|f|c|x|times?|tabs?|tablets?|caps?|capsules?|puffs?|drops?|sprays?|patch(?:es)?|cells|k\/ul|per|ng|pg|mci|mbq|gy|cgy|rads?|mev|kv|millivolts?|mv|volts?|ohms?|joules?|j|watts?|diopters?|fr|french|gauge|dye|steps|beats|breaths|mets)(?![a-z])/i;
 const NOT_CODE_AFTER = /^\s?(?:mask|masks|respirator|antigen|protein)\b/i;
+/** how far (characters) a named category may be from the accepted code of its list ("Obesity 278.0; Hypertension 401.9") */
+const NAMED_CATEGORY_REACH = 80;
 const LIST_GAP = /^[\s,;&/]*(?:(?:and|or|&)\s*)?[\s,;]*$/i;
 // vitals shorthand: "P95 R20 T36.6 BP169/104"
 // (temperature in °C or °F, pulse, breaths: whole numbers, so "R50.9" and "R07.9" stay codes)
@@ -288,6 +306,12 @@ const DIAGNOSIS_DOTTED = /^(?:[A-Za-z][0-9][0-9A-Za-z]|[0-9]{3})\.[0-9A-Za-z]{1,
 const DIAGNOSIS_DOTTED_BEFORE_COMMA = /(?:^|[^A-Za-z0-9.,]|(?:^|[^0-9]),)(?:[A-Za-z][0-9][0-9A-Za-z]|[0-9]{3})\.[0-9A-Za-z]{1,4},$/;
 const DIAGNOSIS_DOTTED_AFTER_COMMA = /^,(?:[A-Za-z][0-9][0-9A-Za-z]|[0-9]{3})\.[0-9A-Za-z]{1,4}(?![0-9A-Za-z.\/])/;
 
+/** "786.07" in "786.2,786.07", "185" in ",719.41,185": a code after a dotted diagnosis code and a comma */
+function listedAfterDottedCode(text: string, start: number, end: number, dotted: boolean): boolean {
+  const shaped = dotted ? DIAGNOSIS_DOTTED.test(text.slice(start, end)) : end - start === 3;
+  return shaped && DIAGNOSIS_DOTTED_BEFORE_COMMA.test(text.slice(Math.max(0, start - 10), start));
+}
+
 /** true when the characters around the token make it part of a date, time, range, phone number or larger number */
 function glued(text: string, start: number, end: number, numeric: boolean, dotted: boolean): boolean {
   const b = text[start - 1];
@@ -299,10 +323,8 @@ function glued(text: string, start: number, end: number, numeric: boolean, dotte
   if (numeric && a === '/' && !(dotted && DOTTED_CODE_AFTER_SLASH.test(text.slice(end, end + 12)))) return true;
   if (b !== undefined && '$#+^_@\\=<>~±≤≥'.includes(b)) return true;
   if (b === ':' && isDigit(bb)) return true;
-  const diagnosisShape = dotted && DIAGNOSIS_DOTTED.test(text.slice(start, end));
   // after a dotted diagnosis code and a comma, a dotted one ("786.2,786.07") or a three-digit one (",719.41,185")
-  const listedAfterDotted = (diagnosisShape || (numeric && end - start === 3)) && DIAGNOSIS_DOTTED_BEFORE_COMMA.test(text.slice(Math.max(0, start - 10), start));
-  if (b === ',' && numeric && isDigit(bb) && !listedAfterDotted) return true;
+  if (b === ',' && numeric && isDigit(bb) && !listedAfterDottedCode(text, start, end, dotted)) return true;
   if (b === '.' && isAlnum(bb)) return true;
   // after a hyphen: a negative number, or the end of a range, date or phone number (E08-E13, 555-1234);
   // "DM-E11.9" is a code after a word
@@ -310,7 +332,7 @@ function glued(text: string, start: number, end: number, numeric: boolean, dotte
   if (a !== undefined && '%°@_\\'.includes(a)) return true;
   // a one-digit suffix after a dotted code ("780.53-0") is not a range ("19.9-21.5")
   if (a === '-' && dotted && isDigit(aa) && !isAlnum(text[end + 2]) && text[end + 2] !== '.') return false;
-  if (a === ',' && diagnosisShape && (DIAGNOSIS_DOTTED_AFTER_COMMA.test(text.slice(end, end + 10)) || /^,[0-9]{3}(?![0-9A-Za-z.,/])/.test(text.slice(end, end + 6)))) return false;
+  if (a === ',' && dotted && DIAGNOSIS_DOTTED.test(text.slice(start, end)) && (DIAGNOSIS_DOTTED_AFTER_COMMA.test(text.slice(end, end + 10)) || /^,[0-9]{3}(?![0-9A-Za-z.,/])/.test(text.slice(end, end + 6)))) return false;
   if ((a === ':' || a === '-' || a === ',' || a === '.') && isDigit(aa)) return true;
   // before a hyphen: the start of a range ("E08-E13"), not "E11.9-Type 2 DM"
   if (a === '-' && /^-[A-Z]?[0-9]/.test(text.slice(end, end + 3))) return true;
@@ -357,8 +379,7 @@ function wordCount(s: string): number {
 /** Every token shaped like a code whose context does not mark it as a quantity, with its cue. */
 export function findCandidates(text: string): Candidate[] {
   const out: Candidate[] = [];
-  const segments = segmentStarts(text);
-  const sentences = segmentStarts(text, false);
+  const { segments, sentences } = segmentStarts(text);
   const cues = findCues(text);
   let seg = 0;
   let sentence = 0;
@@ -419,7 +440,7 @@ export function findCandidates(text: string): Candidate[] {
       parenthesized: (text[start - 1] === '(' || (text[start - 1] === ' ' && text[start - 2] === '(')) && CODES_TO_PAREN.test(text.slice(end, end + 40)),
       temperatureLike: numeric && dotted && /^10[0-9]\./.test(written),
       sentence: sentences[sentence]!,
-      afterWord: /[A-Za-z]{3}[ \t]+$/.test(text.slice(Math.max(0, start - 12), start)),
+      afterWord: numeric && dotted && /[A-Za-z]{3}[ \t]+$/.test(text.slice(Math.max(0, start - 12), start)),
     });
   }
   return out;
@@ -482,10 +503,24 @@ export function resolveDetections(text: string, candidates: Candidate[], known: 
     kept.push({ c, readings, context, hinted });
     prev = { end: c.end, hinted };
   }
-  if (namedCategories.length) {
-    const coded = new Set(kept.map((k) => k.c.sentence));
-    for (const c of namedCategories) if (coded.has(c.sentence)) kept.push({ c, readings: ['icd9cm-dx'], context: true, hinted: [] });
-    kept.sort((a, b) => a.c.start - b.c.start);
+  if (namedCategories.length && kept.length) {
+    // an accepted code of the same sentence nearby, as in a list: a one-line note of thousands of words is one "sentence"
+    const starts = kept.map((k) => k.c.start);
+    const near = (c: Candidate) => {
+      let lo = 0;
+      let hi = starts.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (starts[mid]! < c.start) lo = mid + 1;
+        else hi = mid;
+      }
+      return [lo - 1, lo].some((i) => i >= 0 && i < kept.length && kept[i]!.c.sentence === c.sentence && Math.abs(starts[i]! - c.start) <= NAMED_CATEGORY_REACH);
+    };
+    const accepted = namedCategories.filter(near);
+    if (accepted.length) {
+      for (const c of accepted) kept.push({ c, readings: ['icd9cm-dx'], context: true, hinted: [] });
+      kept.sort((a, b) => a.c.start - b.c.start);
+    }
   }
   // the revision the note's unambiguous codes use
   let nine = 0;

@@ -261,6 +261,8 @@ test('an ICD-9-CM category written after a name is a code when its sentence hold
   assert.deepEqual(inReal('Obesity 278.0.'), []);
   assert.deepEqual(inReal('Platelets 278.0. Hypertension 401.9.'), ['401.9']);
   assert.deepEqual(inReal('Weight 278.0 lbs; hypertension 401.9'), ['401.9']);
+  // a code far away in the same run-on line is no list
+  assert.deepEqual(inReal(`Obesity 278.0 ${'and more words '.repeat(10)}hypertension 401.9`), ['401.9']);
 });
 
 test('detection takes time in proportion to the text: a 4 MB line without punctuation finishes', () => {
