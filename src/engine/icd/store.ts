@@ -144,6 +144,12 @@ export function rankingStems(text: string): string[] {
   return out;
 }
 
+const NUMBER = /^\p{N}+$/u;
+/** a description word holds a stem: as its prefix, or whole for a number */
+function matchesStem(word: string, stem: string): boolean {
+  return NUMBER.test(stem) ? word === stem : word.startsWith(stem);
+}
+
 /** longest first; a cut must leave four letters */
 // no -ity: "community" cut to "commun" would find "communicating"
 const SUFFIXES = ['ations', 'ation', 'ically', 'ical', 'ions', 'ion', 'ies', 'ing', 'ive', 'ed', 'es', 'ic', 'al', 'ly', 's', 'y'];
@@ -346,7 +352,8 @@ export class IcdStore {
     if (!present.length) return [];
     const selective = present.filter((s) => counts.get(s)! <= common);
     const fetch = selective.length ? selective : present;
-    const match = fetch.map((s) => `"${s}"*`).join(' OR ');
+    // a number matches itself only: "type 2" is not "24 hours", "stage 3" not "30 days"
+    const match = fetch.map((s) => (NUMBER.test(s) ? `"${s}"` : `"${s}"*`)).join(' OR ');
     // BM25 picks a generous cut inside FTS5; coverage re-ranks it here
     const rows = await all<Row & { rank: number }>(
       this.db,
@@ -357,9 +364,9 @@ export class IcdStore {
     );
     const scored = rows.map((r, order) => {
       const words = [...new Set((r.long.toLowerCase().match(WORD) ?? []).map(fold))].filter((w) => !NOTE_STOP_WORDS.has(w));
-      const covered = stems.filter((s) => words.some((w) => w.startsWith(s))).length;
+      const covered = stems.filter((s) => words.some((w) => matchesStem(w, s))).length;
       // words of the description the text does not mention: fewer is a closer fit ("unspecified" is what the text leaves out anyway)
-      const extra = words.filter((w) => w !== 'unspecified' && !stems.some((s) => w.startsWith(s))).length;
+      const extra = words.filter((w) => w !== 'unspecified' && !stems.some((s) => matchesStem(w, s))).length;
       // words as written, not only their stems: "hypertension" is closer to "essential hypertension" than to "hypertensive encephalopathy"
       const exact = words.filter((w) => written.has(w)).length;
       return { r, order, covered, exact, extra };

@@ -57,7 +57,7 @@ test('rankByWords: any word may match; codes covering the most words first, bill
 });
 
 test('rankByWords: clinical shorthand and synonyms find the code sets\' wording; a word as written beats a word that shares its stem', async () => {
-  // the official ICD-9-CM titles of these codes
+  // the official titles of these codes (ICD-9-CM, and one ICD-10-PCS)
   const dx = (code: string, long: string) => ({ system: 'icd9cm-dx' as const, code, billable: true, short: long, long });
   const records = [
     dx('4019', 'Unspecified essential hypertension'),
@@ -71,6 +71,7 @@ test('rankByWords: clinical shorthand and synonyms find the code sets\' wording;
     dx('7245', 'Backache, unspecified'),
     dx('78492', 'Jaw pain'),
     dx('78605', 'Shortness of breath'),
+    { system: 'icd10pcs' as const, code: '5A1935Z', billable: true, short: 'Respiratory Ventilation, Less than 24 Consecutive Hours', long: 'Respiratory Ventilation, Less than 24 Consecutive Hours' },
   ];
   const file = path.join(tempDir('wording'), 'codes.sqlite');
   await buildStore(file, records, { builtAt: '', source: '', files: [], counts: {}, warnings: [] });
@@ -90,6 +91,8 @@ test('rankByWords: clinical shorthand and synonyms find the code sets\' wording;
     assert.equal(await first('back pain'), '7245');
     // abbreviations count in capitals only: "sob" is a word, not shortness of breath
     assert.notEqual(await first('she began to sob'), '78605');
+    // a number is a word of its own: "type 2" does not find "24 hours"
+    assert.ok(!(await store.rankByWords('type 2 diabetes')).some((r) => r.code === '5A1935Z'));
   } finally {
     await store.close();
   }
