@@ -11,10 +11,8 @@
  *
  *   node --import tsx bench/entities.ts [--write] [--model DIR]
  */
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { execSync } from 'node:child_process';
-import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { appendBenchmarkLines } from './report';
 import { EngineError } from '../src/engine/errors';
 import { defaultEngineSettings } from '../src/engine/coreProtocol';
 import type { EngineHost, LoadedModel } from '../src/engine/host';
@@ -154,27 +152,7 @@ async function main(): Promise<void> {
       lines.push(l);
     }
   }
-  if (process.argv.includes('--write')) {
-    let machine = cpus()[0]?.model ?? 'unknown CPU';
-    try {
-      machine = execSync("lscpu | grep 'Model name'", { encoding: 'utf8' }).replace(/Model name:\s*/, '').trim();
-    } catch {
-      // lscpu is Linux-only; the os module's name is close enough
-    }
-    const heading = '## Entities';
-    const file = 'BENCHMARKS.md';
-    if (!existsSync(file)) writeFileSync(file, '# Benchmarks\n');
-    // the load average says how much other work shared the CPU (p95 is sensitive to it)
-    const load = `load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`;
-    const entry = lines.map((l) => `- ${new Date().toISOString().slice(0, 10)}, ${machine} (${load}), Node ${process.version}: ${l}\n`).join('');
-    const current = readFileSync(file, 'utf8');
-    if (current.includes(heading)) {
-      const at = current.indexOf(heading) + heading.length;
-      const next = current.indexOf('\n## ', at);
-      const end = next < 0 ? current.length : next;
-      writeFileSync(file, current.slice(0, end).replace(/\n*$/, '\n') + entry + current.slice(end));
-    } else appendFileSync(file, `\n${heading}\n\n${entry}`);
-  }
+  if (process.argv.includes('--write')) appendBenchmarkLines('Entities', lines);
 }
 
 main().catch((e: unknown) => {

@@ -8,10 +8,9 @@
  *
  * --write appends the figures to BENCHMARKS.md under "Default lexicon".
  */
-import { appendFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { execSync } from 'node:child_process';
-import { cpus, loadavg } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { appendBenchmarkLines } from './report';
 import { EngineError } from '../src/engine/errors';
 import { defaultEngineSettings } from '../src/engine/coreProtocol';
 import type { EngineHost } from '../src/engine/host';
@@ -106,26 +105,7 @@ async function main(): Promise<void> {
   lines.push(`built-in lexicon + assertion (ner.tag without a model), same note: p50 ${t.p50.toFixed(2)} ms, p95 ${t.p95.toFixed(2)} ms (target <= 10 ms)`);
   for (const l of lines) console.log(l);
 
-  if (process.argv.includes('--write')) {
-    let machine = cpus()[0]?.model ?? 'unknown CPU';
-    try {
-      machine = execSync("lscpu | grep 'Model name'", { encoding: 'utf8' }).replace(/Model name:\s*/, '').trim();
-    } catch {
-      // lscpu is Linux-only; the os module's name is close enough
-    }
-    const heading = '## Default lexicon';
-    const file = 'BENCHMARKS.md';
-    if (!existsSync(file)) writeFileSync(file, '# Benchmarks\n');
-    const loadNote = `load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`;
-    const entry = lines.map((l) => `- ${new Date().toISOString().slice(0, 10)}, ${machine} (${loadNote}), Node ${process.version}: ${l}\n`).join('');
-    const current = readFileSync(file, 'utf8');
-    if (current.includes(heading)) {
-      const at = current.indexOf(heading) + heading.length;
-      const next = current.indexOf('\n## ', at);
-      const end = next < 0 ? current.length : next;
-      writeFileSync(file, current.slice(0, end).replace(/\n*$/, '\n') + entry + current.slice(end));
-    } else appendFileSync(file, `\n${heading}\n\n${entry}`);
-  }
+  if (process.argv.includes('--write')) appendBenchmarkLines('Default lexicon', lines);
 }
 
 main().catch((e: unknown) => {

@@ -19,7 +19,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { formatOfFileName, parseCodeFile, type CodeRecord } from '../../src/engine/icd/codesets';
+import { readCodeRecords } from './codeSets';
 import { findCandidates, knowledgeOfRecords, resolveDetections, type CodeKnowledge, type Detection } from '../../src/engine/icd/detect';
 import { SYSTEM_NAMES, systemsForWritten, type IcdSystem } from '../../src/engine/icd/systems';
 
@@ -44,16 +44,8 @@ for (let i = 0; i < args.length; i++) {
 if (!notesFile) usage();
 outDir ??= path.dirname(notesFile);
 
-function walk(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
-}
-
 function knowledge(): { k: CodeKnowledge; titles: Map<string, string> } {
-  const records: CodeRecord[] = [];
-  for (const f of walk(codesets)) {
-    const format = formatOfFileName(path.basename(f));
-    if (format && !format.endsWith('-short')) records.push(...parseCodeFile(fs.readFileSync(f), path.basename(f), format).records);
-  }
+  const records = readCodeRecords(codesets);
   return { k: knowledgeOfRecords(records), titles: new Map(records.map((r) => [`${r.system}:${r.code}`, r.short])) };
 }
 

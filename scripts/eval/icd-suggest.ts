@@ -16,7 +16,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { formatOfFileName, parseCodeFile, type CodeRecord } from '../../src/engine/icd/codesets';
+import { readCodeRecords } from './codeSets';
 import { findCandidates, knowledgeOfRecords, resolveDetections } from '../../src/engine/icd/detect';
 import type { IcdSystem } from '../../src/engine/icd/systems';
 
@@ -41,14 +41,7 @@ if (!files.length) {
   process.exit(2);
 }
 
-function walk(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
-}
-const records: CodeRecord[] = [];
-for (const f of walk(codesets)) {
-  const format = formatOfFileName(path.basename(f));
-  if (format && !format.endsWith('-short')) records.push(...parseCodeFile(fs.readFileSync(f), path.basename(f), format).records);
-}
+const records = readCodeRecords(codesets);
 const known = knowledgeOfRecords(records);
 
 interface Pair {

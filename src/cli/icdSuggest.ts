@@ -66,41 +66,25 @@ function modelessHost(storageDir: string): EngineHost {
   };
 }
 
-export async function runIcdEmbed(args: string[], io: CliIo, hooks: IcdVectorCliHooks): Promise<number> {
-  const p = parse('icd-embed', args, ['model', 'codesets', 'systems', 'template'], ['billable-only']);
-  if (!stringFlag(p, 'model')) throw new CliInputError('--model DIR (a model folder) is required');
+/**
+ * The code sets, the engine (with --model, or none: words only) and the code
+ * vector handlers over them for one command, closed in reverse order however it ends.
+ */
+async function withCodeVectors(
+  p: ParsedArgs,
+  io: CliIo,
+  hooks: IcdVectorCliHooks,
+  run: (vectors: ReturnType<typeof createCodeVectorHandlers>, store: IcdStore) => Promise<number>,
+): Promise<number> {
   const storageDir = hooks.storageDir ?? storageDirOf({});
   const store = await openStore(p, io, storageDir);
   let engine: Engine | undefined;
   try {
-    engine = await hooks.loadEngine(p);
-    const host = engine;
+    if (stringFlag(p, 'model')) engine = await hooks.loadEngine(p);
+    const host: EngineHost = engine ?? modelessHost(storageDir);
     const vectors = createCodeVectorHandlers(host, { icdStore: async () => store, embedder: () => modelCodeEmbedder(host) });
     try {
-      const template = stringFlag(p, 'template');
-      const installed = store.systems();
-      const systems = systemsFlag(p) ?? (installed.includes('icd10cm') ? ['icd10cm' as const] : installed);
-      const missing = systems.find((s) => !installed.includes(s));
-      if (missing) throw new CliInputError(`${SYSTEM_NAMES[missing]} is not in the code sets (installed: ${installed.map((s) => s).join(', ') || 'none'})`);
-      const plan = await vectors.handlers['icd.embedPlan']({ template }, directContext());
-      const billableOnly = p.flags.get('billable-only') === true;
-      const todo = plan.systems.filter((s) => systems.includes(s.system)).reduce((n, s) => n + (billableOnly ? s.toEmbedBillable : s.toEmbed), 0);
-      if (plan.demo) io.err(`${plan.modelName} is a demo (random-weight) model: its code embeddings draw a map of noise, and suggestions ignore them.`);
-      io.err(`${todo.toLocaleString('en-US')} codes to embed with ${plan.modelName}${todo ? `: about ${duration(todo * plan.secondsPerCode)} on this machine` : ''}.`);
-      let last = 0;
-      const r = await vectors.handlers['icd.embed'](
-        { systems, billableOnly, template },
-        directContext({
-          progress: (pr) => {
-            // a line every 10 s: builds take hours on a CPU, and a log should show they move
-            if (Date.now() - last < 10_000 && pr.fraction !== 1) return;
-            last = Date.now();
-            io.err(pr.message);
-          },
-        }),
-      );
-      io.out(JSON.stringify(r));
-      return 0;
+      return await run(vectors, store);
     } finally {
       await vectors.close();
     }
@@ -110,50 +94,68 @@ export async function runIcdEmbed(args: string[], io: CliIo, hooks: IcdVectorCli
   }
 }
 
+export async function runIcdEmbed(args: string[], io: CliIo, hooks: IcdVectorCliHooks): Promise<number> {
+  const p = parse('icd-embed', args, ['model', 'codesets', 'systems', 'template'], ['billable-only']);
+  if (!stringFlag(p, 'model')) throw new CliInputError('--model DIR (a model folder) is required');
+  return withCodeVectors(p, io, hooks, async (vectors, store) => {
+    const template = stringFlag(p, 'template');
+    const installed = store.systems();
+    const systems = systemsFlag(p) ?? (installed.includes('icd10cm') ? ['icd10cm' as const] : installed);
+    const missing = systems.find((s) => !installed.includes(s));
+    if (missing) throw new CliInputError(`${SYSTEM_NAMES[missing]} is not in the code sets (installed: ${installed.map((s) => s).join(', ') || 'none'})`);
+    const plan = await vectors.handlers['icd.embedPlan']({ template }, directContext());
+    const billableOnly = p.flags.get('billable-only') === true;
+    const todo = plan.systems.filter((s) => systems.includes(s.system)).reduce((n, s) => n + (billableOnly ? s.toEmbedBillable : s.toEmbed), 0);
+    if (plan.demo) io.err(`${plan.modelName} is a demo (random-weight) model: its code embeddings draw a map of noise, and suggestions ignore them.`);
+    io.err(`${todo.toLocaleString('en-US')} codes to embed with ${plan.modelName}${todo ? `: about ${duration(todo * plan.secondsPerCode)} on this machine` : ''}.`);
+    let last = 0;
+    const r = await vectors.handlers['icd.embed'](
+      { systems, billableOnly, template },
+      directContext({
+        progress: (pr) => {
+          // a line every 10 s: builds take hours on a CPU, and a log should show they move
+          if (Date.now() - last < 10_000 && pr.fraction !== 1) return;
+          last = Date.now();
+          io.err(pr.message);
+        },
+      }),
+    );
+    io.out(JSON.stringify(r));
+    return 0;
+  });
+}
+
 export async function runIcdSuggest(args: string[], io: CliIo, hooks: IcdVectorCliHooks): Promise<number> {
   const p = parse('icd-suggest', args, ['model', 'codesets', 'systems', 'template', 'k'], []);
   const k = stringFlag(p, 'k') === undefined ? 10 : Number(stringFlag(p, 'k'));
   if (!Number.isInteger(k) || k < 1 || k > 100) throw new CliInputError('--k must be a whole number from 1 to 100');
   const systems = systemsFlag(p);
-  const storageDir = hooks.storageDir ?? storageDirOf({});
-  const store = await openStore(p, io, storageDir);
-  let engine: Engine | undefined;
-  try {
-    if (stringFlag(p, 'model')) engine = await hooks.loadEngine(p);
-    const host: EngineHost = engine ?? modelessHost(storageDir);
-    const vectors = createCodeVectorHandlers(host, { icdStore: async () => store, embedder: () => modelCodeEmbedder(host) });
-    try {
-      const template = stringFlag(p, 'template');
-      let told = false;
-      for await (const { value, line } of readJsonLines(io.stdin)) {
-        const text = textField(value, line);
-        const r = await vectors.handlers['icd.suggest']({ text, k, systems, template }, directContext());
-        if (r.reason && !told) {
-          io.err(r.reason.replace('(Clinical: Build ICD Code Embeddings)', '(cmb icd-embed)'));
-          told = true;
-        }
-        io.out(
-          JSON.stringify({
-            codes: r.items.map((i) => ({
-              code: i.display,
-              system: i.systemName,
-              description: i.description,
-              billable: i.billable,
-              chapter: i.chapter,
-              score: Number(i.score.toPrecision(6)),
-              rankers: i.rankers,
-              ...(i.similarity !== undefined ? { similarity: Number(i.similarity.toPrecision(6)) } : {}),
-            })),
-            wordsOnly: r.wordsOnly,
-          }),
-        );
+  return withCodeVectors(p, io, hooks, async (vectors) => {
+    const template = stringFlag(p, 'template');
+    let told = false;
+    for await (const { value, line } of readJsonLines(io.stdin)) {
+      const text = textField(value, line);
+      const r = await vectors.handlers['icd.suggest']({ text, k, systems, template }, directContext());
+      if (r.reason && !told) {
+        io.err(r.reason.replace('(Clinical: Build ICD Code Embeddings)', '(cmb icd-embed)'));
+        told = true;
       }
-      return 0;
-    } finally {
-      await vectors.close();
+      io.out(
+        JSON.stringify({
+          codes: r.items.map((i) => ({
+            code: i.display,
+            system: i.systemName,
+            description: i.description,
+            billable: i.billable,
+            chapter: i.chapter,
+            score: Number(i.score.toPrecision(6)),
+            rankers: i.rankers,
+            ...(i.similarity !== undefined ? { similarity: Number(i.similarity.toPrecision(6)) } : {}),
+          })),
+          wordsOnly: r.wordsOnly,
+        }),
+      );
     }
-  } finally {
-    await engine?.dispose();
-    await store.close();
-  }
+    return 0;
+  });
 }
